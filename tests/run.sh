@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run every test:
+#   Debian's prometheus, alertmanager, node_exporter and chromium; a .venv with the project and
+#   its `test` extra; then ruff and pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. deploy/lib/system-packages.sh
+ensure_debian_packages prometheus prometheus-alertmanager prometheus-node-exporter chromium
+ensure_venv .venv test
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== pytest"
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,121 @@
+"""Start real processes (Prometheus, Alertmanager, our own services) and always stop them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def binary(name: str) -> str:
+    """Path of a required program: our console scripts from the venv, others from PATH."""
+    candidate = VENV_BIN / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: run the tests through tests/run.sh, which installs it")
+    return found
+
+
+def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.1,
+               what: str = "condition") -> object:
+    """Poll check() until it returns something truthy; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as exc:
+            last_exc = exc
+        time.sleep(interval)
+    detail = f" (last error: {last_exc!r})" if last_exc else ""
+    pytest.fail(f"timed out after {timeout}s waiting for {what}{detail}")
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return 200 <= resp.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Proc:
+    """A started process with its log file; `stop()` is idempotent."""
+
+    def __init__(self, args: Sequence[str], log: Path, env: dict[str, str] | None = None,
+                 cwd: Path | None = None):
+        self.args = list(args)
+        self.log = log
+        self._fh = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            self.args, stdout=self._fh, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def output(self) -> str:
+        self._fh.flush()
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+        if not self._fh.closed:
+            self._fh.close()
+        return self.popen.returncode
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def wait_http(self, url: str, timeout: float = 20.0) -> None:
+        def ready() -> bool:
+            if not self.alive():
+                pytest.fail(f"{self.args[0]} exited early:\n{self.output()[-3000:]}")
+            return http_ok(url)
+
+        wait_until(ready, timeout, what=f"{url} ({self.args[0]})")
+
+
+@contextlib.contextmanager
+def running(args: Sequence[str], log: Path, ready_url: str | None = None,
+            env: dict[str, str] | None = None, timeout: float = 20.0) -> Iterator[Proc]:
+    proc = Proc(args, log, env=env)
+    try:
+        if ready_url:
+            proc.wait_http(ready_url, timeout)
+        yield proc
+    finally:
+        proc.stop()

@@ -1,0 +1,54 @@
+"""`tradewatch`: the operator's command line. Each subcommand lives in `tradewatch/commands/`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tradewatch.config import Config, ConfigError, load_config
+
+# name -> module under tradewatch.commands exposing HELP, add_arguments(parser), run(args) -> int
+COMMANDS = {
+    "check-config": "check_config",
+}
+
+
+def config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: $TRADEWATCH_CONFIG, else ./tradewatch.yaml when it exists, "
+        "else deploy/tradewatch.example.yaml)",
+    )
+
+
+def load_or_exit(path: str | None) -> Config:
+    """Load the config, or print the problem and exit with status 2 (bad input)."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"tradewatch: invalid configuration\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradewatch", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"tradewatch.commands.{module_name}")
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        config_argument(p)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,527 @@
+"""The one configuration file, shared by the exporter, the bridge and the operator CLI.
+
+Loading is strict on purpose: an unknown key is an error, because a typo that silently falls
+back to a default is how a threshold ends up never firing. Every error names the file, the
+dotted key and the problem, so `tradewatch check-config` and every service start say exactly
+what to fix.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tradewatch.duration import format_duration, parse_duration
+
+CONFIG_ENV = "TRADEWATCH_CONFIG"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
+
+SEVERITIES = ("info", "warning", "critical", "emergency")
+SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key"})
+MASK = "********"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the operator: file, key, what is wrong."""
+
+    def __init__(self, file: str | os.PathLike[str] | None, problems: list[tuple[str, str]]):
+        self.file = str(file) if file is not None else "<config>"
+        self.problems = problems
+        lines = [f"{self.file}: {key or '(top level)'}: {msg}" for key, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- types
+
+def _duration(value: Any) -> float:
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""Seconds, written in the file as Prometheus-style durations: 60s, 5m, 1h30m, 0s."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+class Levels(_Strict):
+    """Threshold levels of one quantity; absent levels do not produce a rule."""
+
+    info: float | None = None
+    warning: float | None = None
+    critical: float | None = None
+    emergency: float | None = None
+
+    _rising: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Levels:
+        present = [(s, getattr(self, s)) for s in SEVERITIES if getattr(self, s) is not None]
+        if not present:
+            raise ValueError("at least one of info, warning, critical, emergency is required")
+        for (lo_name, lo), (hi_name, hi) in itertools.pairwise(present):
+            if self._rising and lo >= hi:
+                raise ValueError(
+                    f"{lo_name} ({lo:g}) must be below {hi_name} ({hi:g}): "
+                    "levels rise with severity"
+                )
+            if not self._rising and lo <= hi:
+                raise ValueError(
+                    f"{lo_name} ({lo:g}) must be above {hi_name} ({hi:g}): "
+                    "a lower value is worse here"
+                )
+        for name, value in present:
+            if value < 0:
+                raise ValueError(f"{name} must not be negative (got {value:g})")
+        return self
+
+    def items(self) -> list[tuple[str, float]]:
+        """(severity, value) pairs that are set, lowest severity first."""
+        return [(s, getattr(self, s)) for s in SEVERITIES if getattr(self, s) is not None]
+
+
+class FallingLevels(Levels):
+    """Levels where a lower value is worse (hours until a disk is full)."""
+
+    _rising: ClassVar[bool] = False
+
+
+def _levels(cls: type[Levels] = Levels, **kw: float) -> Any:
+    return Field(default_factory=lambda: cls(**kw))
+
+
+class Thresholds(_Strict):
+    # contract keys (DESIGN.md section 4)
+    cpu_percent: Levels = _levels(warning=80, critical=95)
+    memory_percent: Levels = _levels(warning=85, critical=95)
+    disk_percent: Levels = _levels(critical=90, emergency=97)
+    api_response_time_ms: Levels = _levels(warning=1000, critical=3000)
+    error_rate_percent: Levels = _levels(critical=5)
+    # further quantities the rules need
+    load_per_core: Levels = _levels(warning=2)
+    network_error_percent: Levels = _levels(warning=1)
+    disk_fill_hours: FallingLevels = _levels(FallingLevels, warning=24, critical=4)
+    trading_heartbeat_stale_seconds: Levels = _levels(critical=120)
+    order_rejection_percent: Levels = _levels(warning=10, critical=25)
+    drawdown: Levels = _levels(critical=1000)  # realized P&L drop in account currency
+    email_failure_count: Levels = _levels(critical=1)
+    outbox_backlog: Levels = _levels(warning=50)
+
+
+class Intervals(_Strict):
+    system_metrics: Duration = 60.0
+    api: Duration = 300.0
+    daily_report: str = "09:00"
+    evaluation: Duration = 30.0
+
+    @field_validator("daily_report")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+            raise ValueError(f"must be HH:MM in 24-hour time (got {value!r})")
+        return str(value)
+
+
+class Report(_Strict):
+    timezone: str = "UTC"
+    window: Duration = 86400.0
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Email(_Strict):
+    smtp_server: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    from_email: str = ""
+    to: list[str] = Field(default_factory=list)
+    escalation_to: list[str] = Field(default_factory=list)
+    timeout: Duration = 10.0
+    verify_tls: bool = True
+
+    @field_validator("to", "escalation_to")
+    @classmethod
+    def _drop_empty(cls, value: list[str]) -> list[str]:
+        # "${ALERT_EMAIL}" with the variable unset renders as "": no recipient, not an error.
+        cleaned = [v.strip() for v in value if v and v.strip()]
+        for addr in cleaned:
+            if "@" not in addr or any(c in addr for c in "\r\n"):
+                raise ValueError(f"not an email address: {addr!r}")
+        return cleaned
+
+
+class Escalation(_Strict):
+    emergency_repeat_minutes: float = Field(15, gt=0)
+
+
+class Bridge(_Strict):
+    database: Path = Path("var/tradewatch.db")
+    outbox_dir: Path = Path("var/outbox")
+    api_token: str = ""
+    dashboard_password: str = ""
+    prometheus_url: str = "http://127.0.0.1:9090"
+    alertmanager_url: str = "http://127.0.0.1:9093"
+    exporter_url: str = "http://127.0.0.1:9184/metrics"
+    external_url: str = "http://localhost:8080"
+    listen: str = "127.0.0.1:8080"
+    max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
+    watchdog_timeout: Duration = 300.0
+    read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
+
+    @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if value and not re.match(r"^https?://", value):
+            raise ValueError(f"must be an http:// or https:// URL or empty (got {value!r})")
+        return value.rstrip("/") if value else value
+
+
+class HttpProbe(_Strict):
+    name: str
+    url: str
+    method: str = "GET"
+    expected_status: list[int] = Field(default_factory=lambda: [200])
+    timeout: Duration = 5.0
+    body_regex: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("body_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+
+class TcpProbe(_Strict):
+    name: str
+    address: str
+    timeout: Duration = 2.0
+
+    @field_validator("address")
+    @classmethod
+    def _hostport(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"must be HOST:PORT (got {value!r})")
+        return value
+
+
+class SqlQuery(_Strict):
+    name: str  # becomes the gauge tradewatch_sql_<name>
+    sql: str
+    help: str = ""
+    labels: list[str] = Field(default_factory=list)  # result columns used as labels
+
+
+class SqlProbe(_Strict):
+    name: str
+    driver: Literal["sqlite", "postgresql"] = "sqlite"
+    dsn: str  # a path for sqlite, a libpq connection string for postgresql
+    timeout: Duration = 5.0
+    queries: list[SqlQuery] = Field(default_factory=list)
+
+
+class Probes(_Strict):
+    http: list[HttpProbe] = Field(default_factory=list)
+    tcp: list[TcpProbe] = Field(default_factory=list)
+    sql: list[SqlProbe] = Field(default_factory=list)
+
+
+class Alerting(_Strict):
+    for_override: Duration | None = None
+    for_durations: dict[str, Duration] = Field(default_factory=dict)  # alertname -> for
+    trading_drawdown_window: Duration = 86400.0
+    expected_trading_bots: bool = True  # rules about the bot stay silent without its series
+
+    def for_(self, alertname: str, default: float) -> float:
+        if self.for_override is not None:
+            return self.for_override
+        return self.for_durations.get(alertname, default)
+
+
+class Retention(_Strict):
+    alerts_days: int = Field(60, ge=1)
+    trading_days: int = Field(90, ge=1)
+    metrics_days: int = Field(30, ge=1)
+
+
+class Dashboard(_Strict):
+    refresh_seconds: int = Field(30, ge=1, le=3600)
+
+
+class Collectors(_Strict):
+    """Exporter collectors, each on by default; `--collector.NAME` / `--no-collector.NAME` win."""
+
+    enabled: dict[str, bool] = Field(default_factory=dict)
+    filesystem_mount_points_exclude: str = (
+        r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+    )
+    filesystem_fs_types_exclude: str = (
+        r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
+        r"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|"
+        r"squashfs|sysfs|tracefs)$"
+    )
+    filesystem_mount_points_include: str = ""
+    filesystem_fs_types_include: str = ""
+    filesystem_timeout: Duration = 5.0
+    filesystem_network: bool = False  # nfs, cifs, ... are skipped unless asked for
+    diskstats_device_exclude: str = (
+        r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
+    )
+    diskstats_device_include: str = ""
+    netdev_device_exclude: str = ""
+    netdev_device_include: str = ""
+    textfile_directory: Path | None = None
+    collector_timeout: Duration = 5.0
+
+    @field_validator(
+        "filesystem_mount_points_exclude",
+        "filesystem_fs_types_exclude",
+        "filesystem_mount_points_include",
+        "filesystem_fs_types_include",
+        "diskstats_device_exclude",
+        "diskstats_device_include",
+        "netdev_device_exclude",
+        "netdev_device_include",
+    )
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+
+class Exporter(_Strict):
+    listen: str = "127.0.0.1:9184"
+    collectors: Collectors = Field(default_factory=Collectors)
+
+
+class Security(_Strict):
+    allowed_hosts: list[str] = Field(default_factory=list)
+    mask_secrets: bool = True
+
+
+class Config(_Strict):
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    intervals: Intervals = Field(default_factory=Intervals)
+    report: Report = Field(default_factory=Report)
+    email: Email = Field(default_factory=Email)
+    escalation: Escalation = Field(default_factory=Escalation)
+    bridge: Bridge = Field(default_factory=Bridge)
+    probes: Probes = Field(default_factory=Probes)
+    alerting: Alerting = Field(default_factory=Alerting)
+    retention: Retention = Field(default_factory=Retention)
+    dashboard: Dashboard = Field(default_factory=Dashboard)
+    exporter: Exporter = Field(default_factory=Exporter)
+    security: Security = Field(default_factory=Security)
+    # where the file was read from; relative paths above are resolved against its folder
+    source: Path | None = Field(default=None, exclude=True)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective config as plain data with every secret replaced by a mask."""
+        return mask_secrets(self.model_dump(mode="json", exclude_none=True))
+
+
+# --------------------------------------------------------------------------- loading
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\$")
+
+
+def interpolate(text: str, env: Mapping[str, str]) -> str:
+    """Expand ${VAR} and ${VAR:-default}; `$$` is a literal dollar. Unset ${VAR} becomes ''."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        name, default = m.group(1), m.group(2)
+        value = env.get(name, "")
+        if value == "" and default is not None:
+            return default
+        return value
+
+    return _VAR.sub(repl, text)
+
+
+def _interpolate_tree(node: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return interpolate(node, env)
+    if isinstance(node, list):
+        return [_interpolate_tree(v, env) for v in node]
+    if isinstance(node, dict):
+        return {k: _interpolate_tree(v, env) for k, v in node.items()}
+    return node
+
+
+def mask_secrets(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (MASK if k in SECRET_KEYS and v not in ("", None) else mask_secrets(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [mask_secrets(v) for v in node]
+    return node
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        elif p in ("function-after", "function-before") or str(p).startswith("function-"):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "".join(parts)
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors():
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; unknown keys are not ignored)"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append((_loc(err["loc"]), msg))
+    return out
+
+
+def parse_config(
+    data: Mapping[str, Any] | None,
+    *,
+    source: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Validate already-parsed YAML data. Env interpolation happens here."""
+    env = os.environ if env is None else env
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, [("", "the file must hold a mapping of sections")])
+    data = _interpolate_tree(dict(data), env)
+    data = _email_from_env(data, env)
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, _problems(exc)) from None
+    if source is not None:
+        cfg = _resolve_paths(cfg, Path(source).resolve().parent)
+    return cfg
+
+
+# The original product read these variables directly; keep that working when the file
+# leaves the fields out.
+_EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
+
+
+def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    email = data.get("email")
+    if email is None:
+        email = {}
+    if not isinstance(email, Mapping):
+        return data
+    email = dict(email)
+    for key, var in _EMAIL_ENV.items():
+        if key not in email and env.get(var):
+            email[key] = env[var]
+    if "to" not in email and env.get("ALERT_EMAIL"):
+        email["to"] = [a.strip() for a in env["ALERT_EMAIL"].split(",")]
+    if email:
+        data = {**data, "email": email}
+    return data
+
+
+def _resolve_paths(cfg: Config, base: Path) -> Config:
+    def rel(p: Path | None) -> Path | None:
+        if p is None:
+            return None
+        return p if p.is_absolute() else Path(os.path.normpath(base / p))
+
+    bridge = cfg.bridge.model_copy(
+        update={"database": rel(cfg.bridge.database), "outbox_dir": rel(cfg.bridge.outbox_dir)}
+    )
+    collectors = cfg.exporter.collectors.model_copy(
+        update={"textfile_directory": rel(cfg.exporter.collectors.textfile_directory)}
+    )
+    exporter = cfg.exporter.model_copy(update={"collectors": collectors})
+    sql = [
+        p.model_copy(update={"dsn": str(rel(Path(p.dsn)))}) if p.driver == "sqlite" else p
+        for p in cfg.probes.sql
+    ]
+    probes = cfg.probes.model_copy(update={"sql": sql})
+    return cfg.model_copy(
+        update={"bridge": bridge, "exporter": exporter, "probes": probes, "source": base}
+    )
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read, interpolate and validate a config file (see `default_config_path` for None)."""
+    env = os.environ if env is None else env
+    file = Path(path) if path is not None else default_config_path(env)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, [("", "file not found")]) from None
+    except OSError as exc:
+        raise ConfigError(file, [("", f"cannot read: {exc.strerror}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(file, [(where, f"invalid YAML: {problem}")]) from None
+    return parse_config(data, source=file, env=env)
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """$TRADEWATCH_CONFIG, else ./tradewatch.yaml when it exists, else the example config."""
+    env = os.environ if env is None else env
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    local = Path.cwd() / "tradewatch.yaml"
+    if local.exists():
+        return local
+    return EXAMPLE_CONFIG
