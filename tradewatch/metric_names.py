@@ -1,0 +1,56 @@
+"""Every metric and recording-rule name the project's parts share, in one place.
+
+The exporter, the rule renderer, the bridge, the report and the dashboards import names from
+here, so a rename is one edit and a test catches a part that drifted. Host metrics use
+node_exporter's names and are listed in the exporter's collectors (they are node_exporter's
+contract, not ours).
+"""
+
+# --- exporter's own -------------------------------------------------------------------------
+COLLECTOR_SUCCESS = "tradewatch_scrape_collector_success"  # {collector}
+COLLECTOR_DURATION = "tradewatch_scrape_collector_duration_seconds"  # {collector}
+EXPORTER_BUILD_INFO = "tradewatch_exporter_build_info"  # {version}
+PROBE_SUCCESS = "tradewatch_probe_success"  # {probe, type=http|tcp|sql}
+PROBE_DURATION = "tradewatch_probe_duration_seconds"  # {probe, type}
+PROBE_HTTP_STATUS = "tradewatch_probe_http_status_code"  # {probe}
+SQL_QUERY_SUCCESS = "tradewatch_sql_query_success"  # {probe, query}
+SQL_QUERY_DURATION = "tradewatch_sql_query_duration_seconds"  # {probe, query}
+SQL_GAUGE_PREFIX = "tradewatch_sql_"  # + query name: one gauge per configured query
+TEXTFILE_MTIME = "tradewatch_textfile_mtime_seconds"  # {file}
+TEXTFILE_SCRAPE_ERROR = "tradewatch_textfile_scrape_error"
+
+# --- trading bot (exporter/trading.py instrumentation) ----------------------------------------
+TRADING_REALIZED_PNL = "trading_realized_pnl"  # gauge, account currency, cumulative
+TRADING_EQUITY = "trading_equity"  # gauge, account currency
+TRADING_OPEN_POSITIONS = "trading_open_positions"  # gauge
+TRADING_ORDERS = "trading_orders_total"  # counter {status=submitted|filled|cancelled|rejected}
+TRADING_ORDER_LATENCY = "trading_order_latency_seconds"  # histogram
+TRADING_EXCHANGE_REQUESTS = "trading_exchange_requests_total"  # counter {code}
+TRADING_EXCHANGE_DURATION = "trading_exchange_request_duration_seconds"  # histogram
+TRADING_LAST_TRADE = "trading_last_trade_timestamp_seconds"  # gauge, unix time
+TRADING_HEARTBEAT = "trading_heartbeat_timestamp_seconds"  # gauge, unix time
+
+# --- bridge --------------------------------------------------------------------------------
+BRIDGE_WEBHOOKS = "tradewatch_bridge_webhooks_total"  # counter {result=accepted|duplicate|invalid|unavailable|unauthorized}
+BRIDGE_ALERTS = "tradewatch_bridge_alerts_received_total"  # counter {severity, status}
+BRIDGE_EMAILS = "tradewatch_bridge_emails_total"  # counter {result=sent|failed|retried}
+BRIDGE_OUTBOX_DEPTH = "tradewatch_bridge_outbox_depth"  # gauge: emails waiting
+BRIDGE_OUTBOX_OLDEST_AGE = "tradewatch_bridge_outbox_oldest_age_seconds"  # gauge
+BRIDGE_LAST_SEND = "tradewatch_bridge_last_successful_send_timestamp_seconds"  # gauge
+BRIDGE_WATCHDOG_LAST_SEEN = "tradewatch_bridge_watchdog_last_seen_timestamp_seconds"  # gauge
+BRIDGE_NOTIFICATIONS_PAUSED = "tradewatch_bridge_notifications_paused"  # gauge 0/1
+HEALTH_SCORE = "tradewatch_health_score"  # gauge {component=overall|performance|alerts|trading|integrity}
+
+# --- recording rules (prometheus/rules/, rendered by `tradewatch rules`) --------------------
+# Ratios are 0..1, as in the node-mixin; percentages are only for people (annotations, emails).
+REC_CPU_UTILISATION = "instance:node_cpu_utilisation:rate5m"
+REC_MEMORY_UTILISATION = "instance:node_memory_utilisation:ratio"
+REC_FILESYSTEM_USAGE = "instance_mountpoint:node_filesystem_usage:ratio"  # {device,mountpoint,fstype}
+REC_LOAD_PER_CORE = "instance:node_load1_per_cpu:ratio"
+REC_NETWORK_ERROR_RATIO = "instance_device:node_network_errors:ratio_rate5m"
+REC_NETWORK_RECEIVE_BYTES = "instance:node_network_receive_bytes_excluding_lo:rate5m"
+REC_NETWORK_TRANSMIT_BYTES = "instance:node_network_transmit_bytes_excluding_lo:rate5m"
+REC_PROBE_SUCCESS_RATIO = "probe:tradewatch_probe_success:avg_over_time5m"  # {probe,type}
+REC_API_P95 = "instance:trading_exchange_request_duration_seconds:p95_5m"
+REC_API_ERROR_RATIO = "instance:trading_exchange_request_errors:ratio_rate5m"
+REC_ORDER_REJECTION_RATIO = "instance:trading_orders_rejected:ratio_rate15m"
