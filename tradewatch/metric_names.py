@@ -31,7 +31,8 @@ TRADING_LAST_TRADE = "trading_last_trade_timestamp_seconds"  # gauge, unix time
 TRADING_HEARTBEAT = "trading_heartbeat_timestamp_seconds"  # gauge, unix time
 
 # --- bridge --------------------------------------------------------------------------------
-BRIDGE_WEBHOOKS = "tradewatch_bridge_webhooks_total"  # counter {result=accepted|duplicate|invalid|unavailable|unauthorized}
+# counter {result=accepted|duplicate|invalid|unavailable|unauthorized|too_large}
+BRIDGE_WEBHOOKS = "tradewatch_bridge_webhooks_total"
 BRIDGE_ALERTS = "tradewatch_bridge_alerts_received_total"  # counter {severity, status}
 BRIDGE_EMAILS = "tradewatch_bridge_emails_total"  # counter {result=sent|failed|retried}
 BRIDGE_OUTBOX_DEPTH = "tradewatch_bridge_outbox_depth"  # gauge: emails waiting
