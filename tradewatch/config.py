@@ -209,14 +209,57 @@ class Bridge(_Strict):
         return value.rstrip("/") if value else value
 
 
+_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _positive_timeout(value: float) -> float:
+    if value <= 0:
+        raise ValueError("timeout must be above 0s")
+    return value
+
+
 class HttpProbe(_Strict):
-    name: str
+    name: str = Field(min_length=1)
     url: str
     method: str = "GET"
-    expected_status: list[int] = Field(default_factory=lambda: [200])
+    expected_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
     timeout: Duration = 5.0
     body_regex: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    verify_tls: bool = True  # https: check the certificate and host name
+    body: str | None = None  # request body (e.g. for POST)
+
+    _timeout = field_validator("timeout")(_positive_timeout)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]+", value):
+            raise ValueError(f"not an HTTP method: {value!r}")
+        return value.upper()
+
+    @field_validator("expected_status")
+    @classmethod
+    def _statuses(cls, value: list[int]) -> list[int]:
+        bad = [v for v in value if not 100 <= v <= 599]
+        if bad:
+            raise ValueError(f"HTTP status codes are 100-599 (got {bad})")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for k, v in value.items():
+            if any(c in f"{k}{v}" for c in "\r\n") or not k.strip():
+                raise ValueError(f"invalid header {k!r}: empty name or CR/LF")
+        return value
 
     @field_validator("body_regex")
     @classmethod
@@ -230,38 +273,74 @@ class HttpProbe(_Strict):
 
 
 class TcpProbe(_Strict):
-    name: str
+    name: str = Field(min_length=1)
     address: str
     timeout: Duration = 2.0
+
+    _timeout = field_validator("timeout")(_positive_timeout)
 
     @field_validator("address")
     @classmethod
     def _hostport(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit():
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"must be HOST:PORT (got {value!r})")
         return value
 
 
 class SqlQuery(_Strict):
     name: str  # becomes the gauge tradewatch_sql_<name>
-    sql: str
+    sql: str = Field(min_length=1)
     help: str = ""
     labels: list[str] = Field(default_factory=list)  # result columns used as labels
+    value: str | None = None  # the value column; default: the one column that is not a label
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"must be a metric name part: letters, digits, _ (got {value!r})")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        for label in value:
+            if not _NAME.match(label) or label.startswith("__"):
+                raise ValueError(f"not a valid Prometheus label name: {label!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("label columns must be distinct")
+        return value
 
 
 class SqlProbe(_Strict):
-    name: str
+    name: str = Field(min_length=1)
     driver: Literal["sqlite", "postgresql"] = "sqlite"
-    dsn: str  # a path for sqlite, a libpq connection string for postgresql
+    dsn: str = Field(min_length=1)  # a path for sqlite, a libpq connection string for postgresql
     timeout: Duration = 5.0
     queries: list[SqlQuery] = Field(default_factory=list)
+
+    _timeout = field_validator("timeout")(_positive_timeout)
 
 
 class Probes(_Strict):
     http: list[HttpProbe] = Field(default_factory=list)
     tcp: list[TcpProbe] = Field(default_factory=list)
     sql: list[SqlProbe] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Probes:
+        # a probe name is a label value: two probes of one kind with one name would collide
+        for kind in ("http", "tcp", "sql"):
+            names = [p.name for p in getattr(self, kind)]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"{kind} probe names must be unique (repeated: {', '.join(dup)})")
+        queries = [q.name for p in self.sql for q in p.queries]
+        dup = sorted({n for n in queries if queries.count(n) > 1})
+        if dup:
+            raise ValueError(f"sql query names must be unique across probes (repeated: {', '.join(dup)})")
+        return self
 
 
 class Alerting(_Strict):
