@@ -171,6 +171,8 @@ class Email(_Strict):
     escalation_to: list[str] = Field(default_factory=list)
     timeout: Duration = 10.0
     verify_tls: bool = True
+    ca_file: str = ""  # PEM bundle trusted instead of the system CAs (private CA, tests)
+    max_attempts: int = Field(16, ge=1)  # transient failures retried with backoff, then failed
 
     @field_validator("to", "escalation_to")
     @classmethod
