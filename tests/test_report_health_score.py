@@ -1,0 +1,176 @@
+"""The health score formula: boundaries of each component and grade, and rescaling."""
+
+from __future__ import annotations
+
+import pytest
+
+from alert_bridge.health_score import (
+    AlertLoad,
+    HealthInputs,
+    HostInputs,
+    ScoreParams,
+    compute,
+    grade,
+)
+
+P = ScoreParams()
+
+
+def perfect_host(instance: str = "h1:9184", **over: float | None) -> HostInputs:
+    base = dict(
+        cpu_avg=0.10, cpu_max=0.20, memory_avg=0.30, memory_max=0.40,
+        pnl_change=10.0, order_rejection_ratio=0.0, heartbeat_age_seconds=5.0, heartbeat_fresh_ratio=1.0,
+        scrape_success_ratio=1.0, collector_success_ratio=1.0, probe_success_ratio=1.0, data_age_seconds=10.0,
+    )
+    base.update(over)
+    return HostInputs(instance=instance, **base)
+
+
+def score(*hosts: HostInputs, alerts: list[AlertLoad] | None = None):
+    return compute(HealthInputs(86400, list(hosts), [] if alerts is None else alerts), P)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(100, "Excellent"), (90.0, "Excellent"), (89.9, "Good"), (75.0, "Good"), (74.9, "Fair"),
+     (60.0, "Fair"), (59.9, "Poor"), (0, "Poor"), (None, "No data")],
+)
+def test_grade_boundaries(value, expected):
+    assert grade(value) == expected
+
+
+def test_perfect_everything_is_100():
+    s = score(perfect_host())
+    assert s.score == 100.0 and s.grade == "Excellent"
+    assert {n: c.points for n, c in s.components.items()} == {
+        "performance": 30.0, "alerts": 25.0, "trading": 25.0, "integrity": 20.0}
+
+
+@pytest.mark.parametrize(
+    ("util", "cpu_points"),
+    [(0.60, 15.0), (0.95, 0.0), (0.775, 7.5), (0.99, 0.0), (0.0, 15.0)],
+)
+def test_cpu_headroom_boundaries(util, cpu_points):
+    s = score(perfect_host(cpu_avg=util, cpu_max=util))
+    cpu = s.components["performance"].parts[0]
+    assert cpu.name == "cpu_headroom"
+    assert cpu.points == pytest.approx(cpu_points)
+    assert s.components["performance"].points == pytest.approx(cpu_points + 15.0)
+
+
+def test_cpu_peak_weighs_30_percent():
+    s = score(perfect_host(cpu_avg=0.5, cpu_max=1.0))  # effective 0.65
+    assert s.components["performance"].parts[0].value == pytest.approx(0.65)
+
+
+def test_memory_only_performance_is_rescaled_not_free():
+    s = score(perfect_host(cpu_avg=None, cpu_max=None, memory_avg=0.95, memory_max=0.95))
+    perf = s.components["performance"]
+    assert perf.parts[0].points is None
+    # memory has no headroom: the component is 0, not 15 from the missing CPU
+    assert perf.points == 0.0
+
+
+def test_alerts_boundaries():
+    assert score(perfect_host(), alerts=[]).components["alerts"].points == 25.0
+    # one critical firing 3h45m: 2 * (0.25 + 3.75) = 8 weighted hours -> 0 points
+    heavy = [AlertLoad("HostCpuCritical", "critical", 3.75 * 3600, "h1:9184")]
+    assert score(perfect_host(), alerts=heavy).components["alerts"].points == pytest.approx(0.0)
+    # one warning for 45 min: 0.5 * (0.25 + 0.75) = 0.5 -> 25 * (1 - 0.5/8)
+    warn = [AlertLoad("HostCpuHigh", "warning", 45 * 60, "h1:9184")]
+    assert score(perfect_host(), alerts=warn).components["alerts"].points == pytest.approx(25 * (1 - 0.5 / 8))
+    # info alerts cost nothing; critical costs 4x warning
+    info = [AlertLoad("Watchdog", "info", 86400)]
+    assert score(perfect_host(), alerts=info).components["alerts"].points == 25.0
+    crit = score(perfect_host(), alerts=[AlertLoad("X", "critical", 45 * 60)]).components["alerts"].points
+    assert 25 - crit == pytest.approx(4 * (25 - 25 * (1 - 0.5 / 8)))
+
+
+def test_short_flapping_episodes_still_count():
+    flaps = [AlertLoad("Flappy", "warning", 1.0, "h1:9184") for _ in range(10)]
+    pts = score(perfect_host(), alerts=flaps).components["alerts"].points
+    assert pts < 25.0 * (1 - 1.2 / 8) + 0.01  # each flap counts at least 15 minutes
+
+
+def test_alerts_unavailable_is_no_data_and_rescaled():
+    s = compute(HealthInputs(86400, [perfect_host(cpu_avg=0.95, cpu_max=0.95)], None), P)
+    assert s.components["alerts"].points is None
+    assert s.components["alerts"].status == "no data"
+    # 15 + 25 + 20 out of 75
+    assert s.score == pytest.approx(round(100 * 60 / 75, 1))
+
+
+def test_trading_boundaries():
+    t = score(perfect_host(pnl_change=-500.0)).components["trading"]
+    assert t.parts[0].points == pytest.approx(5.0)
+    t = score(perfect_host(pnl_change=-1000.0)).components["trading"]
+    assert t.parts[0].points == 0.0
+    t = score(perfect_host(order_rejection_ratio=0.25)).components["trading"]
+    assert t.parts[1].points == 0.0
+    t = score(perfect_host(order_rejection_ratio=0.01)).components["trading"]
+    assert t.parts[1].points == 8.0
+    # heartbeat stale right now: 0 whatever the window looked like
+    t = score(perfect_host(heartbeat_age_seconds=120.0, heartbeat_fresh_ratio=0.99)).components["trading"]
+    assert t.parts[2].points == 0.0
+    t = score(perfect_host(heartbeat_fresh_ratio=0.5)).components["trading"]
+    assert t.parts[2].points == pytest.approx(3.5)
+
+
+def test_no_trading_bot_is_no_data_not_free_points_nor_zero():
+    host = perfect_host(cpu_avg=0.95, cpu_max=0.95, pnl_change=None, order_rejection_ratio=None,
+                        heartbeat_age_seconds=None, heartbeat_fresh_ratio=None)
+    s = score(host)
+    assert s.components["trading"].points is None
+    assert s.to_dict()["components"]["trading"]["status"] == "no data"
+    # performance 15/30, alerts 25/25, integrity 20/20 -> 60/75 = 80.0
+    assert s.score == 80.0
+    assert s.grade == "Good"
+
+
+def test_partial_trading_rescales_within_component():
+    host = perfect_host(pnl_change=None, heartbeat_age_seconds=None, heartbeat_fresh_ratio=None,
+                        order_rejection_ratio=0.13)  # half-way: 4/8
+    t = score(host).components["trading"]
+    assert t.points == pytest.approx(25 * 4 / 8)
+
+
+def test_integrity_boundaries():
+    i = score(perfect_host(scrape_success_ratio=0.80)).components["integrity"]
+    assert i.parts[0].points == 0.0
+    i = score(perfect_host(scrape_success_ratio=0.99)).components["integrity"]
+    assert i.parts[0].points == 5.0
+    i = score(perfect_host(data_age_seconds=900.0)).components["integrity"]
+    assert i.parts[3].points == 0.0
+    i = score(perfect_host(probe_success_ratio=None)).components["integrity"]
+    assert i.points == 20.0  # no probes configured: rescaled over the other three parts
+
+
+def test_everything_missing_is_no_data_not_zero():
+    s = compute(HealthInputs(86400, [HostInputs("h1")], None), P)
+    assert s.score is None and s.grade == "No data"
+
+
+def test_overall_uses_weakest_host_and_all_alerts():
+    good = perfect_host("a:1")
+    bad = perfect_host("b:1", cpu_avg=0.95, cpu_max=0.95)
+    alerts = [AlertLoad("X", "critical", 3600, "b:1")]
+    s = score(good, bad, alerts=alerts)
+    assert s.components["performance"].points == 15.0
+    assert s.hosts["a:1"].components["alerts"].points == 25.0
+    assert s.hosts["b:1"].components["alerts"].points < 25.0
+    assert s.components["alerts"].points == s.hosts["b:1"].components["alerts"].points
+    assert s.hosts["a:1"].score == 100.0
+
+
+def test_params_from_config_follow_thresholds():
+    from tradewatch.config import parse_config
+
+    cfg = parse_config({"thresholds": {"cpu_percent": {"warning": 70, "critical": 90}}}, env={})
+    p = ScoreParams.from_config(cfg)
+    assert p.cpu_zero == 0.90
+    assert p.fresh_full_seconds == 180.0
+
+
+def test_deterministic():
+    h = perfect_host(cpu_avg=0.7, memory_avg=0.8, pnl_change=-123.0)
+    assert score(h).to_dict() == score(h).to_dict()
