@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole TradeWatch stack on 127.0.0.1, no Docker:
+#   bash deploy/run-stack.sh [--demo] [--config FILE] [--<part>-port PORT ...]   start (foreground)
+#   bash deploy/run-stack.sh status                                             which parts are up
+#   bash deploy/run-stack.sh stop                                               stop a running stack
+# Installs Prometheus and Alertmanager (Debian packages) when missing and the project into .venv,
+# then hands over to the Python supervisor (tradewatch/stack.py). Data lives under var/stack/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+    status|stop)
+        if [ ! -x .venv/bin/python ]; then
+            echo "TradeWatch is not installed here yet (no .venv): nothing is running." >&2
+            exit 3
+        fi
+        exec .venv/bin/python -m tradewatch.stack "$@" ;;
+    -h|--help)
+        [ -x .venv/bin/python ] && exec .venv/bin/python -m tradewatch.stack --help
+        sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "TradeWatch needs Python 3.11 or newer as python3 (found: $(python3 --version 2>&1 || echo none))." >&2
+    exit 1
+fi
+
+. deploy/lib/system-packages.sh
+have_binaries() {
+    command -v prometheus >/dev/null 2>&1 &&
+        { command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; }
+}
+if command -v dpkg-query >/dev/null 2>&1; then
+    # Debian/Ubuntu: the packages (python3-venv because Debian's python3 lacks ensurepip without it)
+    ensure_debian_packages prometheus prometheus-alertmanager python3-venv
+elif ! have_binaries; then
+    echo "TradeWatch needs Prometheus and Alertmanager on PATH (programs 'prometheus' and" >&2
+    echo "'alertmanager'). This is not a Debian system, so install them yourself, e.g. from" >&2
+    echo "https://prometheus.io/download/, then run this again." >&2
+    exit 1
+fi
+ensure_venv .venv
+exec .venv/bin/python -m tradewatch.stack up "$@"

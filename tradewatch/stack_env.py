@@ -1,0 +1,94 @@
+"""The `.env` file: SMTP settings and secrets kept out of the YAML config.
+
+`tradewatch setup` writes it (mode 0600), `deploy/run-stack.sh` and docker compose read it. The
+format is the common subset of docker compose's `env_file`, systemd's `EnvironmentFile` and a
+POSIX shell: `KEY='value'` lines, `#` comments. Values are single-quoted so nothing in them is
+expanded; a single quote inside a value is written the shell way (`'\\''`) and read back here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_env(text: str) -> dict[str, str]:
+    """KEY=VALUE pairs; VALUE may be bare, 'single' or "double" quoted; `export` is allowed."""
+    out: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not _KEY.fullmatch(key):
+            raise ValueError(f"line {lineno}: expected KEY=VALUE")
+        out[key] = _unquote(value.strip(), lineno)
+    return out
+
+
+def _unquote(value: str, lineno: int) -> str:
+    if not value:
+        return ""
+    if value[0] == "'":
+        # 'abc'\''def' -> abc'def (the shell idiom write_env uses for a quote inside a value)
+        parts = value.split("'\\''")
+        joined = "'".join(parts)
+        if len(joined) < 2 or not joined.endswith("'"):
+            raise ValueError(f"line {lineno}: unterminated single quote")
+        return joined[1:-1]
+    if value[0] == '"':
+        if len(value) < 2 or not value.endswith('"'):
+            raise ValueError(f"line {lineno}: unterminated double quote")
+        return re.sub(r'\\(["\\$`])', r"\1", value[1:-1])
+    return value.split(" #", 1)[0].rstrip()
+
+
+def format_env(values: Mapping[str, str], header: str = "") -> str:
+    lines = [f"# {h}" if h else "#" for h in header.splitlines()]
+    for key, value in values.items():
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"not an environment variable name: {key!r}")
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"{key}: a value must be one line")
+        lines.append(f"{key}='" + value.replace("'", "'\\''") + "'")
+    return "\n".join(lines) + "\n"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The file's variables, or {} when it does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        return parse_env(text)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """Write atomically with mode 0600 from the first byte (never world-readable, even briefly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_env_file(path: Path, values: Mapping[str, str], header: str = "") -> None:
+    """Merge `values` into the file (other variables are kept), mode 0600."""
+    merged = {**read_env_file(path), **values}
+    write_secret_file(path, format_env(merged, header))
