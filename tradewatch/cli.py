@@ -12,6 +12,7 @@ from tradewatch.config import Config, ConfigError, load_config
 # name -> module under tradewatch.commands exposing HELP, add_arguments(parser), run(args) -> int
 COMMANDS = {
     "check-config": "check_config",
+    "stack": "stack",
 }
 
 
