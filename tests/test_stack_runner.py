@@ -1,0 +1,144 @@
+"""The local stack supervisor, run for real: every part healthy, status, clean stop, reuse on restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from tests.support.procs import REPO, http_ok, wait_until
+from tests.support.stack import free_ports, running_stack, stack_cli, stack_command
+
+pytestmark = pytest.mark.integration
+
+
+def _pid(root: Path, part: str) -> int:
+    import json
+
+    return json.loads((root / "run" / f"{part}.pid").read_text())["pid"]
+
+
+def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
+    root = tmp_path / "stack"
+    ports = free_ports()
+    with running_stack(root, ports, "--demo") as run:
+        out = run.proc.output()
+        # the banner says where everything is
+        assert f"http://127.0.0.1:{ports['bridge']}/" in out
+        assert f"http://127.0.0.1:{ports['prometheus']}/" in out
+        assert f"http://127.0.0.1:{ports['alertmanager']}/" in out
+        assert f"http://127.0.0.1:{ports['exporter']}/metrics" in out
+        assert str(root / "outbox") in out  # file sink: where the emails go
+        token = (root / "secrets" / "api_token").read_text().strip()
+        assert token and token not in out  # the token is never printed
+
+        # every part really answers on its port
+        for url in (f"http://127.0.0.1:{ports['exporter']}/metrics",
+                    f"http://127.0.0.1:{ports['bridge']}/health",
+                    f"http://127.0.0.1:{ports['prometheus']}/-/ready",
+                    f"http://127.0.0.1:{ports['alertmanager']}/-/ready",
+                    f"http://127.0.0.1:{ports['demo_bot']}/metrics"):
+            assert http_ok(url), url
+
+        # secrets: token 0600 inside a 0700 folder; config written once
+        assert stat.S_IMODE((root / "secrets" / "api_token").stat().st_mode) == 0o600
+        assert stat.S_IMODE((root / "secrets").stat().st_mode) == 0o700
+        cfg_text = (root / "tradewatch.yaml").read_text()
+        assert "${TRADEWATCH_API_TOKEN" in cfg_text and token not in cfg_text
+        am = yaml.safe_load((root / "alertmanager" / "alertmanager.yml").read_text())
+        assert f":{ports['bridge']}/api/monitoring/webhook" in yaml.safe_dump(am)
+
+        # Prometheus scrapes our parts (the rendered config points at the chosen ports)
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{ports['prometheus']}/api/v1/targets"), 10)
+
+        status = stack_cli(root, "status")
+        assert status.returncode == 0, status.stdout + status.stderr
+        for part in ("supervisor", "exporter", "bridge", "prometheus", "alertmanager", "demo_bot"):
+            line = next(ln for ln in status.stdout.splitlines() if ln.strip().startswith(part))
+            assert " up " in f"{line} ", line
+
+        children = run.descendants()
+        assert len(children) >= 5, children
+        run.proc.popen.send_signal(signal.SIGTERM)
+        assert run.proc.popen.wait(30) == 0
+        gone, alive = psutil.wait_procs(children, timeout=5)
+        assert not alive, f"left running after SIGTERM: {[p.pid for p in alive]}"
+        assert not list((root / "run").glob("*.pid"))
+
+    status = stack_cli(root, "status")
+    assert status.returncode == 3 and "down" in status.stdout
+
+    # second start: the same config, token and data are reused
+    db = root / "data" / "tradewatch.db"
+    assert db.exists()
+    cfg_mtime = (root / "tradewatch.yaml").stat().st_mtime_ns
+    with running_stack(root, ports) as run2:
+        assert (root / "secrets" / "api_token").read_text().strip() == token
+        assert (root / "tradewatch.yaml").stat().st_mtime_ns == cfg_mtime
+        out = run2.proc.output()
+        assert out.count("wrote a local config") == 1 and out.count("generated an API token") == 1
+        children = run2.descendants()
+        stopped = stack_cli(root, "stop")  # `stop` from another terminal
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert run2.proc.popen.wait(30) == 0
+        _, alive = psutil.wait_procs(children, timeout=5)
+        assert not alive
+
+
+def test_busy_port_is_named_and_nothing_starts(tmp_path: Path) -> None:
+    import socket
+
+    ports = free_ports()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", ports["prometheus"]))
+        holder.listen()
+        res = subprocess.run(stack_command(tmp_path / "s", ports), capture_output=True, text=True,
+                             timeout=60, cwd=REPO)
+    assert res.returncode == 1
+    assert f"prometheus port {ports['prometheus']}" in res.stdout
+    assert not list((tmp_path / "s" / "run").glob("*.pid"))
+
+
+def test_second_supervisor_on_the_same_folder_refuses(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    (root / "run").mkdir(parents=True)
+    proc = psutil.Process(os.getpid())
+    (root / "run" / "supervisor.pid").write_text(
+        f'{{"pid": {proc.pid}, "create_time": {proc.create_time()}}}')
+    res = subprocess.run(stack_command(root, free_ports()), capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "already running" in res.stdout
+
+
+def test_status_and_stop_when_nothing_runs(tmp_path: Path) -> None:
+    res = stack_cli(tmp_path, "status")
+    assert res.returncode == 3 and "not running" in res.stdout
+    # a stale pid file (a pid that is gone, or recycled by another process) is not "up"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "bridge.pid").write_text(
+        f'{{"pid": {os.getpid()}, "create_time": {time.time() - 1e6}, "url": "", "health": ""}}')
+    res = stack_cli(tmp_path, "status")
+    assert res.returncode == 3 and "stale" in res.stdout
+    res = stack_cli(tmp_path, "stop")
+    assert res.returncode == 0 and psutil.pid_exists(os.getpid())
+    assert not (tmp_path / "run" / "bridge.pid").exists()
+
+
+def test_bad_port_flag_is_a_clear_error(tmp_path: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "tradewatch.stack", "--dir", str(tmp_path),
+                          "--bridge-port", "70000"], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 2 and "bridge port 70000" in res.stderr
+
+
+def test_run_stack_sh_status_without_venv_says_so(tmp_path: Path) -> None:
+    # the shell wrapper is thin: status/stop go straight to the supervisor module
+    res = subprocess.run(["bash", str(REPO / "deploy" / "run-stack.sh"), "status", "--dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 3 and "not running" in res.stdout
