@@ -69,7 +69,7 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
         assert len(children) >= 5, children
         run.proc.popen.send_signal(signal.SIGTERM)
         assert run.proc.popen.wait(30) == 0
-        gone, alive = psutil.wait_procs(children, timeout=5)
+        _gone, alive = psutil.wait_procs(children, timeout=5)
         assert not alive, f"left running after SIGTERM: {[p.pid for p in alive]}"
         assert not list((root / "run").glob("*.pid"))
 
