@@ -123,11 +123,24 @@ class Thresholds(_Strict):
     load_per_core: Levels = _levels(warning=2)
     network_error_percent: Levels = _levels(warning=1)
     disk_fill_hours: FallingLevels = _levels(FallingLevels, warning=24, critical=4)
+    # node-mixin guard: a fill prediction only counts while available space is below this share
+    disk_fill_avail_percent: FallingLevels = _levels(FallingLevels, warning=40, critical=20)
     trading_heartbeat_stale_seconds: Levels = _levels(critical=120)
     order_rejection_percent: Levels = _levels(warning=10, critical=25)
     drawdown: Levels = _levels(critical=1000)  # realized P&L drop in account currency
     email_failure_count: Levels = _levels(critical=1)
     outbox_backlog: Levels = _levels(warning=50)
+
+    @model_validator(mode="after")
+    def _fill_guards(self) -> Thresholds:
+        guards = self.disk_fill_avail_percent
+        missing = [s for s, _ in self.disk_fill_hours.items() if getattr(guards, s) is None]
+        if missing:
+            raise ValueError(
+                f"disk_fill_avail_percent needs a value for {', '.join(missing)}: every level of "
+                "disk_fill_hours is guarded by the share of space still available"
+            )
+        return self
 
 
 class Intervals(_Strict):
@@ -350,6 +363,13 @@ class Alerting(_Strict):
     for_durations: dict[str, Duration] = Field(default_factory=dict)  # alertname -> for
     trading_drawdown_window: Duration = 86400.0
     expected_trading_bots: bool = True  # rules about the bot stay silent without its series
+    # Alertmanager timings (prometheus/alertmanager.yml); "urgent" is critical and emergency
+    group_wait: Duration = 30.0
+    group_wait_urgent: Duration = 5.0
+    group_interval: Duration = 300.0
+    group_interval_urgent: Duration = 60.0
+    repeat_interval: Duration = 4 * 3600.0
+    watchdog_repeat_interval: Duration = 60.0
 
     def for_(self, alertname: str, default: float) -> float:
         if self.for_override is not None:
