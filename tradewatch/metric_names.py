@@ -47,11 +47,13 @@ HEALTH_SCORE = "tradewatch_health_score"  # gauge {component=overall|performance
 REC_CPU_UTILISATION = "instance:node_cpu_utilisation:rate5m"
 REC_MEMORY_UTILISATION = "instance:node_memory_utilisation:ratio"
 REC_FILESYSTEM_USAGE = "instance_mountpoint:node_filesystem_usage:ratio"  # {device,mountpoint,fstype}
+REC_NUM_CPU = "instance:node_num_cpu:sum"
 REC_LOAD_PER_CORE = "instance:node_load1_per_cpu:ratio"
 REC_NETWORK_ERROR_RATIO = "instance_device:node_network_errors:ratio_rate5m"
 REC_NETWORK_RECEIVE_BYTES = "instance:node_network_receive_bytes_excluding_lo:rate5m"
 REC_NETWORK_TRANSMIT_BYTES = "instance:node_network_transmit_bytes_excluding_lo:rate5m"
-REC_PROBE_SUCCESS_RATIO = "probe:tradewatch_probe_success:avg_over_time5m"  # {probe,type}
+# {probe,type}: average over max(5m, 3 x intervals.api), since probes are scraped at that interval
+REC_PROBE_SUCCESS_RATIO = "probe:tradewatch_probe_success:ratio"
 REC_API_P95 = "instance:trading_exchange_request_duration_seconds:p95_5m"
 REC_API_ERROR_RATIO = "instance:trading_exchange_request_errors:ratio_rate5m"
 REC_ORDER_REJECTION_RATIO = "instance:trading_orders_rejected:ratio_rate15m"
