@@ -1,0 +1,249 @@
+"""Rule-based recommendations for the daily report: pure, each one an action with its evidence.
+
+Every recommendation names what to do, the numbers that triggered it and, where a setting is
+the fix, the config key to change. No rule fires without data: an input that is None or empty
+produces nothing (the report's "data gaps" section says what was missing instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# alertname fragment (lower case) -> the thresholds.* key that decides when it fires
+_THRESHOLD_KEYS = (
+    ("diskwillfill", "disk_fill_hours"),
+    ("fillingup", "disk_fill_hours"),
+    ("diskfill", "disk_fill_hours"),
+    ("cpu", "cpu_percent"),
+    ("memory", "memory_percent"),
+    ("disk", "disk_percent"),
+    ("filesystem", "disk_percent"),
+    ("load", "load_per_core"),
+    ("network", "network_error_percent"),
+    ("latency", "api_response_time_ms"),
+    ("responsetime", "api_response_time_ms"),
+    ("slow", "api_response_time_ms"),
+    ("errorrate", "error_rate_percent"),
+    ("apierror", "error_rate_percent"),
+    ("heartbeat", "trading_heartbeat_stale_seconds"),
+    ("rejection", "order_rejection_percent"),
+    ("rejected", "order_rejection_percent"),
+    ("drawdown", "drawdown"),
+    ("email", "email_failure_count"),
+    ("outbox", "outbox_backlog"),
+)
+
+
+def threshold_key(alertname: str, severity: str) -> str | None:
+    """The config key of the threshold behind an alert, by name, e.g. thresholds.cpu_percent.warning."""
+    low = alertname.lower()
+    for fragment, key in _THRESHOLD_KEYS:
+        if fragment in low:
+            return f"thresholds.{key}.{severity}"
+    return None
+
+
+@dataclass(frozen=True)
+class FilesystemForecast:
+    instance: str
+    mountpoint: str
+    usage_ratio: float  # now, 0..1
+    days_to_full: float | None  # None: not filling (or not enough history)
+
+
+@dataclass(frozen=True)
+class MemoryStat:
+    instance: str
+    avg: float  # utilisation ratio over the window
+    max: float
+    above_warning_ratio: float | None = None  # share of the window above the warning level
+
+
+@dataclass(frozen=True)
+class AlertFrequency:
+    alertname: str
+    severity: str
+    episodes: int  # separate firing episodes in the window
+    instance: str | None = None
+    total_firing_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProbeStat:
+    probe: str
+    success_ratio: float  # over the window
+    type: str = ""
+
+
+@dataclass(frozen=True)
+class EmailStat:
+    sent: int
+    failed: int
+    retried: int  # deliveries that needed more than one attempt
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatStat:
+    instance: str
+    stale_ratio: float  # share of the window with a stale heartbeat
+    max_age_seconds: float  # worst heartbeat age seen in the window
+
+
+@dataclass(frozen=True)
+class RecommendationInputs:
+    window_seconds: float = 86400.0
+    filesystems: Sequence[FilesystemForecast] = ()
+    memory: Sequence[MemoryStat] = ()
+    alerts: Sequence[AlertFrequency] = ()
+    probes: Sequence[ProbeStat] = ()
+    email: EmailStat | None = None
+    heartbeats: Sequence[HeartbeatStat] = ()
+    for_durations: dict[str, float] = field(default_factory=dict)  # alerting.for_durations
+
+
+@dataclass(frozen=True)
+class RecommendationRules:
+    fill_within_days: float = 7.0
+    memory_pressure_avg: float = 0.85  # memory.percent warning / 100
+    memory_pressure_share: float = 0.25  # or above warning for a quarter of the window
+    flapping_episodes: int = 3  # "fired more than K times"
+    probe_intermittent_low: float = 0.0  # strictly above: not simply down
+    probe_intermittent_high: float = 0.99  # strictly below: failing now and then
+    heartbeat_stale_seconds: float = 120.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> RecommendationRules:
+        th = config.thresholds
+        warn = th.memory_percent.warning if th.memory_percent.warning is not None else 85
+        stale = th.trading_heartbeat_stale_seconds.critical or 120
+        return cls(memory_pressure_avg=float(warn) / 100, heartbeat_stale_seconds=float(stale))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: str
+    priority: str  # high | medium | low
+    action: str  # what to do, imperative
+    evidence: str  # the numbers that triggered it
+    subject: str = ""  # host, mount point, alert or probe concerned
+    config_key: str | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "priority": self.priority, "action": self.action,
+            "evidence": self.evidence, "subject": self.subject, "config_key": self.config_key,
+            "figures": self.figures,
+        }
+
+
+_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _hours(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def recommend(data: RecommendationInputs, rules: RecommendationRules | None = None) -> list[Recommendation]:
+    """All recommendations the data supports, most urgent first (stable order)."""
+    r = rules or RecommendationRules()
+    out: list[Recommendation] = []
+
+    for fs in data.filesystems:
+        if fs.days_to_full is not None and fs.days_to_full <= r.fill_within_days:
+            out.append(Recommendation(
+                "disk_fill", "high" if fs.days_to_full <= 1 else "medium",
+                f"Free space or grow {fs.mountpoint} on {fs.instance}: at the current rate it is full in "
+                f"{fs.days_to_full:.1f} days.",
+                f"{fs.usage_ratio:.0%} used now; linear trend reaches 100 % in {fs.days_to_full:.1f} days "
+                f"(rule: within {r.fill_within_days:g} days).",
+                subject=f"{fs.instance} {fs.mountpoint}",
+                figures={"usage_ratio": fs.usage_ratio, "days_to_full": fs.days_to_full},
+            ))
+
+    for m in data.memory:
+        share = m.above_warning_ratio
+        if m.avg >= r.memory_pressure_avg or (share is not None and share >= r.memory_pressure_share):
+            share_text = ""
+            if share is not None:
+                share_text = f", above {r.memory_pressure_avg:.0%} for {share:.0%} of the window"
+            out.append(Recommendation(
+                "memory_pressure", "medium",
+                f"Reduce memory use or add memory on {m.instance}: it ran under sustained memory pressure.",
+                f"memory used {m.avg:.0%} on average, {m.max:.0%} at peak{share_text} "
+                f"(rule: average >= {r.memory_pressure_avg:.0%} "
+                f"or >= {r.memory_pressure_share:.0%} of the window).",
+                subject=m.instance, config_key="thresholds.memory_percent.warning",
+                figures={"avg": m.avg, "max": m.max, "above_warning_ratio": share},
+            ))
+
+    for a in data.alerts:
+        if a.episodes > r.flapping_episodes:
+            for_key = f"alerting.for_durations.{a.alertname}"
+            current = data.for_durations.get(a.alertname)
+            current_text = f" (now {current:g}s)" if current is not None else ""
+            th_key = threshold_key(a.alertname, a.severity)
+            fix = f"set a longer `{for_key}`{current_text}"
+            if th_key:
+                fix += f" or raise `{th_key}`"
+            where = f" on {a.instance}" if a.instance else ""
+            out.append(Recommendation(
+                "flapping", "medium" if a.severity in ("critical", "emergency") else "low",
+                f"{a.alertname}{where} is flapping: {fix}, or fix the cause.",
+                f"fired {a.episodes} times in {_hours(data.window_seconds)} "
+                f"(rule: more than {r.flapping_episodes}), {_hours(a.total_firing_seconds)} firing in total.",
+                subject=a.alertname, config_key=th_key or for_key,
+                figures={"episodes": a.episodes, "firing_seconds": a.total_firing_seconds,
+                         "severity": a.severity},
+            ))
+
+    for p in data.probes:
+        if r.probe_intermittent_low < p.success_ratio < r.probe_intermittent_high:
+            out.append(Recommendation(
+                "probe_intermittent", "medium",
+                f"Investigate probe {p.probe}: its target fails intermittently (check its timeout in "
+                f"`probes` and the target's stability).",
+                f"succeeded {p.success_ratio:.1%} of the window "
+                f"(rule: between {r.probe_intermittent_low:.0%} and {r.probe_intermittent_high:.0%}).",
+                subject=p.probe, figures={"success_ratio": p.success_ratio},
+            ))
+        elif p.success_ratio <= r.probe_intermittent_low:
+            out.append(Recommendation(
+                "probe_down", "high",
+                f"Fix or remove probe {p.probe}: it failed for the whole window.",
+                f"succeeded {p.success_ratio:.1%} of the window.",
+                subject=p.probe, figures={"success_ratio": p.success_ratio},
+            ))
+
+    e = data.email
+    if e is not None and (e.failed > 0 or e.retried > 0):
+        err = f"; last error: {e.last_error}" if e.last_error else ""
+        out.append(Recommendation(
+            "email_failing", "high" if e.failed else "medium",
+            "Check the SMTP settings (`email.smtp_server`, `email.security`, credentials) with "
+            "`tradewatch setup` or POST /api/monitoring/send-test-email: email deliveries are failing.",
+            f"{e.failed} failed and {e.retried} retried deliveries, {e.sent} sent in the window{err}.",
+            subject="email", config_key="email.smtp_server",
+            figures={"sent": e.sent, "failed": e.failed, "retried": e.retried},
+        ))
+
+    for hb in data.heartbeats:
+        if hb.stale_ratio > 0 or hb.max_age_seconds >= r.heartbeat_stale_seconds:
+            out.append(Recommendation(
+                "heartbeat_gaps", "high",
+                f"Check the trading bot on {hb.instance}: its heartbeat had gaps (crashes, hangs or a "
+                f"blocked event loop).",
+                f"heartbeat stale for {hb.stale_ratio:.1%} of the window, "
+                f"longest gap {hb.max_age_seconds:.0f}s "
+                f"(rule: any gap >= {r.heartbeat_stale_seconds:g}s, "
+                f"`thresholds.trading_heartbeat_stale_seconds.critical`).",
+                subject=hb.instance, config_key="thresholds.trading_heartbeat_stale_seconds.critical",
+                figures={"stale_ratio": hb.stale_ratio, "max_age_seconds": hb.max_age_seconds},
+            ))
+
+    return sorted(out, key=lambda x: _ORDER[x.priority])

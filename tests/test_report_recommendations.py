@@ -1,0 +1,113 @@
+"""Recommendation triggers: each fires on its evidence, names the numbers, and stays quiet otherwise."""
+
+from __future__ import annotations
+
+from alert_bridge.recommendations import (
+    AlertFrequency,
+    EmailStat,
+    FilesystemForecast,
+    HeartbeatStat,
+    MemoryStat,
+    ProbeStat,
+    RecommendationInputs,
+    RecommendationRules,
+    recommend,
+    threshold_key,
+)
+
+
+def kinds(recs):
+    return [r.kind for r in recs]
+
+
+def test_nothing_without_data():
+    assert recommend(RecommendationInputs()) == []
+
+
+def test_disk_fill_within_n_days():
+    fs = [
+        FilesystemForecast("h1:9184", "/var", 0.82, 3.5),
+        FilesystemForecast("h1:9184", "/", 0.40, None),  # not filling
+        FilesystemForecast("h1:9184", "/data", 0.50, 30.0),  # later than 7 days
+        FilesystemForecast("h2:9184", "/srv", 0.97, 0.5),
+    ]
+    recs = recommend(RecommendationInputs(filesystems=fs))
+    assert kinds(recs) == ["disk_fill", "disk_fill"]
+    assert recs[0].subject == "h2:9184 /srv" and recs[0].priority == "high"
+    var = recs[1]
+    assert "/var" in var.action and "3.5 days" in var.action and "82%" in var.evidence
+    assert var.figures["days_to_full"] == 3.5
+
+
+def test_memory_pressure_by_average_or_share():
+    recs = recommend(RecommendationInputs(memory=[
+        MemoryStat("a", avg=0.86, max=0.90), MemoryStat("b", avg=0.5, max=0.99, above_warning_ratio=0.3),
+        MemoryStat("c", avg=0.84, max=0.99, above_warning_ratio=0.1),
+    ]))
+    assert [r.subject for r in recs] == ["a", "b"]
+    assert "86%" in recs[0].evidence and "30%" in recs[1].evidence
+
+
+def test_flapping_names_config_keys():
+    alerts = [
+        AlertFrequency("HostCpuHigh", "warning", 4, "h1:9184", 1800),
+        AlertFrequency("HostMemoryHigh", "warning", 3, "h1:9184", 600),  # exactly K: not more than K
+    ]
+    recs = recommend(RecommendationInputs(alerts=alerts, for_durations={"HostCpuHigh": 300}))
+    assert kinds(recs) == ["flapping"]
+    r = recs[0]
+    assert "alerting.for_durations.HostCpuHigh" in r.action and "(now 300s)" in r.action
+    assert "thresholds.cpu_percent.warning" in r.action
+    assert "fired 4 times in 24.0 h" in r.evidence and "more than 3" in r.evidence
+    assert r.config_key == "thresholds.cpu_percent.warning"
+
+
+def test_flapping_unknown_alert_suggests_for_only():
+    recs = recommend(RecommendationInputs(alerts=[AlertFrequency("Mystery", "critical", 9)]))
+    assert recs[0].config_key == "alerting.for_durations.Mystery"
+    assert "thresholds." not in recs[0].action
+
+
+def test_threshold_key_mapping():
+    assert threshold_key("HostDiskWillFillIn24h", "warning") == "thresholds.disk_fill_hours.warning"
+    assert threshold_key("HostDiskSpaceCritical", "critical") == "thresholds.disk_percent.critical"
+    key = threshold_key("TradingHeartbeatStale", "critical")
+    assert key == "thresholds.trading_heartbeat_stale_seconds.critical"
+
+
+def test_probes_intermittent_and_down():
+    recs = recommend(RecommendationInputs(probes=[
+        ProbeStat("exchange-api", 0.93), ProbeStat("db", 1.0), ProbeStat("dead", 0.0),
+        ProbeStat("almost", 0.995),
+    ]))
+    assert kinds(recs) == ["probe_down", "probe_intermittent"]
+    assert "93.0%" in recs[1].evidence and recs[1].subject == "exchange-api"
+
+
+def test_email_failures():
+    assert recommend(RecommendationInputs(email=EmailStat(sent=5, failed=0, retried=0))) == []
+    stat = EmailStat(sent=5, failed=2, retried=1, last_error="535 auth")
+    recs = recommend(RecommendationInputs(email=stat))
+    assert kinds(recs) == ["email_failing"]
+    assert "2 failed and 1 retried" in recs[0].evidence and "535 auth" in recs[0].evidence
+
+
+def test_heartbeat_gaps():
+    rules = RecommendationRules(heartbeat_stale_seconds=120)
+    recs = recommend(RecommendationInputs(heartbeats=[
+        HeartbeatStat("bot:8000", stale_ratio=0.02, max_age_seconds=610), HeartbeatStat("ok:8000", 0.0, 15),
+    ]), rules)
+    assert [r.subject for r in recs] == ["bot:8000"]
+    assert "2.0%" in recs[0].evidence and "610s" in recs[0].evidence
+
+
+def test_every_recommendation_has_numbers():
+    recs = recommend(RecommendationInputs(
+        filesystems=[FilesystemForecast("h", "/", 0.9, 2)], memory=[MemoryStat("h", 0.9, 0.95)],
+        alerts=[AlertFrequency("HostCpuHigh", "warning", 5)], probes=[ProbeStat("p", 0.5)],
+        email=EmailStat(1, 1, 0), heartbeats=[HeartbeatStat("h", 0.1, 300)],
+    ))
+    assert len(recs) == 6
+    for r in recs:
+        assert any(ch.isdigit() for ch in r.evidence), r
+        assert r.figures
