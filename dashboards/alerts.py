@@ -64,7 +64,7 @@ def _firing() -> Row:
 
 def _health() -> Row:
     return Row("Health score", [
-        stat("Health score", [target(f'{m.HEALTH_SCORE}{{component="overall"}}', instant=True)],
+        stat("Health score (now)", [target(f'{m.HEALTH_SCORE}{{component="overall"}}', instant=True)],
              "none", thresholds=GRADES, decimals=0, w=6, h=8,
              description="0-100; Excellent >= 90, Good >= 75, Fair >= 60, Poor below."),
         timeseries("Health score by component", targets(

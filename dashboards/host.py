@@ -49,13 +49,13 @@ def _overview(cfg: Config) -> Row:
              graph=False, description="Time since the host booted (node_boot_time_seconds)."),
         stat("CPU cores", [target(f"count(count by (cpu) (node_cpu_seconds_total{SEL}))",
                                   instant=True)], "short", graph=False),
-        stat("Memory", [target(f"node_memory_MemTotal_bytes{SEL}", instant=True)], "bytes",
+        stat("Memory size", [target(f"node_memory_MemTotal_bytes{SEL}", instant=True)], "bytes",
              graph=False, description="Physical memory (MemTotal)."),
-        gauge("CPU utilisation", [target(f"{m.REC_CPU_UTILISATION}{SEL}", instant=True)],
+        gauge("CPU utilisation (now)", [target(f"{m.REC_CPU_UTILISATION}{SEL}", instant=True)],
               "percentunit", thresholds=rising(t.cpu_percent, PCT), w=4, h=4,
               description="Busy share of all cores over 5 minutes (recording rule "
                           f"{m.REC_CPU_UTILISATION}); colours at thresholds.cpu_percent."),
-        gauge("Memory utilisation", [target(f"{m.REC_MEMORY_UTILISATION}{SEL}", instant=True)],
+        gauge("Memory utilisation (now)", [target(f"{m.REC_MEMORY_UTILISATION}{SEL}", instant=True)],
               "percentunit", thresholds=rising(t.memory_percent, PCT), w=4, h=4,
               description="1 - MemAvailable / MemTotal (recording rule "
                           f"{m.REC_MEMORY_UTILISATION}); colours at thresholds.memory_percent."),

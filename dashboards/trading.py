@@ -55,11 +55,11 @@ def _money(cfg: Config) -> Row:
              w=6, description="Account equity, in the account currency."),
         stat("Open positions", [target(f"sum({m.TRADING_OPEN_POSITIONS}{SEL})", instant=True)],
              "short", decimals=0, w=6),
-        timeseries("Realized P&L", targets(
+        timeseries("Realized P&L over time", targets(
             (f"{m.TRADING_REALIZED_PNL}{SEL}", "{{instance}}"),
         ), "none", w=8),
-        timeseries("Equity", targets((f"{m.TRADING_EQUITY}{SEL}", "{{instance}}")), "none", w=8),
-        timeseries("Open positions", targets(
+        timeseries("Equity over time", targets((f"{m.TRADING_EQUITY}{SEL}", "{{instance}}")), "none", w=8),
+        timeseries("Open positions over time", targets(
             (f"{m.TRADING_OPEN_POSITIONS}{SEL}", "{{instance}}"),
         ), "short", min_=0, w=8),
     ])
@@ -117,7 +117,7 @@ def _liveness(cfg: Config) -> Row:
                          "thresholds.trading_heartbeat_stale_seconds."),
         stat("Last trade", [target(f"time() - max({m.TRADING_LAST_TRADE}{SEL})", instant=True)],
              "s", graph=False, w=6, description="Seconds since the bot's last trade."),
-        timeseries("Heartbeat age", targets(
+        timeseries("Heartbeat age over time", targets(
             (f"time() - {m.TRADING_HEARTBEAT}{SEL}", "{{instance}}"),
         ), "s", min_=0, thresholds=stale, w=12),
     ])
