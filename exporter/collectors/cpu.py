@@ -1,0 +1,47 @@
+"""node_cpu_seconds_total{cpu,mode}: per-CPU time by mode, as node_exporter's cpu collector.
+
+psutil's field names are node_exporter's mode names on Linux (user, nice, system, idle, iowait,
+irq, softirq, steal) and on the BSDs and macOS (the subset each has). `guest` and `guest_nice`
+are left out: the kernel already counts them in user and nice, and node_exporter exports them
+as a separate family, not as modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import register
+
+SKIPPED_MODES = frozenset({"guest", "guest_nice"})
+
+
+class CpuCollector:
+    name = "cpu"
+
+    def __init__(self, ps: Any = psutil):
+        self.ps = ps
+        self._modes: tuple[str, ...] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        per_cpu = self.ps.cpu_times(percpu=True)
+        fam = CounterMetricFamily(
+            "node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", labels=("cpu", "mode")
+        )
+        if per_cpu and self._modes is None:
+            self._modes = tuple(m for m in per_cpu[0]._fields if m not in SKIPPED_MODES)
+        modes = self._modes or ()
+        for i, times in enumerate(per_cpu):
+            cpu = str(i)
+            for mode in modes:
+                fam.add_metric((cpu, mode), getattr(times, mode))
+        yield fam
+
+
+@register("cpu", help="CPU time per CPU and mode (node_cpu_seconds_total)")
+def build(config: Any) -> CpuCollector:
+    return CpuCollector()

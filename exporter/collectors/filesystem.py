@@ -1,0 +1,166 @@
+"""node_filesystem_*{device,mountpoint,fstype}: size, free, avail, inodes, read-only, errors.
+
+As node_exporter: mounts are filtered by the mount-point and fs-type patterns (pseudo and
+container overlay filesystems excluded by default), network filesystems are skipped unless
+asked for, and every stat runs in a worker thread bounded by the mount timeout. A mount whose
+stat does not answer in time gets node_filesystem_device_error 1 and is not statted again
+(still reported with device_error 1) until the hung call returns, so one dead NFS server costs
+one thread and never the scrape.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, NamedTuple
+
+import psutil
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import register
+from exporter.filters import NameFilter
+from exporter.workers import WorkerPool
+
+log = logging.getLogger(__name__)
+
+NETWORK_FS_TYPES = frozenset({
+    "9p", "afpfs", "afs", "beegfs", "ceph", "cifs", "coda", "davfs", "fuse.glusterfs", "fuse.rclone",
+    "fuse.s3fs", "fuse.sshfs", "glusterfs", "gpfs", "lustre", "ncpfs", "nfs", "nfs4", "smb", "smb2",
+    "smb3", "smbfs", "sshfs", "webdav",
+})
+
+
+class FsStat(NamedTuple):
+    size: float
+    free: float | None  # None where the OS API does not tell free from avail
+    avail: float
+    files: float | None
+    files_free: float | None
+
+
+def statvfs(mountpoint: str) -> FsStat:
+    st = os.statvfs(mountpoint)
+    bs = st.f_frsize or st.f_bsize
+    return FsStat(st.f_blocks * bs, st.f_bfree * bs, st.f_bavail * bs, st.f_files, st.f_ffree)
+
+
+def disk_usage(mountpoint: str) -> FsStat:
+    """Windows: no statvfs; psutil's `free` is what the caller may use (avail)."""
+    u = psutil.disk_usage(mountpoint)
+    return FsStat(u.total, None, u.free, None, None)
+
+
+def is_network(fstype: str, opts: str) -> bool:
+    return fstype.lower() in NETWORK_FS_TYPES or "remote" in opts.split(",")
+
+
+class FilesystemCollector:
+    name = "filesystem"
+
+    def __init__(self, *, mount_filter: NameFilter, fstype_filter: NameFilter, mount_timeout: float = 5.0,
+                 include_network: bool = False, ps: Any = psutil,
+                 stat: Callable[[str], FsStat] | None = None, pool: WorkerPool | None = None):
+        self.ps = ps
+        self.mount_filter = mount_filter
+        self.fstype_filter = fstype_filter
+        self.mount_timeout = mount_timeout
+        self.include_network = include_network
+        self.stat = stat or (statvfs if hasattr(os, "statvfs") else disk_usage)
+        self.pool = pool or WorkerPool("fs-stat", min_workers=1, max_workers=8)
+        # the runner's limit: the stats share one mount_timeout deadline, plus listing time
+        self.timeout = mount_timeout + 1.0
+        self._stuck: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _unstick(self, mountpoint: str) -> Callable[[Future[FsStat]], None]:
+        def done(_: Future[FsStat]) -> None:
+            with self._lock:
+                self._stuck.discard(mountpoint)
+            log.info("filesystem %s answers again", mountpoint)
+
+        return done
+
+    def mounts(self) -> list[tuple[str, str, str, bool]]:
+        """(device, mountpoint, fstype, readonly) of the mounts to report, deduplicated."""
+        seen = set()
+        out = []
+        for p in self.ps.disk_partitions(all=True):
+            key = (p.device, p.mountpoint, p.fstype)
+            if key in seen or not self.mount_filter(p.mountpoint) or not self.fstype_filter(p.fstype):
+                continue
+            if not self.include_network and is_network(p.fstype, p.opts):
+                continue
+            seen.add(key)
+            out.append((p.device, p.mountpoint, p.fstype, "ro" in p.opts.split(",")))
+        return out
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ("device", "mountpoint", "fstype")
+        fams = {
+            "size": GaugeMetricFamily("node_filesystem_size_bytes", "Filesystem size in bytes.",
+                                      labels=labels),
+            "free": GaugeMetricFamily("node_filesystem_free_bytes", "Filesystem free space in bytes.",
+                                      labels=labels),
+            "avail": GaugeMetricFamily("node_filesystem_avail_bytes",
+                                       "Filesystem space available to non-root users in bytes.",
+                                       labels=labels),
+            "files": GaugeMetricFamily("node_filesystem_files", "Filesystem total file nodes.",
+                                       labels=labels),
+            "files_free": GaugeMetricFamily("node_filesystem_files_free",
+                                            "Filesystem total free file nodes.", labels=labels),
+            "readonly": GaugeMetricFamily("node_filesystem_readonly", "Filesystem read-only status.",
+                                          labels=labels),
+        }
+        error = GaugeMetricFamily(
+            "node_filesystem_device_error",
+            "Whether an error occurred while getting statistics for the given device.", labels=labels,
+        )
+        pending: list[tuple[tuple[str, str, str], bool, Future[FsStat]]] = []
+        for device, mountpoint, fstype, readonly in self.mounts():
+            lv = (device, mountpoint, fstype)
+            with self._lock:
+                stuck = mountpoint in self._stuck
+            if stuck:
+                error.add_metric(lv, 1)
+                continue
+            pending.append((lv, readonly, self.pool.submit(self.stat, mountpoint)))
+        deadline = time.monotonic() + self.mount_timeout
+        for lv, readonly, fut in pending:
+            try:
+                st = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                log.warning("filesystem %s did not answer within %gs: marked unresponsive",
+                            lv[1], self.mount_timeout)
+                with self._lock:
+                    self._stuck.add(lv[1])
+                fut.add_done_callback(self._unstick(lv[1]))
+                error.add_metric(lv, 1)
+                continue
+            except OSError as exc:
+                log.debug("statfs %s: %s", lv[1], exc)
+                error.add_metric(lv, 1)
+                continue
+            error.add_metric(lv, 0)
+            for key, value in zip(("size", "free", "avail", "files", "files_free"), st, strict=True):
+                if value is not None:
+                    fams[key].add_metric(lv, value)
+            fams["readonly"].add_metric(lv, 1.0 if readonly else 0.0)
+        yield error
+        yield from (f for f in fams.values() if f.samples)
+
+
+@register("filesystem", help="filesystem space and inodes (node_filesystem_*)")
+def build(config: Any) -> FilesystemCollector:
+    s = config.exporter.collectors
+    return FilesystemCollector(
+        mount_filter=NameFilter(s.filesystem_mount_points_include, s.filesystem_mount_points_exclude),
+        fstype_filter=NameFilter(s.filesystem_fs_types_include, s.filesystem_fs_types_exclude),
+        mount_timeout=s.filesystem_timeout,
+        include_network=s.filesystem_network,
+    )

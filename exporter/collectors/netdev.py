@@ -1,0 +1,63 @@
+"""node_network_{receive,transmit}_{bytes,packets,errs,drop}_total{device} from psutil.
+
+The subset of node_exporter's netdev statistics that psutil reports on every OS, with
+node_exporter's names and help texts. Devices are filtered by the include/exclude patterns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import register
+from exporter.filters import NameFilter
+
+# node_exporter statistic -> psutil field
+STATS = (
+    ("receive_bytes", "bytes_recv"),
+    ("receive_packets", "packets_recv"),
+    ("receive_errs", "errin"),
+    ("receive_drop", "dropin"),
+    ("transmit_bytes", "bytes_sent"),
+    ("transmit_packets", "packets_sent"),
+    ("transmit_errs", "errout"),
+    ("transmit_drop", "dropout"),
+)
+
+
+class NetdevCollector:
+    name = "netdev"
+
+    def __init__(self, device_filter: NameFilter | None = None, ps: Any = psutil):
+        self.ps = ps
+        self.keep = device_filter or NameFilter()
+        self._kept: dict[str, bool] = {}
+
+    def _keep(self, device: str) -> bool:
+        kept = self._kept.get(device)
+        if kept is None:
+            if len(self._kept) > 4096:  # interfaces come and go (veths): bound the memo
+                self._kept.clear()
+            kept = self._kept[device] = self.keep(device)
+        return kept
+
+    def collect(self) -> Iterator[Metric]:
+        counters = self.ps.net_io_counters(pernic=True, nowrap=True)
+        devices = [(d, c) for d, c in counters.items() if self._keep(d)]
+        for stat, field in STATS:
+            fam = CounterMetricFamily(
+                f"node_network_{stat}_total", f"Network device statistic {stat}.", labels=("device",)
+            )
+            for device, c in devices:
+                fam.add_metric((device,), getattr(c, field))
+            yield fam
+
+
+@register("netdev", help="network interface counters (node_network_*_total)")
+def build(config: Any) -> NetdevCollector:
+    s = config.exporter.collectors
+    return NetdevCollector(NameFilter(s.netdev_device_include, s.netdev_device_exclude))

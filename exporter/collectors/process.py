@@ -1,0 +1,59 @@
+"""process_*: the exporter's own CPU, memory, start time and file descriptors, via psutil.
+
+The same families prometheus_client's process collector emits on Linux, but from psutil so
+they exist on every OS; open/max fds are POSIX notions and are omitted on Windows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import register
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
+
+class ProcessCollector:
+    name = "process"
+
+    def __init__(self, ps: Any = psutil, pid: int | None = None):
+        self.proc = ps.Process(pid if pid is not None else os.getpid())
+        self._start = self.proc.create_time()
+        self._posix = hasattr(self.proc, "num_fds")
+
+    def collect(self) -> Iterator[Metric]:
+        p = self.proc
+        with p.oneshot():
+            cpu = p.cpu_times()
+            mem = p.memory_info()
+            fds = p.num_fds() if self._posix else None
+        yield CounterMetricFamily("process_cpu_seconds_total",
+                                  "Total user and system CPU time spent in seconds.",
+                                  value=cpu.user + cpu.system)
+        yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                                value=mem.vms)
+        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                value=mem.rss)
+        yield GaugeMetricFamily("process_start_time_seconds",
+                                "Start time of the process since unix epoch in seconds.", value=self._start)
+        if fds is not None:
+            yield GaugeMetricFamily("process_open_fds", "Number of open file descriptors.", value=fds)
+        if resource is not None:
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft != resource.RLIM_INFINITY:
+                yield GaugeMetricFamily("process_max_fds", "Maximum number of open file descriptors.",
+                                        value=soft)
+
+
+@register("process", help="the exporter's own process (process_cpu_seconds_total, memory, fds)")
+def build(config: Any) -> ProcessCollector:
+    return ProcessCollector()
