@@ -94,7 +94,7 @@ def _memory(cfg: Config) -> Row:
         timeseries("Memory utilisation", targets(
             (f"{m.REC_MEMORY_UTILISATION}{SEL}", "utilisation"),
         ), "percentunit", min_=0, max_=1, thresholds=rising(t.memory_percent, PCT), w=8),
-        timeseries("Memory", targets(
+        timeseries("Memory used and available", targets(
             (f"node_memory_MemTotal_bytes{SEL} - node_memory_MemAvailable_bytes{SEL}", "used"),
             (f"node_memory_MemAvailable_bytes{SEL}", "available"),
             (f"node_memory_MemTotal_bytes{SEL}", "total"),
