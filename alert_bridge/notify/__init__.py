@@ -1,0 +1,1 @@
+"""Email: the outbox sender, message composition and templates, and SMTP / file transports."""

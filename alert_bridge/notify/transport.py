@@ -1,0 +1,208 @@
+"""Getting a composed message out: SMTP (starttls | ssl | none) or `.eml` files in a folder.
+
+Failures are classified for the outbox: TransientError (connection refused or reset, timeouts,
+TLS trouble, 4xx answers) is retried with backoff; PermanentError (5xx answers, a server
+without the STARTTLS we were told to use) is not. Error texts never carry the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+import tempfile
+import time
+from collections.abc import Sequence
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from tradewatch.config import Email
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A send that did not happen; the text is safe to store and show."""
+
+
+class TransientError(DeliveryError):
+    """Worth retrying later: the server was unreachable, slow, or said 4xx."""
+
+
+class PermanentError(DeliveryError):
+    """Retrying will not help: the server said 5xx or cannot do what the config asks."""
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> None:
+        """Deliver `msg` to `recipients` or raise TransientError / PermanentError."""
+        ...
+
+
+def make_transport(email_config: Email, outbox_dir: str | os.PathLike[str]) -> Transport:
+    """SMTP when `email.smtp_server` is set, else the file sink in `bridge.outbox_dir`."""
+    if not email_config.smtp_server.strip():
+        return FileSink(Path(outbox_dir))
+    return SmtpTransport(email_config)
+
+
+# --------------------------------------------------------------------------- file sink
+
+class FileSink:
+    """Writes each message as an .eml file; a message written is a message delivered."""
+
+    name = "file"
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            data = msg.as_bytes()
+            final = self.directory / eml_name(msg.get("Message-ID", ""), time.time())
+            # temp file + rename in the same folder: a reader never sees half a message
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, final)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:  # disk full, permissions: may clear up, so retry
+            raise TransientError(f"cannot write to {self.directory}: {exc.strerror or exc}") from exc
+        log.info("email written to %s", final)
+
+
+def eml_name(message_id: str, now: float) -> str:
+    """A sortable, filesystem-safe file name: UTC time stamp + the Message-ID's local part."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    local = message_id.strip().strip("<>").split("@", 1)[0]
+    local = re.sub(r"[^A-Za-z0-9._-]+", "_", local)[:80].strip("._") or "message"
+    return f"{stamp}-{local}.eml"
+
+
+# --------------------------------------------------------------------------- SMTP
+
+class SmtpTransport:
+    """One SMTP session per message: simple, and nothing to go stale between alerts."""
+
+    name = "smtp"
+
+    def __init__(self, config: Email):
+        self.config = config
+        self.host = config.smtp_server.strip()
+        self.port = config.smtp_port
+        self.security = config.security
+        self.timeout = float(config.timeout) or 10.0
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name verified unless `email.verify_tls: false`."""
+        ctx = ssl.create_default_context(cafile=self.config.ca_file or None)
+        if not self.config.verify_tls:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> None:
+        if not recipients:
+            raise PermanentError("no recipients: set email.to in the config")
+        try:
+            refused = self._send(msg, sender, list(recipients))
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise classify(exc, self._secrets()) from None
+        if refused:
+            # Some recipients took it: the email is out; say who did not get it.
+            log.warning("%s recipient(s) refused: %s", len(refused),
+                        scrub(_describe_refused(refused), self._secrets()))
+
+    def _send(self, msg: EmailMessage, sender: str, recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+        if self.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.tls_context()
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with client:
+            client.ehlo()
+            if self.security == "starttls":
+                if not client.has_extn("starttls"):
+                    raise PermanentError(
+                        f"{self.host}:{self.port} does not offer STARTTLS (email.security is "
+                        "starttls; use ssl for port 465, or none only on a trusted network)"
+                    )
+                client.starttls(context=self.tls_context())
+                client.ehlo()
+            if self.config.username:
+                client.login(self.config.username, self.config.password)
+            return client.send_message(msg, from_addr=sender, to_addrs=recipients)
+
+    def _secrets(self) -> list[str]:
+        return [self.config.password] if self.config.password else []
+
+
+def classify(exc: BaseException, secrets: Sequence[str] = ()) -> DeliveryError:
+    """Map an smtplib / socket / ssl exception to Transient or Permanent, with a safe text."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        text = scrub("all recipients refused: " + _describe_refused(exc.recipients), secrets)
+        if codes and all(400 <= c < 500 for c in codes):
+            return TransientError(text)
+        return PermanentError(text)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        text = scrub(f"SMTP {exc.smtp_code} {' '.join(reply.split())}", secrets)
+        if 500 <= exc.smtp_code < 600:
+            return PermanentError(text)
+        return TransientError(text)  # 4xx, and odd codes (e.g. -1 from a dropped connection)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return PermanentError(scrub(f"server does not support it: {exc}", secrets))
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TransientError(scrub(
+            f"TLS certificate verification failed: {exc.verify_message or exc} "
+            "(set email.ca_file for a private CA)", secrets))
+    if isinstance(exc, ssl.SSLError):
+        return TransientError(scrub(f"TLS error: {exc}", secrets))
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return TransientError("timed out talking to the SMTP server")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return TransientError(scrub(f"SMTP server disconnected: {exc}", secrets))
+    if isinstance(exc, OSError):
+        return TransientError(scrub(f"cannot reach the SMTP server: {exc.strerror or exc}", secrets))
+    if isinstance(exc, smtplib.SMTPException):
+        return TransientError(scrub(f"SMTP error: {exc}", secrets))
+    return TransientError(scrub(f"{type(exc).__name__}: {exc}", secrets))
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """Remove secrets (and their base64 forms, as AUTH sends them) from a message."""
+    for secret in secrets:
+        if not secret:
+            continue
+        forms = {secret, base64.b64encode(secret.encode()).decode()}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "********")
+    return text
+
+
+def _describe_refused(refused: dict[str, tuple[int, bytes]]) -> str:
+    parts = []
+    for addr, (code, reply) in refused.items():
+        reply_text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        parts.append(f"{addr}: {code} {' '.join(reply_text.split())}")
+    return "; ".join(parts)

@@ -1,0 +1,304 @@
+"""Pure functions that turn a notification context into what the email templates show.
+
+Everything a template needs is computed here (subject, severity word and colour, human times
+and durations, vetted links), so the templates stay dumb and this logic unit-tests without
+I/O. Anything that came from alert labels or annotations is treated as untrusted text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+SEVERITIES = ("info", "warning", "critical", "emergency")
+ASSUMED_SEVERITY = "critical"
+
+# Colour is never the only signal: the word is always printed next to it.
+SEVERITY_COLOURS = {
+    "info": "#2563eb",
+    "warning": "#b45309",
+    "critical": "#b91c1c",
+    "emergency": "#6b21a8",
+    "resolved": "#15803d",
+    "test": "#334155",
+    "watchdog": "#b91c1c",
+    "summary": "#334155",
+}
+
+SUBJECT_MAX = 160
+_FIELD_MAX = 70
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Alertmanager's "no end time" value, and Go's zero time in general.
+_ZERO_YEAR = 1
+
+
+# --------------------------------------------------------------------------- small pieces
+
+def clean_text(value: Any, limit: int | None = None) -> str:
+    """One line of text: control characters (CR, LF, ...) become spaces; optional length cap."""
+    text = " ".join(_CONTROL.sub(" ", "" if value is None else str(value)).split())
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)].rstrip() + "\u2026"
+    return text
+
+
+def safe_url(value: Any) -> str | None:
+    """The URL if it is an absolute http(s) URL; None for javascript:, data:, relative, junk."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url or _CONTROL.search(url) or any(c.isspace() for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time (Alertmanager's `Z` and nanoseconds included) as aware UTC, or None."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float):
+        dt = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        # Go prints up to 9 fractional digits; Python takes at most 6.
+        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
+    if dt.year <= _ZERO_YEAR:
+        return None
+    return dt
+
+
+def format_time(dt: datetime | None) -> str:
+    """`2026-11-25 01:58:30 UTC`, or an em dash when unknown."""
+    if dt is None:
+        return "\u2014"
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def human_duration(seconds: float | None) -> str:
+    """`45s`, `12m 5s`, `3h 20m`, `2d 4h`: the two largest units, for people."""
+    if seconds is None:
+        return "\u2014"
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total}s"
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    parts = []
+    for name, size in units:
+        n, total = divmod(total, size)
+        if n or parts:
+            parts.append((n, name))
+    shown = [f"{n}{name}" for n, name in parts[:2] if n]
+    return " ".join(shown)
+
+
+def effective_severity(alert: dict[str, Any], assumed: bool = False) -> tuple[str, bool]:
+    """(severity, assumed): a missing or unknown label is treated as critical, and says so."""
+    raw = clean_text(alert.get("severity") or (alert.get("labels") or {}).get("severity") or "").lower()
+    if raw in SEVERITIES and not assumed:
+        return raw, False
+    if raw in SEVERITIES and assumed:
+        # The bridge says it assumed; trust the label it stored (it is the assumed value).
+        return raw, True
+    return ASSUMED_SEVERITY, True
+
+
+def host_of(alert: dict[str, Any]) -> str:
+    labels = alert.get("labels") or {}
+    return clean_text(alert.get("instance") or labels.get("instance") or labels.get("host") or "")
+
+
+def alertname_of(alert: dict[str, Any]) -> str:
+    labels = alert.get("labels") or {}
+    return clean_text(alert.get("alertname") or labels.get("alertname") or "") or "Unnamed alert"
+
+
+def starts_epoch(alert: dict[str, Any]) -> int:
+    dt = parse_time(alert.get("starts_at"))
+    return int(dt.timestamp()) if dt else 0
+
+
+def firing_message_id(alert: dict[str, Any]) -> str:
+    """`<alert.{fingerprint}.{starts_at_epoch}@tradewatch>`: the thread root of one alert."""
+    fp = re.sub(r"[^A-Za-z0-9]", "", str(alert.get("fingerprint") or ""))[:64]
+    if not fp:
+        fp = hashlib.sha256(
+            json.dumps(alert.get("labels") or {}, sort_keys=True).encode()
+        ).hexdigest()[:16]
+    return f"<alert.{fp}.{starts_epoch(alert)}@tradewatch>"
+
+
+def context_message_id(kind: str, context: dict[str, Any]) -> str:
+    """A Message-ID that stays the same on every retry of the same notification."""
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).hexdigest()
+    return f"<{re.sub(r'[^a-z_]', '', kind)}.{digest[:20]}@tradewatch>"
+
+
+# --------------------------------------------------------------------------- alert view
+
+_SHOWN_ANNOTATIONS = ("summary", "description", "value", "runbook_url", "dashboard", "dashboard_url")
+
+
+def alert_view(alert: dict[str, Any], now: datetime, *, assumed: bool = False) -> dict[str, Any]:
+    """What an email shows about one alert (all strings are plain; templates escape them)."""
+    alert = alert if isinstance(alert, dict) else {}
+    labels = {clean_text(k): clean_text(v) for k, v in (alert.get("labels") or {}).items()}
+    annotations = alert.get("annotations") or {}
+    severity, severity_assumed = effective_severity(alert, assumed)
+    starts = parse_time(alert.get("starts_at"))
+    ends = parse_time(alert.get("ends_at"))
+    status = clean_text(alert.get("status") or "firing").lower()
+    if status == "resolved" and starts and ends:
+        duration = (ends - starts).total_seconds()
+    elif starts:
+        duration = (now - starts).total_seconds()
+    else:
+        duration = None
+    first = ("alertname", "instance", "severity", "category")
+    ordered = [k for k in first if k in labels] + sorted(k for k in labels if k not in first)
+    extra = {
+        clean_text(k): str(v)
+        for k, v in sorted(annotations.items())
+        if k not in _SHOWN_ANNOTATIONS and v not in (None, "")
+    }
+    return {
+        "id": alert.get("id"),
+        "alertname": alertname_of(alert),
+        "host": host_of(alert),
+        "status": status,
+        "severity": severity,
+        "severity_word": severity.upper(),
+        "severity_assumed": severity_assumed,
+        "severity_label": clean_text(labels.get("severity", "")),
+        "colour": SEVERITY_COLOURS[severity],
+        "category": clean_text(alert.get("category") or labels.get("category") or ""),
+        "summary": str(annotations.get("summary") or "").strip(),
+        "description": str(annotations.get("description") or "").strip(),
+        "value": clean_text(annotations.get("value") or alert.get("value") or "", 200),
+        "starts_at": format_time(starts),
+        "ends_at": format_time(ends) if status == "resolved" else None,
+        "duration": human_duration(duration),
+        "labels": [(k, labels[k]) for k in ordered],
+        "annotations": list(extra.items()),
+        "source_url": safe_url(alert.get("generator_url")),
+        "runbook_url": safe_url(annotations.get("runbook_url")),
+    }
+
+
+# --------------------------------------------------------------------------- subjects
+
+def subject_for(kind: str, context: dict[str, Any]) -> str:
+    """`[CRITICAL] HighCpuUsage on web-1:9184`; never contains CR/LF; capped in length."""
+    if kind in ("firing", "resolved", "emergency_repeat"):
+        alert = context.get("alert") or {}
+        severity, _ = effective_severity(alert, bool(context.get("severity_assumed")))
+        name = clean_text(alertname_of(alert), _FIELD_MAX)
+        host = clean_text(host_of(alert), _FIELD_MAX)
+        tag = "RESOLVED" if kind == "resolved" else severity.upper()
+        text = f"[{tag}] {name}" + (f" on {host}" if host else "")
+        if kind == "emergency_repeat":
+            text += f" (reminder {as_int(context.get('repeat'))}, not acknowledged)"
+    elif kind == "test":
+        text = "[TEST] TradeWatch test email"
+    elif kind == "watchdog":
+        since = human_duration(_float(context.get("timeout_seconds")))
+        text = f"[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over {since}"
+    elif kind == "pause_summary":
+        n = len(context.get("held") or [])
+        text = f"[SUMMARY] {n} alert{'s' if n != 1 else ''} held while notifications were paused"
+    else:
+        text = f"[TRADEWATCH] {clean_text(kind)}"
+    return clean_text(text, SUBJECT_MAX)
+
+
+def as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- whole email
+
+def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: datetime) -> dict[str, Any]:
+    """Everything the templates of `kind` render from: plain data, safe links, no I/O."""
+    context = context if isinstance(context, dict) else {}
+    view: dict[str, Any] = {
+        "kind": kind,
+        "subject": subject_for(kind, context),
+        "generated_at": format_time(now),
+        "home_url": safe_url(external_url),
+        "dashboard_url": safe_url(context.get("dashboard_url")) or safe_url(external_url),
+        "ack_url": None,
+        "alert": None,
+    }
+    if kind in ("firing", "resolved", "emergency_repeat"):
+        alert = alert_view(context.get("alert") or {}, now,
+                           assumed=bool(context.get("severity_assumed")))
+        if kind == "resolved":
+            alert["status"] = "resolved"
+        view["alert"] = alert
+        view["repeat"] = as_int(context.get("repeat"))
+        if kind == "resolved":
+            view["colour"], view["band"] = SEVERITY_COLOURS["resolved"], "RESOLVED"
+        else:
+            view["colour"], view["band"] = alert["colour"], alert["severity_word"]
+            if alert["severity"] in ("critical", "emergency"):
+                view["ack_url"] = safe_url(context.get("ack_url"))
+        view["preheader"] = clean_text(alert["summary"] or alert["description"], 140)
+    elif kind == "test":
+        view.update(
+            colour=SEVERITY_COLOURS["test"], band="TEST",
+            requested_at=format_time(parse_time(context.get("requested_at")) or now),
+            note=str(context.get("note") or "").strip(),
+            preheader="Email delivery from TradeWatch works.",
+        )
+    elif kind == "watchdog":
+        last = parse_time(context.get("last_seen"))
+        view.update(
+            colour=SEVERITY_COLOURS["watchdog"], band="PIPELINE BROKEN",
+            last_seen=format_time(last) if last else None,
+            silent_for=human_duration((now - last).total_seconds()) if last else None,
+            timeout=human_duration(_float(context.get("timeout_seconds"))),
+            preheader="Alerts may not be reaching you: the Watchdog heartbeat stopped.",
+        )
+    elif kind == "pause_summary":
+        held = [alert_view(a, now) for a in (context.get("held") or []) if isinstance(a, dict)]
+        paused = parse_time(context.get("paused_at"))
+        resumed = parse_time(context.get("resumed_at"))
+        view.update(
+            colour=SEVERITY_COLOURS["summary"], band="PAUSE SUMMARY",
+            paused_at=format_time(paused), resumed_at=format_time(resumed),
+            paused_for=human_duration((resumed - paused).total_seconds()) if paused and resumed else None,
+            comment=str(context.get("comment") or "").strip(),
+            held=held,
+            preheader=f"{len(held)} alert(s) were held during the pause.",
+        )
+    else:
+        view.update(colour=SEVERITY_COLOURS["summary"], band=clean_text(kind).upper(), preheader="")
+    return view
