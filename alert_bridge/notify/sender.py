@@ -1,0 +1,254 @@
+"""The outbox sender: claims due notifications, composes, sends, records the outcome.
+
+All state is in SQLite (`alert_bridge/store/outbox.py`), so a restart picks up where the last
+process stopped: rows it had claimed come back once their lease passes. Transient failures
+(connection errors, timeouts, 4xx) are retried with exponential backoff and jitter, 5 s
+doubling to 15 min, until `email.max_attempts`; permanent ones (5xx) are marked failed at once.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+from alert_bridge.db import Database, StoreUnavailable
+from alert_bridge.notify.compose import compose, recipients_for, sender_address
+from alert_bridge.notify.transport import (
+    PermanentError,
+    TransientError,
+    Transport,
+    make_transport,
+    scrub,
+)
+from alert_bridge.store import outbox
+from tradewatch.config import Config
+
+log = logging.getLogger(__name__)
+
+BASE_DELAY = 5.0
+MAX_DELAY = 900.0
+POLL_SECONDS = 1.0
+BATCH = 20
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to one notification: sent, pending (will be retried), or failed."""
+
+    status: str
+    error: str | None = None
+    message_id: str | None = None
+
+
+def backoff_delay(attempts: int, *, base: float = BASE_DELAY, cap: float = MAX_DELAY,
+                  jitter: float = 0.0) -> float:
+    """Seconds before retry number `attempts` (1 = after the first failure).
+
+    `jitter` in [0, 1) spreads retries by up to +-10 % so a fleet does not retry in lockstep.
+    """
+    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    return min(cap, delay * (0.9 + 0.2 * jitter))
+
+
+class OutboxSender:
+    """Delivers the outbox. One per deployment runs `loop`; `deliver_now` is safe alongside it."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        transport: Transport | None = None,
+        clock: Callable[[], float] = time.time,
+        *,
+        rng: Callable[[], float] = random.random,
+        on_result: Callable[[str], None] | None = None,
+        batch: int = BATCH,
+        poll_seconds: float = POLL_SECONDS,
+    ):
+        self.config = config
+        self.db = db
+        self.transport = transport or make_transport(config.email, config.bridge.outbox_dir)
+        self.clock = clock
+        self.rng = rng
+        self.on_result = on_result
+        self.batch = batch
+        self.poll_seconds = min(POLL_SECONDS, poll_seconds)
+        self.max_attempts = config.email.max_attempts
+        # A claim must outlive one send (connect + TLS + login + data, each up to the timeout).
+        self.lease_seconds = max(60.0, 6 * float(config.email.timeout))
+        self.counters = {"sent": 0, "failed": 0, "retried": 0}
+        self.last_loop_at: float | None = None  # for /health: is the loop alive?
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public
+
+    def wake(self) -> None:
+        """Ask the loop to look at the outbox now (after a webhook committed an email)."""
+        self._wake.set()
+
+    def run_once(self) -> int:
+        """Try each due row once (at most `batch`); returns how many were attempted.
+
+        Rows are claimed one at a time, right before their send, so a lease never runs out
+        while the row waits behind slow sends of the same batch.
+        """
+        done = 0
+        while done < self.batch:
+            with self.db.transaction() as conn:
+                rows = outbox.claim_due(conn, self.clock(), 1, self.lease_seconds)
+            if not rows:
+                break
+            self._deliver(rows[0])
+            done += 1
+        return done
+
+    def loop(self, stop: threading.Event) -> None:
+        """Deliver until `stop` is set: at once when woken, otherwise at least every second."""
+        log.info("outbox sender started (%s transport)", getattr(self.transport, "name", "?"))
+        while not stop.is_set():
+            self.last_loop_at = time.time()
+            try:
+                # Drain: a full batch means more may be due right now.
+                while not stop.is_set() and self.run_once() >= self.batch:
+                    pass
+            except StoreUnavailable as exc:
+                log.warning("outbox sender: store unavailable (%s); retrying", exc)
+            except Exception:
+                log.exception("outbox sender: unexpected error; continuing")
+            self._wait(stop)
+        log.info("outbox sender stopped")
+
+    def deliver_now(self, id: int, *, wait_seconds: float | None = None) -> DeliveryResult:
+        """Try notification `id` now (send-test-email) and say what happened.
+
+        If the loop holds the row at this moment, wait for its outcome instead of sending twice.
+        """
+        with self.db.transaction() as conn:
+            row = outbox.claim(conn, id, self.clock(), self.lease_seconds)
+            current = outbox.get(conn, id) if row is None else None
+        if row is not None:
+            return self._deliver(row)
+        if current is None:
+            return DeliveryResult("failed", f"no notification with id {id}")
+        deadline = time.monotonic() + (self.lease_seconds if wait_seconds is None else wait_seconds)
+        while current is not None and current["status"] == "sending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            current = outbox.get(self.db.connection(), id)
+        return _result_of(current)
+
+    # ------------------------------------------------------------------ internals
+
+    def _wait(self, stop: threading.Event) -> None:
+        # Wake on `wake()`, on `stop`, or after poll_seconds, whichever comes first.
+        deadline = time.monotonic() + self.poll_seconds
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if self._wake.wait(min(left, 0.1)):
+                break
+        self._wake.clear()
+
+    def _message(self, row: dict[str, Any]) -> tuple[EmailMessage, list[str]]:
+        recipients = [r for r in row["recipients"] if isinstance(r, str) and r.strip()]
+        if row["raw"] is not None:
+            raw = row["raw"] if isinstance(row["raw"], bytes) else str(row["raw"]).encode()
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            assert isinstance(msg, EmailMessage)
+        else:
+            context = row["context"]
+            if not isinstance(context, dict) or "_invalid_json" in context:
+                raise PermanentError("the stored notification context is not valid JSON")
+            msg = compose(row["kind"], context, self.config,
+                          now=datetime.fromtimestamp(self.clock(), UTC))
+            if not recipients:
+                recipients = recipients_for(row["kind"], context, self.config)
+        if recipients:
+            del msg["To"]
+            msg["To"] = ", ".join(recipients)
+        elif msg.get("To"):
+            recipients = [a.addr_spec for a in msg["To"].addresses]
+        return msg, recipients
+
+    def _deliver(self, row: dict[str, Any]) -> DeliveryResult:
+        id_ = row["id"]
+        try:
+            msg, recipients = self._message(row)
+            sender = sender_address(self.config)
+            self.transport.send(msg, sender, recipients)
+        except PermanentError as exc:
+            return self._failed(row, str(exc))
+        except TransientError as exc:
+            return self._retry(row, str(exc))
+        except Exception as exc:  # a bug or an odd fault: keep the email, retry it later
+            log.exception("notification %s: unexpected error while sending", id_)
+            return self._retry(row, f"{type(exc).__name__}: {exc}")
+        message_id = str(msg.get("Message-ID") or "") or None
+        self._record(outbox.mark_sent, id_, self.clock(), message_id)
+        log.info("notification %s (%s) sent to %d recipient(s) via %s", id_, row["kind"],
+                 len(recipients), getattr(self.transport, "name", "?"))
+        self._count("sent")
+        return DeliveryResult("sent", None, message_id)
+
+    def _retry(self, row: dict[str, Any], error: str) -> DeliveryResult:
+        error = self._safe(error)
+        attempts = int(row["attempts"])
+        if attempts >= self.max_attempts:
+            return self._failed(row, f"gave up after {attempts} attempts: {error}")
+        now = self.clock()
+        delay = backoff_delay(attempts, jitter=self.rng())
+        self._record(outbox.mark_retry, row["id"], now, error, now + delay)
+        log.warning("notification %s (%s) attempt %d failed, retrying in %.0fs: %s",
+                    row["id"], row["kind"], attempts, delay, error)
+        self._count("retried")
+        return DeliveryResult("pending", error, None)
+
+    def _failed(self, row: dict[str, Any], error: str) -> DeliveryResult:
+        error = self._safe(error)
+        self._record(outbox.mark_failed, row["id"], self.clock(), error)
+        log.error("notification %s (%s) failed permanently: %s", row["id"], row["kind"], error)
+        self._count("failed")
+        return DeliveryResult("failed", error, None)
+
+    def _record(self, mark: Callable[..., None], *args: Any) -> None:
+        # The email is already out (or not): losing its outcome to a briefly locked database
+        # would mean a duplicate after the lease, so try a few times before giving up.
+        for attempt in range(3):
+            try:
+                with self.db.transaction() as conn:
+                    mark(conn, *args)
+                return
+            except StoreUnavailable:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
+
+    def _safe(self, error: str) -> str:
+        secrets = [s for s in (self.config.email.password,) if s]
+        return scrub(error, secrets)[:1000]
+
+    def _count(self, result: str) -> None:
+        with self._lock:
+            self.counters[result] += 1
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:
+                log.exception("outbox sender: metrics hook failed")
+
+
+def _result_of(row: dict[str, Any] | None) -> DeliveryResult:
+    if row is None:
+        return DeliveryResult("failed", "notification disappeared")
+    status = {"sent": "sent", "failed": "failed"}.get(row["status"], "pending")
+    return DeliveryResult(status, row["last_error"], row["message_id"])
