@@ -1,0 +1,148 @@
+"""node_exporter's textfile collector: `*.prom` files from one directory, merged into the scrape.
+
+Cron jobs and bots (see exporter/trading.py `write_textfile`) drop metrics here, written
+atomically (temp file + rename). Semantics follow node_exporter: files are read in name order,
+parsed with prometheus_client's text parser, families of the same name merged across files;
+a file that cannot be read or parsed, carries client-side timestamps, or conflicts with an
+earlier file (another type or help text for a family, a repeated series) is skipped as a
+whole and sets `tradewatch_textfile_scrape_error` to 1, while the other files are still
+served. `tradewatch_textfile_mtime_seconds{file}` gives each file's modification time, so a
+stale writer can be alerted on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.collector import register
+from tradewatch import metric_names as names
+from tradewatch.config import Config
+
+log = logging.getLogger("exporter.textfile")
+
+SeriesKey = tuple[str, frozenset[tuple[str, str]]]
+
+
+class TextfileError(Exception):
+    """This file is skipped; the message says why."""
+
+
+def parse(text: str, file: str) -> list[Metric]:
+    """Families of one file, with the parser's split families of one name joined back."""
+    try:
+        parsed = list(text_string_to_metric_families(text))
+    except Exception as exc:  # the parser raises ValueError, IndexError... on bad input
+        raise TextfileError(f"cannot parse {file}: {exc}") from None
+    families: dict[str, Metric] = {}
+    for fam in parsed:
+        if any(s.timestamp is not None for s in fam.samples):
+            raise TextfileError(f"{file} contains unsupported client-side timestamps, skipping entire file")
+        have = families.get(fam.name)
+        if have is None:
+            families[fam.name] = fam
+            continue
+        _check_compatible(have, fam, file)
+        _absorb(have, fam)
+    return [f for f in families.values() if f.samples]
+
+
+def _check_compatible(have: Metric, new: Metric, file: str) -> None:
+    if have.type != "unknown" and new.type != "unknown" and have.type != new.type:
+        raise TextfileError(
+            f"{file}: metric {new.name} has type {new.type}, but {have.type} elsewhere"
+        )
+    if have.documentation and new.documentation and have.documentation != new.documentation:
+        raise TextfileError(
+            f"{file}: metric {new.name} has help {new.documentation!r}, but {have.documentation!r} elsewhere"
+        )
+
+
+def _absorb(have: Metric, new: Metric) -> None:
+    if have.type == "unknown":
+        have.type = new.type
+    have.documentation = have.documentation or new.documentation
+    have.samples.extend(new.samples)
+
+
+def merge(merged: dict[str, Metric], series: set[SeriesKey], families: Iterable[Metric], file: str) -> None:
+    """Add one file's families to `merged`, all or nothing."""
+    families = list(families)
+    new_series: set[SeriesKey] = set()
+    for fam in families:
+        if fam.name in merged:
+            _check_compatible(merged[fam.name], fam, file)
+        for s in fam.samples:
+            key = (s.name, frozenset(s.labels.items()))
+            if key in series or key in new_series:
+                raise TextfileError(f"{file}: series {s.name}{s.labels} is repeated")
+            new_series.add(key)
+    for fam in families:
+        if fam.name in merged:
+            _absorb(merged[fam.name], fam)
+        else:
+            merged[fam.name] = Metric(fam.name, fam.documentation, fam.type, fam.unit)
+            merged[fam.name].samples = list(fam.samples)
+    series |= new_series
+
+
+def read(path: Path) -> tuple[list[Metric], float]:
+    """(families, mtime) of one file."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            mtime = os.fstat(fh.fileno()).st_mtime
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TextfileError(f"cannot read {path}: {exc}") from None
+    return parse(text, str(path)), mtime
+
+
+class TextfileCollector:
+    name = "textfile"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, Metric] = {}
+        series: set[SeriesKey] = set()
+        mtimes: dict[str, float] = {}
+        error = False
+        try:
+            paths = sorted(p for p in self.directory.iterdir() if p.name.endswith(".prom"))
+        except OSError as exc:
+            log.error("textfile: cannot read directory %s: %s", self.directory, exc)
+            paths, error = [], True
+        for path in paths:
+            try:
+                families, mtime = read(path)
+                merge(merged, series, families, str(path))
+            except TextfileError as exc:
+                log.error("textfile: %s", exc)
+                error = True
+                continue
+            mtimes[str(path)] = mtime
+        yield from merged.values()
+        mtime_family = GaugeMetricFamily(
+            names.TEXTFILE_MTIME, "Unixtime mtime of textfiles successfully read.", labels=["file"]
+        )
+        for file, mtime in mtimes.items():
+            mtime_family.add_metric([file], mtime)
+        yield mtime_family
+        yield GaugeMetricFamily(
+            names.TEXTFILE_SCRAPE_ERROR,
+            "1 if there was an error opening, reading or merging a file, 0 otherwise.",
+            value=1.0 if error else 0.0,
+        )
+
+
+@register("textfile", help="metrics from *.prom files in exporter.collectors.textfile_directory")
+def build(config: Config) -> TextfileCollector | None:
+    directory = config.exporter.collectors.textfile_directory
+    return TextfileCollector(directory) if directory is not None else None
