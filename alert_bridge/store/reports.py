@@ -152,3 +152,21 @@ def history(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
         (limit,),
     )
     return [dict(r) for r in cur]
+
+
+def email_window_stats(conn: sqlite3.Connection, start: float, end: float) -> Any:
+    """Outbox outcomes of emails created in [start, end): sent, failed, retried, last error."""
+    from alert_bridge.recommendations import EmailStat
+
+    row = conn.execute(
+        "SELECT SUM(status = 'sent'), SUM(status = 'failed'), SUM(attempts > 1) FROM notifications "
+        "WHERE created_at >= ? AND created_at < ?",
+        (start, end),
+    ).fetchone()
+    err = conn.execute(
+        "SELECT last_error FROM notifications WHERE created_at >= ? AND created_at < ? "
+        "AND last_error IS NOT NULL AND last_error != '' ORDER BY id DESC LIMIT 1",
+        (start, end),
+    ).fetchone()
+    return EmailStat(sent=int(row[0] or 0), failed=int(row[1] or 0), retried=int(row[2] or 0),
+                     last_error=err[0] if err else None)
