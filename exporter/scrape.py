@@ -1,0 +1,150 @@
+"""Run the enabled collectors concurrently on every scrape, each under its own time limit.
+
+This is node_exporter's model: every collector reports
+`tradewatch_scrape_collector_success{collector}` and `..._duration_seconds{collector}`; one that
+raises or overruns its limit gets success 0 and costs only its own series. Collectors run on a
+small persistent pool of daemon threads. A collector still hanging from an earlier scrape is not
+started again (success 0 until it returns), so a hung one holds at most one thread.
+
+`ScrapeCollector` is a prometheus_client custom collector; `build_registry()` puts it alone in
+a fresh CollectorRegistry, so the client's default process/platform/gc collectors (which would
+duplicate our own `process` collector) are not served.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import CollectorRegistry
+
+from exporter.collector import REGISTRY, Collector, Registration
+from exporter.workers import WorkerPool
+from tradewatch import metric_names as names
+
+log = logging.getLogger(__name__)
+
+
+def exporter_version() -> str:
+    from exporter import __version__
+
+    return __version__
+
+
+def enabled_names(
+    registrations: Mapping[str, Registration],
+    config_enabled: Mapping[str, bool],
+    flags: Mapping[str, bool],
+    *,
+    disable_defaults: bool = False,
+) -> list[str]:
+    """Which collectors to build: a flag beats the config, which beats the default.
+
+    `disable_defaults` (node_exporter's --collector.disable-defaults) turns every collector off
+    unless a flag or the config enables it.
+    """
+    out = []
+    for name, reg in registrations.items():
+        on = False if disable_defaults else reg.default_enabled
+        if name in config_enabled:
+            on = config_enabled[name]
+        if name in flags:
+            on = flags[name]
+        if on:
+            out.append(name)
+    return out
+
+
+def build_collectors(config: Any, enabled: Iterable[str],
+                     registrations: Mapping[str, Registration] = REGISTRY) -> list[Collector]:
+    """Call each enabled factory; None (nothing configured) means no collector and no series."""
+    built = []
+    for name in enabled:
+        collector = registrations[name].factory(config)
+        if collector is not None:
+            built.append(collector)
+    return built
+
+
+def _run(collector: Collector) -> tuple[list[Metric], float]:
+    t0 = time.perf_counter()
+    families = list(collector.collect())
+    return families, time.perf_counter() - t0
+
+
+class ScrapeCollector:
+    """A prometheus_client collector running our collectors with success/duration series."""
+
+    def __init__(self, collectors: Iterable[Collector], *, default_timeout: float = 5.0,
+                 version: str | None = None, pool: WorkerPool | None = None):
+        self.collectors = list(collectors)
+        self.default_timeout = default_timeout
+        self.version = version if version is not None else exporter_version()
+        self.pool = pool or WorkerPool("collector", min_workers=min(2, len(self.collectors) or 1),
+                                       max_workers=max(4, len(self.collectors) + 2))
+        self._running: dict[str, Future[tuple[list[Metric], float]]] = {}
+        self._lock = threading.Lock()
+
+    def timeout_of(self, collector: Collector) -> float:
+        return float(getattr(collector, "timeout", None) or self.default_timeout)
+
+    def describe(self) -> list[Metric]:
+        # Nothing to pre-declare: keeps registration from running a whole scrape.
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        start = time.monotonic()
+        started: list[tuple[Collector, Future[tuple[list[Metric], float]] | None, float]] = []
+        with self._lock:
+            for c in self.collectors:
+                previous = self._running.get(c.name)
+                if previous is not None and not previous.done():
+                    log.warning("collector %s: the previous run has not returned yet (hanging?)", c.name)
+                    started.append((c, None, start))
+                    continue
+                fut = self.pool.submit(_run, c)
+                self._running[c.name] = fut
+                started.append((c, fut, start + self.timeout_of(c)))
+        success = GaugeMetricFamily(names.COLLECTOR_SUCCESS, "Whether a collector succeeded.",
+                                    labels=("collector",))
+        duration = GaugeMetricFamily(names.COLLECTOR_DURATION, "Duration of a collector scrape.",
+                                     labels=("collector",))
+        build = GaugeMetricFamily(names.EXPORTER_BUILD_INFO,
+                                  "A metric with a constant '1' value labeled by the exporter's version.",
+                                  labels=("version",))
+        build.add_metric((self.version,), 1)
+        yield build
+        for c, fut, deadline in started:
+            ok, took = 0.0, 0.0
+            if fut is not None:
+                try:
+                    families, took = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+                except FutureTimeout:
+                    took = self.timeout_of(c)
+                    log.warning("collector %s did not finish within %gs", c.name, took)
+                except Exception as exc:
+                    took = time.monotonic() - start
+                    log.warning("collector %s failed: %s: %s", c.name, type(exc).__name__, exc)
+                else:
+                    ok = 1.0
+                    yield from families
+            success.add_metric((c.name,), ok)
+            duration.add_metric((c.name,), took)
+        yield success
+        yield duration
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def build_registry(scrape: ScrapeCollector) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(scrape)
+    return registry

@@ -1,0 +1,95 @@
+"""The HTTP side: `/metrics` (prometheus_client's WSGI app) and an index page, on a threading
+WSGI server from the standard library.
+
+Requests are handed to a small persistent worker pool instead of a new thread per connection
+(socketserver's ThreadingMixIn default), so a scrape costs no thread start-up.
+"""
+
+from __future__ import annotations
+
+import html
+import socket
+import socketserver
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+from prometheus_client.exposition import make_wsgi_app
+from prometheus_client.registry import CollectorRegistry
+
+from exporter.workers import WorkerPool
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces) -> (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"must be HOST:PORT, e.g. 127.0.0.1:9184 (got {value!r})")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+def index_page(collectors: Sequence[str], version: str) -> bytes:
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in collectors)
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>TradeWatch exporter</title></head><body>"
+        f"<h1>TradeWatch exporter</h1><p>Version {html.escape(version)}.</p>"
+        "<p><a href=\"metrics\">Metrics</a></p>"
+        f"<h2>Collectors</h2><ul>{items}</ul></body></html>"
+    ).encode()
+
+
+def make_app(registry: CollectorRegistry, index: bytes) -> WSGIApp:
+    metrics = make_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if path == "/metrics":
+            return metrics(environ, start_response)
+        if path == "/" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                      ("Content-Length", str(len(index)))])
+            return [index]
+        body = b"Not found: see /metrics\n"
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                         ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # no access log per scrape
+        pass
+
+
+class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: WSGIApp, pool: WorkerPool | None = None):
+        self.pool = pool or WorkerPool("http", min_workers=1, max_workers=8)
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _QuietHandler)
+        self.set_app(app)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the FQDN of the listen address (a DNS lookup at
+        # start-up); the WSGI environ only needs a name, the address will do.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+        self.setup_environ()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.pool.submit(self.process_request_thread, request, client_address)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.close()
