@@ -95,8 +95,7 @@ def recipients_for(kind: str, context: dict[str, Any], config: Config) -> list[s
     """`email.to`, plus `email.escalation_to` for emergencies (first email and reminders)."""
     to = list(config.email.to)
     if kind in ("firing", "emergency_repeat"):
-        alert = context.get("alert") or {}
-        severity, _ = v.effective_severity(alert, bool(context.get("severity_assumed")))
+        severity, _ = v.effective_severity(context.get("alert"), bool(context.get("severity_assumed")))
         if severity == "emergency":
             to += [a for a in config.email.escalation_to if a not in to]
     return to
@@ -119,7 +118,7 @@ def _headers(msg: EmailMessage, kind: str, context: dict[str, Any], config: Conf
     to = recipients_for(kind, context, config)
     msg["To"] = ", ".join(to) if to else "undisclosed-recipients:;"
     msg["Date"] = format_datetime(now.astimezone(UTC))
-    alert = context.get("alert") or {}
+    alert = v.mapping(context.get("alert"))
     if kind in ALERT_KINDS and view.get("alert"):
         root = v.firing_message_id(alert)
         if kind == "firing":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -95,7 +96,7 @@ def format_time(dt: datetime | None) -> str:
 
 def human_duration(seconds: float | None) -> str:
     """`45s`, `12m 5s`, `3h 20m`, `2d 4h`: the two largest units, for people."""
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         return "\u2014"
     total = max(0, round(seconds))
     if total < 60:
@@ -110,9 +111,15 @@ def human_duration(seconds: float | None) -> str:
     return " ".join(shown)
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a dict, else {}: contexts are JSON from the database, trust no shape."""
+    return value if isinstance(value, dict) else {}
+
+
 def effective_severity(alert: dict[str, Any], assumed: bool = False) -> tuple[str, bool]:
     """(severity, assumed): a missing or unknown label is treated as critical, and says so."""
-    raw = clean_text(alert.get("severity") or (alert.get("labels") or {}).get("severity") or "").lower()
+    alert = mapping(alert)
+    raw = clean_text(alert.get("severity") or mapping(alert.get("labels")).get("severity") or "").lower()
     if raw in SEVERITIES and not assumed:
         return raw, False
     if raw in SEVERITIES and assumed:
@@ -122,26 +129,29 @@ def effective_severity(alert: dict[str, Any], assumed: bool = False) -> tuple[st
 
 
 def host_of(alert: dict[str, Any]) -> str:
-    labels = alert.get("labels") or {}
+    alert = mapping(alert)
+    labels = mapping(alert.get("labels"))
     return clean_text(alert.get("instance") or labels.get("instance") or labels.get("host") or "")
 
 
 def alertname_of(alert: dict[str, Any]) -> str:
-    labels = alert.get("labels") or {}
+    alert = mapping(alert)
+    labels = mapping(alert.get("labels"))
     return clean_text(alert.get("alertname") or labels.get("alertname") or "") or "Unnamed alert"
 
 
 def starts_epoch(alert: dict[str, Any]) -> int:
-    dt = parse_time(alert.get("starts_at"))
+    dt = parse_time(mapping(alert).get("starts_at"))
     return int(dt.timestamp()) if dt else 0
 
 
 def firing_message_id(alert: dict[str, Any]) -> str:
     """`<alert.{fingerprint}.{starts_at_epoch}@tradewatch>`: the thread root of one alert."""
+    alert = mapping(alert)
     fp = re.sub(r"[^A-Za-z0-9]", "", str(alert.get("fingerprint") or ""))[:64]
     if not fp:
         fp = hashlib.sha256(
-            json.dumps(alert.get("labels") or {}, sort_keys=True).encode()
+            json.dumps(mapping(alert.get("labels")), sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
     return f"<alert.{fp}.{starts_epoch(alert)}@tradewatch>"
 
@@ -159,9 +169,9 @@ _SHOWN_ANNOTATIONS = ("summary", "description", "value", "runbook_url", "dashboa
 
 def alert_view(alert: dict[str, Any], now: datetime, *, assumed: bool = False) -> dict[str, Any]:
     """What an email shows about one alert (all strings are plain; templates escape them)."""
-    alert = alert if isinstance(alert, dict) else {}
-    labels = {clean_text(k): clean_text(v) for k, v in (alert.get("labels") or {}).items()}
-    annotations = alert.get("annotations") or {}
+    alert = mapping(alert)
+    labels = {clean_text(k): clean_text(v) for k, v in mapping(alert.get("labels")).items()}
+    annotations = mapping(alert.get("annotations"))
     severity, severity_assumed = effective_severity(alert, assumed)
     starts = parse_time(alert.get("starts_at"))
     ends = parse_time(alert.get("ends_at"))
@@ -208,7 +218,7 @@ def alert_view(alert: dict[str, Any], now: datetime, *, assumed: bool = False) -
 def subject_for(kind: str, context: dict[str, Any]) -> str:
     """`[CRITICAL] HighCpuUsage on web-1:9184`; never contains CR/LF; capped in length."""
     if kind in ("firing", "resolved", "emergency_repeat"):
-        alert = context.get("alert") or {}
+        alert = mapping(context.get("alert"))
         severity, _ = effective_severity(alert, bool(context.get("severity_assumed")))
         name = clean_text(alertname_of(alert), _FIELD_MAX)
         host = clean_text(host_of(alert), _FIELD_MAX)
@@ -222,7 +232,8 @@ def subject_for(kind: str, context: dict[str, Any]) -> str:
         since = human_duration(_float(context.get("timeout_seconds")))
         text = f"[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over {since}"
     elif kind == "pause_summary":
-        n = len(context.get("held") or [])
+        held = context.get("held")
+        n = len(held) if isinstance(held, list) else 0
         text = f"[SUMMARY] {n} alert{'s' if n != 1 else ''} held while notifications were paused"
     else:
         text = f"[TRADEWATCH] {clean_text(kind)}"
@@ -258,7 +269,7 @@ def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: da
         "alert": None,
     }
     if kind in ("firing", "resolved", "emergency_repeat"):
-        alert = alert_view(context.get("alert") or {}, now,
+        alert = alert_view(mapping(context.get("alert")), now,
                            assumed=bool(context.get("severity_assumed")))
         if kind == "resolved":
             alert["status"] = "resolved"
@@ -288,7 +299,8 @@ def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: da
             preheader="Alerts may not be reaching you: the Watchdog heartbeat stopped.",
         )
     elif kind == "pause_summary":
-        held = [alert_view(a, now) for a in (context.get("held") or []) if isinstance(a, dict)]
+        held_raw = context.get("held") if isinstance(context.get("held"), list) else []
+        held = [alert_view(a, now) for a in held_raw if isinstance(a, dict)]
         paused = parse_time(context.get("paused_at"))
         resumed = parse_time(context.get("resumed_at"))
         view.update(
