@@ -190,8 +190,9 @@ class Email(_Strict):
     @field_validator("to", "escalation_to")
     @classmethod
     def _drop_empty(cls, value: list[str]) -> list[str]:
-        # "${ALERT_EMAIL}" with the variable unset renders as "": no recipient, not an error.
-        cleaned = [v.strip() for v in value if v and v.strip()]
+        # "${ALERT_EMAIL}" with the variable unset renders as "": no recipient, not an error;
+        # set to "a@x, b@y" (as `tradewatch setup` writes several recipients) it is two.
+        cleaned = [a.strip() for v in value if v for a in v.split(",") if a.strip()]
         for addr in cleaned:
             if "@" not in addr or any(c in addr for c in "\r\n"):
                 raise ValueError(f"not an email address: {addr!r}")
