@@ -49,13 +49,14 @@ def add_payload(conn: sqlite3.Connection, receiver: str, group_key: str, body: s
 
 def get_by_key(conn: sqlite3.Connection, fingerprint: str, starts_at: str) -> sqlite3.Row | None:
     return conn.execute(
-        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint = ? AND starts_at = ?",
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE fingerprint = ? AND starts_at = ?",  # noqa: S608 - constant columns
         (fingerprint, starts_at),
     ).fetchone()
 
 
 def get(conn: sqlite3.Connection, alert_id: int) -> sqlite3.Row | None:
-    return conn.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?"  # noqa: S608 - constant columns
+    return conn.execute(sql, (alert_id,)).fetchone()
 
 
 def insert(conn: sqlite3.Connection, a: dict[str, Any], *, payload_id: int | None, now: float) -> int:
@@ -66,10 +67,23 @@ def insert(conn: sqlite3.Connection, a: dict[str, Any], *, payload_id: int | Non
         "payload_id, first_seen, last_seen, resolved_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            a["fingerprint"], a["starts_at"], a["starts_at_epoch"], a["alertname"], a["status"],
-            a["severity"], int(a["severity_assumed"]), a["category"], a["instance"],
-            json.dumps(a["labels"], sort_keys=True), json.dumps(a["annotations"], sort_keys=True),
-            a["ends_at"], a["generator_url"], a["raw"], payload_id, now, now,
+            a["fingerprint"],
+            a["starts_at"],
+            a["starts_at_epoch"],
+            a["alertname"],
+            a["status"],
+            a["severity"],
+            int(a["severity_assumed"]),
+            a["category"],
+            a["instance"],
+            json.dumps(a["labels"], sort_keys=True),
+            json.dumps(a["annotations"], sort_keys=True),
+            a["ends_at"],
+            a["generator_url"],
+            a["raw"],
+            payload_id,
+            now,
+            now,
             now if a["status"] == "resolved" else None,
         ),
     )
@@ -78,16 +92,24 @@ def insert(conn: sqlite3.Connection, a: dict[str, Any], *, payload_id: int | Non
     return alert_id
 
 
-def transition(conn: sqlite3.Connection, alert_id: int, a: dict[str, Any], *, payload_id: int | None,
-               now: float) -> None:
+def transition(
+    conn: sqlite3.Connection, alert_id: int, a: dict[str, Any], *, payload_id: int | None, now: float
+) -> None:
     """Apply a status change (firing -> resolved) with the latest labels and record it."""
     conn.execute(
         "UPDATE alerts SET status = ?, ends_at = ?, annotations = ?, labels = ?, raw = ?, "
         "payload_id = ?, last_seen = ?, resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE NULL END "
         "WHERE id = ?",
         (
-            a["status"], a["ends_at"], json.dumps(a["annotations"], sort_keys=True),
-            json.dumps(a["labels"], sort_keys=True), a["raw"], payload_id, now, a["status"], now,
+            a["status"],
+            a["ends_at"],
+            json.dumps(a["annotations"], sort_keys=True),
+            json.dumps(a["labels"], sort_keys=True),
+            a["raw"],
+            payload_id,
+            now,
+            a["status"],
+            now,
             alert_id,
         ),
     )
@@ -126,7 +148,7 @@ def mark_held(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
 def take_held(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Alerts held by a pause, oldest first; clears the hold (they go into one summary)."""
     rows = conn.execute(
-        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE held_at IS NOT NULL ORDER BY held_at, id"
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE held_at IS NOT NULL ORDER BY held_at, id"  # noqa: S608 - constant columns
     ).fetchall()
     conn.execute("UPDATE alerts SET held_at = NULL WHERE held_at IS NOT NULL")
     return rows
@@ -144,18 +166,19 @@ def ack(conn: sqlite3.Connection, alert_id: int, now: float, by: str, comment: s
 
 
 def due_emergencies(conn: sqlite3.Connection, not_after: float) -> list[sqlite3.Row]:
-    """Firing, unacknowledged emergencies last notified at or before `not_after`."""
+    """Firing, unacknowledged emergencies never notified (held) or last notified by `not_after`."""
     return conn.execute(
-        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND severity = 'emergency' "
-        "AND acked_at IS NULL AND last_notified_at IS NOT NULL AND last_notified_at <= ? ORDER BY id",
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND severity = 'emergency' "  # noqa: S608 - constant columns
+        "AND acked_at IS NULL AND (last_notified_at IS NULL OR last_notified_at <= ?) ORDER BY id",
         (not_after,),
     ).fetchall()
 
 
-def listing(conn: sqlite3.Connection, *, severity: str | None, status: str | None, since: float,
-            limit: int) -> list[sqlite3.Row]:
+def listing(
+    conn: sqlite3.Connection, *, severity: str | None, status: str | None, since: float, limit: int
+) -> list[sqlite3.Row]:
     """Active alerts (any age) and recent ones (last seen since `since`), newest first."""
-    sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE (status = 'firing' OR last_seen >= ?)"
+    sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE (status = 'firing' OR last_seen >= ?)"  # noqa: S608
     args: list[Any] = [since]
     if severity:
         sql += " AND severity = ?"
@@ -173,11 +196,12 @@ def counts_by_severity(conn: sqlite3.Connection, status: str = "firing") -> dict
     return {r[0]: r[1] for r in rows}
 
 
-def in_window(conn: sqlite3.Connection, start: float, end: float,
-              severities: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def in_window(
+    conn: sqlite3.Connection, start: float, end: float, severities: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
     """Alerts active at any time in [start, end) (for the daily report), oldest first."""
     sql = (
-        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE starts_at_epoch < ? "
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE starts_at_epoch < ? "  # noqa: S608 - constant columns
         "AND (resolved_at IS NULL OR resolved_at >= ?)"
     )
     args: list[Any] = [end, start]

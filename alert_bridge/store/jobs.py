@@ -42,9 +42,7 @@ def run_finished(conn: sqlite3.Connection, run_id: int, now: float, ok: bool, de
 
 
 def last_run(conn: sqlite3.Connection, job: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,)
-    ).fetchone()
+    return conn.execute("SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", (job,)).fetchone()
 
 
 def prune_runs(conn: sqlite3.Connection, cutoff: float) -> int:

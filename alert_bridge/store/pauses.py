@@ -13,8 +13,15 @@ def active(conn: sqlite3.Connection, now: float) -> sqlite3.Row | None:
     ).fetchone()
 
 
-def start(conn: sqlite3.Connection, *, now: float, until: float, comment: str, include_emergencies: bool,
-          created_by: str) -> int:
+def start(
+    conn: sqlite3.Connection,
+    *,
+    now: float,
+    until: float,
+    comment: str,
+    include_emergencies: bool,
+    created_by: str,
+) -> int:
     cur = conn.execute(
         "INSERT INTO pauses (started_at, until, comment, include_emergencies, created_by) "
         "VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,200 @@
+"""Who may call what.
+
+- Bearer: `Authorization: Bearer <bridge.api_token>`, compared in constant time.
+- Browser session: login with the API token or `bridge.dashboard_password` sets a signed,
+  HttpOnly, SameSite=Strict session cookie holding a CSRF token; every mutating browser request
+  must echo it in `X-CSRF-Token`.
+- No token configured: only loopback clients, and never a cross-site browser request (a page on
+  another site must not be able to pause alerting through a local browser).
+Read-only APIs are open to loopback, to authenticated callers, and to everyone when
+`bridge.read_open` is set. `/health` and `/metrics` are always open (probes and Prometheus).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, current_app, jsonify, request, session
+
+from alert_bridge.errors import ApiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("auth", __name__)
+
+
+def is_loopback(addr: str | None) -> bool:
+    if not addr:
+        return False
+    try:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def host_is_loopback(host: str) -> bool:
+    """True for listen hosts that only loopback clients can reach."""
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    return is_loopback(host.strip("[]"))
+
+
+def token_matches(expected: str, given: str | None) -> bool:
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _config() -> Any:
+    return current_app.extensions["tradewatch"].config
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        return None
+    return value.strip()
+
+
+def _cross_site() -> bool:
+    if request.headers.get("Sec-Fetch-Site", "") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        return origin.rstrip("/") != request.host_url.rstrip("/")
+    return origin == "null"
+
+
+def _unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, {"WWW-Authenticate": 'Bearer realm="tradewatch"'})
+
+
+def check_bearer_or_loopback() -> str:
+    """The webhook's rule: the bearer token when one is configured, else loopback only."""
+    token = _config().bridge.api_token
+    given = _bearer()
+    if token:
+        if token_matches(token, given):
+            return "token"
+        raise _unauthorized("send Authorization: Bearer <bridge.api_token>")
+    if is_loopback(request.remote_addr) and not _cross_site():
+        return "loopback"
+    raise _unauthorized("no bridge.api_token is configured: only loopback clients are accepted")
+
+
+def check_write() -> str:
+    """Mutating requests: bearer, or session + CSRF header, or (no token) a same-site loopback client."""
+    cfg = _config().bridge
+    given = _bearer()
+    if given is not None:
+        if token_matches(cfg.api_token, given):
+            return "token"
+        raise _unauthorized("the bearer token does not match bridge.api_token")
+    if session.get("auth"):
+        if token_matches(session.get("csrf", ""), request.headers.get("X-CSRF-Token")):
+            return "session"
+        raise ApiError(403, "CSRF token missing or wrong", "send the session's token in X-CSRF-Token")
+    if not cfg.api_token and is_loopback(request.remote_addr):
+        if _cross_site():
+            raise ApiError(403, "cross-site request refused", "log in and send X-CSRF-Token")
+        return "loopback"
+    raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
+
+
+def check_read() -> str:
+    cfg = _config().bridge
+    given = _bearer()
+    if given is not None:
+        if token_matches(cfg.api_token, given):
+            return "token"
+        raise _unauthorized("the bearer token does not match bridge.api_token")
+    if session.get("auth"):
+        return "session"
+    if cfg.read_open or is_loopback(request.remote_addr):
+        return "open"
+    raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
+
+
+def _guard(check: Callable[[], str]) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request.environ["tradewatch.auth"] = check()
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+require_webhook = _guard(check_bearer_or_loopback)
+require_write = _guard(check_write)
+"""Mutating endpoints: bearer token or browser session with X-CSRF-Token (the dashboard uses this)."""
+require_read = _guard(check_read)
+
+
+def actor() -> str:
+    """Who made the request, for audit columns (never the secret)."""
+    how = request.environ.get("tradewatch.auth", "unknown")
+    return f"{how}@{request.remote_addr}"
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return str(session["csrf"])
+
+
+# --------------------------------------------------------------------------- session endpoints
+
+
+@bp.post("/api/auth/login")
+def login() -> Any:
+    cfg = _config().bridge
+    if request.is_json:
+        data = request.get_json(silent=True)
+        password = data.get("password") if isinstance(data, dict) else None
+    else:
+        password = request.form.get("password")
+    if not isinstance(password, str) or not password:
+        raise ApiError(400, "password required", 'send {"password": "..."}')
+    if not (cfg.api_token or cfg.dashboard_password):
+        raise ApiError(
+            400,
+            "login is not configured",
+            "set bridge.api_token or bridge.dashboard_password; loopback clients need no login",
+        )
+    # compare against both, always, so timing does not tell which one is set
+    ok_token = token_matches(cfg.api_token, password)
+    ok_password = token_matches(cfg.dashboard_password, password)
+    if not (ok_token or ok_password):
+        raise _unauthorized("wrong password")
+    session.clear()
+    session.permanent = True
+    session["auth"] = True
+    session["csrf"] = secrets.token_urlsafe(32)
+    return jsonify({"authenticated": True, "csrf_token": session["csrf"]})
+
+
+@bp.post("/api/auth/logout")
+def logout() -> Any:
+    if session.get("auth"):
+        check_write()
+    session.clear()
+    return jsonify({"authenticated": False})
+
+
+@bp.get("/api/auth/session")
+def session_state() -> Any:
+    if session.get("auth"):
+        return jsonify({"authenticated": True, "csrf_token": csrf_token()})
+    return jsonify({"authenticated": False, "csrf_token": None})

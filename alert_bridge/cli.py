@@ -1,0 +1,128 @@
+"""`tradewatch-bridge --listen HOST:PORT --config FILE`: the bridge under waitress, with its workers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from alert_bridge.auth import host_is_loopback
+from tradewatch.config import ConfigError, load_config
+
+log = logging.getLogger("alert_bridge.cli")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"--listen must be HOST:PORT (got {value!r})")
+    return host.strip("[]"), int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tradewatch-bridge",
+        description="Serve the TradeWatch alert bridge (webhook, API, dashboard) with waitress and run its "
+        "background workers (email outbox, emergency repeats, watchdog, retention, daily report) "
+        "once per deployment.",
+    )
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=parse_listen,
+        default=None,
+        help="address to listen on (default: bridge.listen from the config, 127.0.0.1:8080)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="config file (default: $TRADEWATCH_CONFIG, else ./tradewatch.yaml, else the example)",
+    )
+    p.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
+    p.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve HTTP only; another process runs the background workers",
+    )
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"tradewatch-bridge: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _fail(f"invalid configuration\n{exc}")
+    if args.listen is None:
+        try:
+            args.listen = parse_listen(config.bridge.listen)
+        except argparse.ArgumentTypeError as exc:
+            return _fail(f"bridge.listen: {exc}")
+    host, port = args.listen
+    if not config.bridge.api_token and not host_is_loopback(host):
+        return _fail(
+            f"refusing to listen on {host}:{port} without an API token: set bridge.api_token "
+            "(e.g. api_token: ${TRADEWATCH_API_TOKEN}) or listen on 127.0.0.1"
+        )
+
+    import waitress
+
+    from alert_bridge.app import create_app
+    from alert_bridge.db import Database
+
+    db = Database(config.bridge.database)
+    try:
+        applied = db.migrate()
+    except Exception as exc:
+        return _fail(f"cannot prepare the database {config.bridge.database}: {exc}")
+    if applied:
+        log.info("database %s: applied migrations %s", config.bridge.database, ", ".join(applied))
+    app = create_app(config, start_workers=not args.no_workers, db=db)
+    server = waitress.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=args.threads,
+        ident="tradewatch-bridge",
+        max_request_body_size=config.bridge.max_body_bytes + 65536,
+    )
+    stopping = threading.Event()
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            log.info("signal %s: shutting down", signal.Signals(signum).name)
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    log.info("tradewatch-bridge listening on http://%s:%d/", host, port)
+    try:
+        server.run()
+    except SystemExit:
+        pass
+    finally:
+        server.close()
+        state = app.extensions["tradewatch"]
+        if state.workers is not None:
+            state.workers.stop()
+        db.close()
+        log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

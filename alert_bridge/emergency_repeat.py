@@ -1,0 +1,54 @@
+"""The periodic job that re-sends firing, unacknowledged emergencies every N minutes."""
+
+from __future__ import annotations
+
+import logging
+
+from alert_bridge import escalation
+from alert_bridge.escalation import Action
+from alert_bridge.jobctx import JobContext
+from alert_bridge.notification_context import alert_context
+from alert_bridge.store import alerts, outbox, pauses
+
+log = logging.getLogger("alert_bridge.emergency_repeat")
+
+
+def run(ctx: JobContext) -> int:
+    """Enqueue the due re-notifications; returns how many were queued."""
+    cfg, now = ctx.config, ctx.now
+    repeat_seconds = cfg.escalation.emergency_repeat_minutes * 60
+    queued = 0
+    with ctx.db.transaction() as conn:
+        pause_row = pauses.active(conn, now)
+        pause = escalation.Pause(bool(pause_row["include_emergencies"])) if pause_row else None
+        for row in alerts.due_emergencies(conn, now - repeat_seconds):
+            decision = escalation.decide(
+                row["severity"],
+                row["status"],
+                trigger="tick",
+                pause=pause,
+                acked=row["acked_at"] is not None,
+                last_notified_at=row["last_notified_at"],
+                now=now,
+                repeat_seconds=repeat_seconds,
+            )
+            if decision.action is Action.HOLD:
+                alerts.mark_held(conn, row["id"], now)
+                continue
+            if decision.action is not Action.EMAIL:
+                continue
+            n = row["notify_count"]
+            nid = outbox.enqueue(
+                conn,
+                "emergency_repeat",
+                escalation.recipients(cfg.email.to, cfg.email.escalation_to, True),
+                alert_context(row, cfg, ctx.key, repeat=n),
+                alert_id=row["id"],
+                dedup_key=f"emergency_repeat:{row['fingerprint']}:{row['starts_at']}:{n}",
+                now=now,
+            )
+            alerts.mark_notified(conn, row["id"], now)
+            if nid is not None:
+                queued += 1
+                log.info("emergency %s on %s: repeat %d queued", row["alertname"], row["instance"], n)
+    return queued

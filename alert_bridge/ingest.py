@@ -1,0 +1,135 @@
+"""Webhook ingest: store every alert, its history and its emails in one transaction.
+
+Idempotent on (fingerprint, startsAt, status): an Alertmanager repeat or the second member of
+an HA pair finds the receipt and changes nothing, so each alert is stored and notified once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from alert_bridge import escalation
+from alert_bridge.db import Database
+from alert_bridge.escalation import Action
+from alert_bridge.notification_context import alert_context
+from alert_bridge.payload import WebhookAlert, WebhookPayload, iso
+from alert_bridge.store import alerts, jobs, outbox, pauses
+from tradewatch.config import Config
+
+log = logging.getLogger("alert_bridge.ingest")
+
+WATCHDOG = "Watchdog"
+WATCHDOG_STATE = "watchdog_last_seen"
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    new: int = 0
+    duplicates: int = 0
+    notifications: list[int] = field(default_factory=list)
+    counted: list[tuple[str, str]] = field(default_factory=list)  # (severity, status) of new ones
+    watchdog_seen: bool = False
+
+
+def _record(a: WebhookAlert) -> dict:
+    severity, assumed = escalation.effective_severity(a.labels.get("severity"))
+    ends = a.ends
+    return {
+        "fingerprint": a.fingerprint,
+        "starts_at": iso(a.startsAt),
+        "starts_at_epoch": a.startsAt.timestamp(),
+        "alertname": a.labels["alertname"],
+        "status": a.status,
+        "severity": severity,
+        "severity_assumed": assumed,
+        "category": a.labels.get("category", ""),
+        "instance": a.labels.get("instance", ""),
+        "labels": dict(a.labels),
+        "annotations": dict(a.annotations),
+        "ends_at": iso(ends) if ends else None,
+        "generator_url": a.generatorURL,
+        "raw": a.model_dump_json(),
+    }
+
+
+def ingest(
+    db: Database, config: Config, payload: WebhookPayload, body: bytes, *, now: float, key: str
+) -> IngestResult:
+    """Store the payload's alerts and enqueue their emails; raises StoreUnavailable on transient faults."""
+    result = IngestResult(received=len(payload.alerts))
+    with db.transaction() as conn:
+        pause_row = pauses.active(conn, now)
+        pause = escalation.Pause(bool(pause_row["include_emergencies"])) if pause_row else None
+        payload_id: int | None = None
+        for a in payload.alerts:
+            rec = _record(a)
+            is_watchdog = rec["alertname"] == WATCHDOG
+            if is_watchdog and a.status == "firing":
+                jobs.set_state(conn, WATCHDOG_STATE, repr(now))
+                result.watchdog_seen = True
+            if not alerts.add_receipt(conn, rec["fingerprint"], rec["starts_at"], rec["status"], now):
+                result.duplicates += 1
+                continue
+            result.new += 1
+            result.counted.append((rec["severity"], rec["status"]))
+            if payload_id is None:
+                payload_id = alerts.add_payload(
+                    conn, payload.receiver, payload.groupKey, body.decode("utf-8", "replace"), now
+                )
+            existing = alerts.get_by_key(conn, rec["fingerprint"], rec["starts_at"])
+            if existing is None:
+                alert_id = alerts.insert(conn, rec, payload_id=payload_id, now=now)
+            elif existing["status"] == "resolved" and rec["status"] == "firing":
+                # A late firing copy (HA peer, retry) after the resolve: history already says resolved.
+                alerts.touch(conn, existing["id"], now)
+                continue
+            elif existing["status"] == rec["status"]:
+                alerts.touch(conn, existing["id"], now)
+                continue
+            else:
+                alert_id = existing["id"]
+                alerts.transition(conn, alert_id, rec, payload_id=payload_id, now=now)
+            if is_watchdog:
+                continue  # the dead-man's switch is watched by the watchdog job, never emailed
+            row = alerts.get(conn, alert_id)
+            assert row is not None
+            decision = escalation.decide(
+                rec["severity"],
+                rec["status"],
+                trigger="webhook",
+                pause=pause,
+                acked=row["acked_at"] is not None,
+            )
+            log.info(
+                "alert %s %s severity=%s%s instance=%s -> %s (%s)",
+                rec["alertname"],
+                rec["status"],
+                rec["severity"],
+                " (assumed)" if rec["severity_assumed"] else "",
+                rec["instance"],
+                decision.action,
+                decision.reason,
+            )
+            if decision.action is Action.EMAIL:
+                nid = outbox.enqueue(
+                    conn,
+                    str(decision.kind),
+                    escalation.recipients(config.email.to, config.email.escalation_to, decision.escalate),
+                    alert_context(row, config, key),
+                    alert_id=alert_id,
+                    dedup_key=f"{decision.kind}:{rec['fingerprint']}:{rec['starts_at']}",
+                    now=now,
+                )
+                if nid is not None:
+                    result.notifications.append(nid)
+                    alerts.mark_notified(conn, alert_id, now)
+            elif decision.action is Action.HOLD:
+                alerts.mark_held(conn, alert_id, now)
+    return result
+
+
+def payload_summary(payload: WebhookPayload) -> str:
+    return json.dumps({"receiver": payload.receiver, "alerts": len(payload.alerts)})

@@ -1,0 +1,87 @@
+"""The bridge's own Prometheus metrics, in a private registry (names in tradewatch.metric_names).
+
+Counters of this process's requests are kept in memory; everything durable (outbox depth, email
+totals, pause, watchdog) is read from the database at scrape time, so every web worker reports
+the same deployment-wide values.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from alert_bridge.db import Database
+from alert_bridge.store import jobs, outbox, pauses, telemetry
+from tradewatch import metric_names as mn
+
+log = logging.getLogger("alert_bridge.metrics")
+
+WEBHOOK_RESULTS = ("accepted", "duplicate", "invalid", "unavailable", "unauthorized", "too_large")
+
+
+class _StoreCollector(Collector):
+    def __init__(self, db: Database, clock: Callable[[], float]):
+        self.db, self.clock = db, clock
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.clock()
+        try:
+            conn = self.db.connection()
+            stats = outbox.stats(conn, now)
+            retries = telemetry.email_retries(conn)
+            paused = pauses.active(conn, now) is not None
+            watchdog = jobs.get_state(conn, "watchdog_last_seen")
+        except Exception as exc:  # a scrape must not fail because the store is busy
+            log.warning("metrics: store not readable: %s", exc)
+            return
+        emails = CounterMetricFamily(mn.BRIDGE_EMAILS, "Email deliveries by result", labels=["result"])
+        emails.add_metric(["sent"], stats["sent"])
+        emails.add_metric(["failed"], stats["failed"])
+        emails.add_metric(["retried"], retries)
+        yield emails
+        yield GaugeMetricFamily(mn.BRIDGE_OUTBOX_DEPTH, "Emails waiting in the outbox", value=stats["depth"])
+        yield GaugeMetricFamily(
+            mn.BRIDGE_OUTBOX_OLDEST_AGE,
+            "Age of the oldest waiting email, seconds",
+            value=stats["oldest_pending_age"],
+        )
+        if stats["last_sent_at"] is not None:
+            yield GaugeMetricFamily(
+                mn.BRIDGE_LAST_SEND,
+                "Unix time of the last successful email send",
+                value=stats["last_sent_at"],
+            )
+        yield GaugeMetricFamily(
+            mn.BRIDGE_NOTIFICATIONS_PAUSED, "1 while notifications are paused", value=int(paused)
+        )
+        if watchdog is not None:
+            yield GaugeMetricFamily(
+                mn.BRIDGE_WATCHDOG_LAST_SEEN,
+                "Unix time the Watchdog alert was last received",
+                value=float(watchdog),
+            )
+
+
+class BridgeMetrics:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time):
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.webhooks = Counter(
+            mn.BRIDGE_WEBHOOKS.removesuffix("_total"),
+            "Webhook requests by result",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in WEBHOOK_RESULTS:
+            self.webhooks.labels(result)
+        self.alerts = Counter(
+            mn.BRIDGE_ALERTS.removesuffix("_total"),
+            "New alert states received, by severity and status",
+            ["severity", "status"],
+            registry=self.registry,
+        )
+        self.registry.register(_StoreCollector(db, clock))

@@ -1,0 +1,131 @@
+"""Alertmanager webhook (version 4) payload validation.
+
+Strict where a wrong value would corrupt the store (types, times, version), lenient where
+Alertmanager may grow: unknown top-level and per-alert fields (truncatedAlerts, groupKey, ...)
+are accepted and ignored. Errors name the field path (`alerts[2].startsAt`) so whoever wires a
+sender can fix it from the 400 response alone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+
+# Alertmanager writes this for "no end time" on firing alerts.
+_ZERO_YEAR = 1970
+
+
+class PayloadError(ValueError):
+    """A malformed webhook body; `problems` lists {"field", "problem"} entries."""
+
+    def __init__(self, message: str, problems: list[dict[str, str]]):
+        super().__init__(message)
+        self.problems = problems
+
+
+def parse_time(value: str) -> datetime:
+    """RFC 3339 (Alertmanager sends nanoseconds; Python keeps microseconds) -> aware UTC."""
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        raise ValueError("time must carry a zone offset (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
+    return dt.astimezone(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """Canonical UTC form used as the idempotency key's startsAt (same instant, same text)."""
+    return dt.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WebhookAlert(_Model):
+    status: Literal["firing", "resolved"]
+    labels: dict[StrictStr, StrictStr]
+    annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    startsAt: datetime
+    endsAt: datetime | None = None
+    generatorURL: StrictStr = ""
+    fingerprint: StrictStr = Field(min_length=1, max_length=200)
+
+    @field_validator("startsAt", "endsAt", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 time string")
+        try:
+            return parse_time(value)
+        except ValueError as exc:
+            raise ValueError(f"not an RFC 3339 time: {value!r} ({exc})") from None
+
+    @field_validator("labels")
+    @classmethod
+    def _alertname(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value.get("alertname"):
+            raise ValueError("labels must include a non-empty alertname")
+        return value
+
+    @property
+    def ends(self) -> datetime | None:
+        if self.endsAt is None or self.endsAt.year < _ZERO_YEAR:
+            return None
+        return self.endsAt
+
+
+class WebhookPayload(_Model):
+    version: Literal["4"]
+    status: Literal["firing", "resolved"]
+    receiver: StrictStr
+    groupLabels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    commonLabels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    commonAnnotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    externalURL: StrictStr = ""
+    groupKey: StrictStr = ""
+    truncatedAlerts: int = 0
+    alerts: list[WebhookAlert]
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(body)"
+
+
+def _problems(exc: ValidationError) -> list[dict[str, str]]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if err["type"] == "missing":
+            msg = "required field is missing"
+        problems.append({"field": _path(err["loc"]), "problem": msg})
+    return problems
+
+
+def parse_webhook(body: bytes) -> WebhookPayload:
+    """Decode and validate a webhook body or raise PayloadError naming every problem."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError("body is not valid JSON", [{"field": "(body)", "problem": str(exc)}]) from None
+    if not isinstance(data, dict):
+        raise PayloadError(
+            "body must be a JSON object", [{"field": "(body)", "problem": "expected an object"}]
+        )
+    try:
+        return WebhookPayload.model_validate(data)
+    except ValidationError as exc:
+        problems = _problems(exc)
+        first = problems[0]
+        raise PayloadError(f"{first['field']}: {first['problem']}", problems) from None

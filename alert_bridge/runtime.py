@@ -1,0 +1,29 @@
+"""What the app's views share: config, database, metrics, the sender and the signing key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from alert_bridge.db import Database
+from alert_bridge.metrics import BridgeMetrics
+from tradewatch.config import Config
+
+
+@dataclass
+class Bridge:
+    config: Config
+    db: Database
+    metrics: BridgeMetrics
+    key: str
+    clock: Callable[[], float]
+    sender: Any = None  # alert_bridge.notify.sender.OutboxSender, when available
+    workers: Any = None  # alert_bridge.workers.Workers, when started
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def bridge() -> Bridge:
+    return current_app.extensions["tradewatch"]

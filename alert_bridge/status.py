@@ -1,0 +1,76 @@
+"""`GET /health` (readiness with detail) and `GET /metrics` (Prometheus exposition)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from alert_bridge.alertmanager_client import AlertmanagerClient
+from alert_bridge.prometheus_api import PrometheusAPI
+from alert_bridge.runtime import bridge
+from alert_bridge.store import jobs
+from alert_bridge.workers import LEASE_NAME, SENDER_HEARTBEAT, sender_stale_after
+
+bp = Blueprint("status", __name__)
+
+
+def _database() -> dict[str, Any]:
+    b = bridge()
+    try:
+        with b.db.transaction() as conn:
+            jobs.set_state(conn, "health_probe", repr(b.clock()))
+    except Exception as exc:
+        return {"ok": False, "detail": f"not writable: {exc}"}
+    return {"ok": True, "detail": "writable"}
+
+
+def _workers() -> tuple[dict[str, Any], dict[str, Any]]:
+    b = bridge()
+    now = b.clock()
+    try:
+        conn = b.db.connection()
+        holder = jobs.lease_holder(conn, LEASE_NAME, now)
+        beat = jobs.get_state(conn, SENDER_HEARTBEAT)
+    except Exception as exc:
+        err = {"ok": False, "detail": f"store not readable: {exc}"}
+        return err, err
+    workers = (
+        {"ok": True, "detail": f"background jobs run by {holder}"}
+        if holder
+        else {"ok": False, "detail": "no process holds the worker lease: background jobs are not running"}
+    )
+    if beat is None:
+        sender = {"ok": False, "detail": "the outbox sender loop has never reported"}
+    else:
+        age = now - float(beat)
+        ok = age <= sender_stale_after()
+        sender = {"ok": ok, "detail": f"sender loop last reported {age:.0f}s ago"}
+    return workers, sender
+
+
+@bp.get("/health")
+def health() -> Any:
+    b = bridge()
+    cfg = b.config.bridge
+    checks: dict[str, Any] = {"database": _database()}
+    checks["workers"], checks["sender"] = _workers()
+    if cfg.prometheus_url:
+        ok = PrometheusAPI(cfg.prometheus_url, timeout=2).ready()
+        checks["prometheus"] = {"ok": ok, "detail": cfg.prometheus_url + (" ready" if ok else " unreachable")}
+    if cfg.alertmanager_url:
+        ok = AlertmanagerClient(cfg.alertmanager_url, timeout=2).ready()
+        checks["alertmanager"] = {
+            "ok": ok,
+            "detail": cfg.alertmanager_url + (" ready" if ok else " unreachable"),
+        }
+    healthy = all(c["ok"] for c in checks.values())
+    resp = jsonify({"status": "ok" if healthy else "unhealthy", "checks": checks})
+    resp.status_code = 200 if healthy else 503
+    return resp
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(bridge().metrics.registry), mimetype=CONTENT_TYPE_LATEST)

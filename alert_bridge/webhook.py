@@ -1,0 +1,59 @@
+"""`POST /api/monitoring/webhook`: Alertmanager's webhook, answered 2xx only after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from alert_bridge.auth import check_bearer_or_loopback
+from alert_bridge.db import StoreUnavailable
+from alert_bridge.errors import ApiError
+from alert_bridge.ingest import ingest
+from alert_bridge.payload import PayloadError, parse_webhook
+from alert_bridge.runtime import bridge
+
+bp = Blueprint("webhook", __name__)
+
+
+@bp.post("/api/monitoring/webhook")
+def receive() -> Any:
+    b = bridge()
+    count = b.metrics.webhooks
+    try:
+        check_bearer_or_loopback()
+    except ApiError:
+        count.labels("unauthorized").inc()
+        raise
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        count.labels("too_large").inc()
+        raise
+    try:
+        payload = parse_webhook(body)
+    except PayloadError as exc:
+        count.labels("invalid").inc()
+        raise ApiError(
+            400, "invalid webhook payload", {"message": str(exc), "problems": exc.problems}
+        ) from None
+    try:
+        result = ingest(b.db, b.config, payload, body, now=b.clock(), key=b.key)
+    except StoreUnavailable:
+        count.labels("unavailable").inc()
+        raise
+    count.labels("accepted" if result.new or not result.received else "duplicate").inc()
+    for severity, status in result.counted:
+        b.metrics.alerts.labels(severity, status).inc()
+    if result.notifications and b.sender is not None:
+        b.sender.wake()
+    return jsonify(
+        {
+            "status": "accepted",
+            "alerts": result.received,
+            "new": result.new,
+            "duplicates": result.duplicates,
+            "notifications": result.notifications,
+        }
+    )
