@@ -13,6 +13,7 @@ from tradewatch.config import Config, ConfigError, load_config
 COMMANDS = {
     "check-config": "check_config",
     "stack": "stack",
+    "setup": "setup",
 }
 
 

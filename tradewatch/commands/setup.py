@@ -1,0 +1,343 @@
+"""`tradewatch setup`: SMTP settings in a minute, proven by a test email, kept in `.env` (0600).
+
+Interactive by default (provider presets, password read without echo); every answer also has a
+flag, so `--non-interactive` (or no terminal on stdin) makes it scriptable. The settings go to
+`.env` as the variables the config interpolates (SMTP_SERVER, SMTP_PORT, SMTP_SECURITY,
+SMTP_USERNAME, SMTP_PASSWORD, FROM_EMAIL, ALERT_EMAIL) plus a generated TRADEWATCH_API_TOKEN
+when there is none; `deploy/run-stack.sh` and docker compose read that file. With a test send
+(the default), nothing is written unless the email went out or the operator says to keep the
+settings anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from tradewatch.config import REPO_ROOT, Config, ConfigError, Email, load_config
+from tradewatch.stack_env import read_env_file, write_env_file
+
+HELP = "configure email (SMTP or the file sink), send a test email, write .env (mode 0600)"
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    server: str
+    port: int
+    security: str
+    password_prompt: str = "SMTP password"  # noqa: S105 - a question, not a password
+
+
+PRESETS = {
+    "gmail": Preset("gmail", "Gmail (app password, smtp.gmail.com:587, STARTTLS)", "smtp.gmail.com",
+                    587, "starttls",
+                    "Gmail app password (16 letters; create one at https://myaccount.google.com/apppasswords)"),
+    "starttls": Preset("starttls", "Another SMTP server with STARTTLS (usually port 587)", "", 587,
+                       "starttls"),
+    "ssl": Preset("ssl", "An SMTP server with implicit TLS / SSL (usually port 465)", "", 465, "ssl"),
+    "none": Preset("none", "None: write emails as .eml files (the file sink), no SMTP", "", 0, "none"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    provider: str
+    server: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password: str = ""
+    from_email: str = ""
+    to: tuple[str, ...] = ()
+
+    def env(self) -> dict[str, str]:
+        """The .env variables (the names deploy/tradewatch.example.yaml interpolates)."""
+        if self.provider == "none":
+            return {"SMTP_SERVER": "", "FROM_EMAIL": self.from_email, "ALERT_EMAIL": ", ".join(self.to)}
+        return {
+            "SMTP_SERVER": self.server,
+            "SMTP_PORT": str(self.port),
+            "SMTP_SECURITY": self.security,
+            "SMTP_USERNAME": self.username,
+            "SMTP_PASSWORD": self.password,
+            "FROM_EMAIL": self.from_email,
+            "ALERT_EMAIL": ", ".join(self.to),
+        }
+
+    def email(self, base: Email) -> Email:
+        update = {"smtp_server": "" if self.provider == "none" else self.server,
+                  "username": self.username, "password": self.password,
+                  "from_email": self.from_email, "to": list(self.to)}
+        if self.provider != "none":
+            update |= {"smtp_port": self.port, "security": self.security}
+        return Email.model_validate({**base.model_dump(), **update})
+
+
+class SetupError(Exception):
+    """Bad or missing input: said plainly, exit status 2."""
+
+
+# --------------------------------------------------------------------------- arguments
+
+def default_env_file() -> Path:
+    """The checkout's .env (what run-stack.sh and docker compose read), else ./.env."""
+    return REPO_ROOT / ".env" if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd() / ".env"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", choices=list(PRESETS), help="preset: " + "; ".join(
+        f"{p.key} = {p.title}" for p in PRESETS.values()))
+    parser.add_argument("--server", metavar="HOST", help="SMTP server (gmail: smtp.gmail.com)")
+    parser.add_argument("--port", type=int, metavar="PORT", help="SMTP port (preset default: 587 or 465)")
+    parser.add_argument("--security", choices=["starttls", "ssl", "none"],
+                        help="override the preset's transport security "
+                        "(none: plain SMTP, trusted networks only)")
+    parser.add_argument("--username", metavar="USER", help="SMTP login (for Gmail: the address)")
+    parser.add_argument("--password-file", type=Path, metavar="FILE",
+                        help="read the SMTP password from FILE ('-' for stdin); never give it as a flag")
+    parser.add_argument("--from", dest="from_email", metavar="ADDRESS",
+                        help="sender address (default: the username when it is an address)")
+    parser.add_argument("--to", action="append", metavar="ADDRESS",
+                        help="alert recipient; repeat or separate with commas")
+    parser.add_argument("--no-test-send", action="store_true", help="write .env without sending a test email")
+    parser.add_argument("--env-file", type=Path, metavar="PATH", default=None,
+                        help=f"where to write (default: {default_env_file()})")
+    parser.add_argument("--non-interactive", "-y", action="store_true",
+                        help="never prompt; missing values are an error "
+                        "(implied when stdin is not a terminal)")
+
+
+# --------------------------------------------------------------------------- prompting
+
+class Prompter:
+    """Questions on the terminal; the password through getpass (no echo)."""
+
+    def __init__(self, out=print):  # type: ignore[no-untyped-def]
+        self.out = out
+
+    def ask(self, question: str, default: str = "", *, required: bool = False) -> str:
+        while True:
+            suffix = f" [{default}]" if default else ""
+            answer = input(f"{question}{suffix}: ").strip()
+            value = answer or default
+            if value or not required:
+                return value
+            self.out("  (an answer is needed)")
+
+    def secret(self, question: str, have_existing: bool) -> str:
+        hint = " (Enter keeps the saved one)" if have_existing else ""
+        return getpass.getpass(f"{question}{hint}: ")
+
+    def yes(self, question: str, default: bool) -> bool:
+        hint = "Y/n" if default else "y/N"
+        while True:
+            answer = input(f"{question} [{hint}]: ").strip().lower()
+            if not answer:
+                return default
+            if answer in ("y", "yes", "n", "no"):
+                return answer.startswith("y")
+
+    def choose(self, question: str, options: list[Preset], default: str) -> str:
+        for i, p in enumerate(options, 1):
+            self.out(f"  {i}) {p.title}")
+        keys = [p.key for p in options]
+        while True:
+            answer = input(f"{question} [{keys.index(default) + 1}]: ").strip().lower()
+            if not answer:
+                return default
+            if answer.isdigit() and 1 <= int(answer) <= len(options):
+                return keys[int(answer) - 1]
+            if answer in keys:
+                return answer
+            self.out(f"  choose 1-{len(options)}")
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(a.strip() for v in values or [] for a in v.split(",") if a.strip())
+
+
+def _read_password(path: Path) -> str:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SetupError(f"--password-file {path}: cannot read: {exc.strerror}") from None
+    return text.rstrip("\r\n")
+
+
+def gather(args: argparse.Namespace, saved: dict[str, str], interactive: bool, prompt: Prompter) -> Settings:
+    """Flags first, then (interactively) questions defaulting to what .env already holds."""
+    saved_provider = _provider_of(saved)
+    provider = args.provider
+    if provider is None:
+        if not interactive:
+            raise SetupError("--provider is required with --non-interactive (gmail, starttls, ssl or none)")
+        provider = prompt.choose("Email provider", list(PRESETS.values()), saved_provider or "gmail")
+    preset = PRESETS[provider]
+    reuse = saved if saved_provider == provider else {}
+    password = _read_password(args.password_file) if args.password_file else ""
+
+    def value(flag: str | None, question: str, default: str, required: bool = True) -> str:
+        if flag is not None:
+            return flag
+        if interactive:
+            return prompt.ask(question, default, required=required)
+        if required and not default:
+            raise SetupError(f"{question.lower()} is missing: give it as a flag (see --help)")
+        return default
+
+    to_default = saved.get("ALERT_EMAIL", "")
+    if provider == "none":
+        from_email = value(args.from_email, "Sender address",
+                           saved.get("FROM_EMAIL") or "tradewatch@localhost")
+        to = _split(args.to) or _split([value(None, "Alert recipients (comma-separated)", to_default)])
+        return Settings("none", from_email=from_email, to=to, security="none", port=0)
+
+    server = value(args.server, "SMTP server", preset.server or reuse.get("SMTP_SERVER", ""))
+    port_text = value(str(args.port) if args.port else None, "SMTP port",
+                      reuse.get("SMTP_PORT") or str(preset.port))
+    try:
+        port = int(port_text)
+        if not 1 <= port <= 65535:
+            raise ValueError
+    except ValueError:
+        raise SetupError(f"port must be a number 1-65535 (got {port_text!r})") from None
+    security = args.security or preset.security
+    username = value(args.username, "Username" + (" (your Gmail address)" if provider == "gmail" else ""),
+                     reuse.get("SMTP_USERNAME", ""), required=provider == "gmail")
+    if not password and username:
+        if interactive:
+            password = prompt.secret(preset.password_prompt, bool(reuse.get("SMTP_PASSWORD")))
+        password = password or reuse.get("SMTP_PASSWORD", "")
+        if not password:
+            raise SetupError("a password is needed for that username: --password-file FILE (or - for stdin)")
+    if provider == "gmail":
+        password = password.replace(" ", "")  # Google shows app passwords in groups of four
+    from_default = reuse.get("FROM_EMAIL") or (username if "@" in username else "")
+    from_email = value(args.from_email, "Sender address", from_default)
+    to = _split(args.to) or _split([value(None, "Alert recipients (comma-separated)",
+                                          to_default or from_email)])
+    if not to:
+        raise SetupError("at least one alert recipient is needed: --to ADDRESS")
+    return Settings(provider, server, port, security, username, password, from_email, to)
+
+
+def _provider_of(saved: dict[str, str]) -> str | None:
+    if "SMTP_SERVER" not in saved:
+        return None
+    server = saved.get("SMTP_SERVER", "")
+    if not server:
+        return "none"
+    if server == "smtp.gmail.com":
+        return "gmail"
+    return "ssl" if saved.get("SMTP_SECURITY") == "ssl" else "starttls"
+
+
+# --------------------------------------------------------------------------- test send
+
+def send_test(settings: Settings, base: Config) -> str:
+    """Send the test email through the bridge's own transport; returns where it went."""
+    from alert_bridge.notify.compose import compose, sender_address
+    from alert_bridge.notify.transport import FileSink, make_transport
+
+    cfg = base.model_copy(update={"email": settings.email(base.email)})
+    context = {"requested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "note": "Sent by `tradewatch setup` to check the email settings."}
+    msg = compose("test", context, cfg)
+    transport = make_transport(cfg.email, cfg.bridge.outbox_dir)
+    transport.send(msg, sender_address(cfg), list(cfg.email.to))
+    if isinstance(transport, FileSink):
+        return f"written to {cfg.bridge.outbox_dir}"
+    return f"accepted by {settings.server}:{settings.port} for {', '.join(settings.to)}"
+
+
+def _base_config(args: argparse.Namespace, env: dict[str, str]) -> Config:
+    """The operator's config (for paths such as the outbox), or the defaults when it cannot load."""
+    try:
+        return load_config(args.config, env=env)
+    except ConfigError:
+        return Config()
+
+
+# --------------------------------------------------------------------------- the command
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    out = print
+    env_file = args.env_file or default_env_file()
+    interactive = not args.non_interactive and sys.stdin.isatty()
+    prompt = Prompter(out)
+    try:
+        saved = read_env_file(env_file)
+    except ValueError as exc:
+        out(f"tradewatch setup: {exc}")
+        return 2
+    try:
+        if interactive:
+            out(f"TradeWatch email setup (writes {env_file}). "
+                "Ctrl-C cancels; nothing is written until the end.")
+        settings = gather(args, saved, interactive, prompt)
+        try:
+            settings.email(Email())
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"][:1])
+            raise SetupError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from None
+        values = settings.env()
+        if not saved.get("TRADEWATCH_API_TOKEN"):
+            values["TRADEWATCH_API_TOKEN"] = secrets.token_urlsafe(32)
+        test = not args.no_test_send
+        if interactive and not args.no_test_send:
+            test = prompt.yes("Send a test email now?", True)
+        if test:
+            from alert_bridge.notify.transport import DeliveryError
+
+            base = _base_config(args, {**os.environ, **saved, **values})
+            out("Sending a test email ...")
+            try:
+                where = send_test(settings, base)
+            except DeliveryError as exc:
+                out(f"Test email FAILED: {exc}")
+                keep = interactive and prompt.yes("Save these settings anyway?", False)
+                if not keep:
+                    out(f"Nothing written to {env_file}. Fix the settings and run `tradewatch setup` again"
+                        + ("" if interactive else " (or add --no-test-send to save without testing)") + ".")
+                    return 1
+            else:
+                out(f"Test email sent: {where}.")
+    except SetupError as exc:
+        out(f"tradewatch setup: {exc}")
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        out("\nSetup cancelled; nothing written.")
+        return 130
+    write_env_file(env_file, values, header="TradeWatch settings written by `tradewatch setup` (mode 0600).\n"
+                   "Read by deploy/run-stack.sh and docker compose; keep it out of version control.")
+    out(f"Saved {', '.join(k for k in values if k != 'SMTP_PASSWORD')}"
+        + (" and SMTP_PASSWORD" if "SMTP_PASSWORD" in values else "") + f" to {env_file} (mode 0600).")
+    _check_config_uses(args, env_file, settings, out)
+    return 0
+
+
+def _check_config_uses(args: argparse.Namespace, env_file: Path, settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
+    """Warn when the config file sets the email literally, so the new .env would not take effect."""
+    import os
+
+    try:
+        cfg = load_config(args.config, env={**read_env_file(env_file), **os.environ})
+    except (ConfigError, ValueError):
+        return
+    if settings.provider != "none" and (cfg.email.smtp_server, cfg.email.smtp_port) != (settings.server,
+                                                                                       settings.port):
+        src = cfg.source or "the config"
+        out(f"Note: the config in {src} does not take the SMTP server/port from .env "
+            "(use ${SMTP_SERVER:-} and ${SMTP_PORT:-587} there, as deploy/tradewatch.example.yaml does).")
