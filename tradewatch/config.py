@@ -215,6 +215,7 @@ class Bridge(_Strict):
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
     watchdog_timeout: Duration = 300.0
+    busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
 
     @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
