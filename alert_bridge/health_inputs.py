@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ class _Prom:
             if "bad_data" in text or "execution" in text:
                 log.warning("query failed: %s", text)
                 return None
-            self.error = text
+            self.error = _short_error(text)
             log.warning("Prometheus unavailable: %s", text)
             return None
 
@@ -174,6 +175,17 @@ class _Prom:
         if got:
             self.fallbacks.append(name)
         return got
+
+
+def _short_error(text: str) -> str:
+    """requests' connection errors are long; keep the reason an operator can act on."""
+    m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if m:
+        return m.group(1).strip()
+    for word in ("ReadTimeout", "ConnectTimeout", "Timeout"):
+        if word in text:
+            return "timed out"
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _key(metric: dict[str, str]) -> str:

@@ -135,10 +135,16 @@ class Score:
     components: dict[str, Component]
     hosts: dict[str, Score] = field(default_factory=dict)
 
+    @property
+    def coverage(self) -> float:
+        """How many of the 100 points had data to be scored (100: every component)."""
+        return sum(c.max for c in self.components.values() if c.points is not None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": self.score,
             "grade": self.grade,
+            "coverage": self.coverage,
             "components": {
                 name: {
                     "points": _r(c.points), "max": c.max, "status": c.status,

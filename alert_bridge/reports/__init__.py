@@ -1,0 +1,1 @@
+"""The daily report: data gathering, charts, rendering, sending and its HTTP endpoints."""

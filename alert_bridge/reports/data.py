@@ -1,0 +1,290 @@
+"""Everything one daily report shows, gathered and formatted for the templates.
+
+`build` asks Prometheus and the bridge's store (through health_inputs.collect), computes the
+score and the recommendations, draws the charts and reads the 7- and 30-day trends from the
+report history. With Prometheus unreachable it still returns a complete report whose "data
+gaps" section says what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alert_bridge import health_score as hs
+from alert_bridge.health_inputs import Collected, collect
+from alert_bridge.prometheus_api import PrometheusAPI
+from alert_bridge.recommendations import Recommendation, RecommendationRules, recommend
+from alert_bridge.report_schedule import local_date, send_time
+from alert_bridge.reports import charts
+from tradewatch.config import Config
+
+log = logging.getLogger("alert_bridge.reports.data")
+
+SEVERITY_ORDER = ("emergency", "critical", "warning", "info")
+RESOURCE_LABELS = {"cpu": "CPU", "memory": "Memory", "disk": "Disk (fullest)", "network": "Network"}
+
+
+@dataclass
+class Chart:
+    cid: str  # Content-ID without angle brackets
+    png: bytes
+    alt: str
+
+
+@dataclass
+class ReportData:
+    report_date: str
+    timezone: str
+    generated_at: str
+    window_start: str
+    window_end: str
+    window_hours: float
+    score: hs.Score
+    hosts: list[dict[str, Any]]
+    alerts: dict[str, list[dict[str, Any]]]  # severity -> episodes, most severe first
+    alert_counts: dict[str, int]
+    alerts_available: bool
+    recommendations: list[Recommendation]
+    trends: dict[str, dict[str, Any]]
+    pnl: float | None
+    gaps: list[str]
+    notes: list[str]
+    charts: dict[str, Chart] = field(default_factory=dict)
+    dashboard_url: str = ""
+    collected: Collected | None = None
+
+    def summary_for_history(self) -> dict[str, Any]:
+        """The per-host figures kept in report_history."""
+        return {h["instance"]: {"score": h["score"], **{r["key"]: r["raw"] for r in h["rows"]}}
+                for h in self.hosts}
+
+
+def report_window_end(config: Config, report_date: date | None, now: datetime) -> tuple[date, datetime]:
+    """The report of local date D covers the window ending at D's send time (or now, if earlier)."""
+    tz = config.report.timezone
+    day = report_date or local_date(now, tz)
+    due = send_time(day, config.intervals.daily_report, tz)
+    end = now if report_date is None or due > now else due
+    return day, end
+
+
+def build(
+    config: Config,
+    *,
+    conn: sqlite3.Connection | None,
+    now: datetime | None = None,
+    report_date: date | None = None,
+    api: PrometheusAPI | None = None,
+    with_charts: bool = True,
+) -> ReportData:
+    now = now or datetime.now(UTC)
+    day, end_dt = report_window_end(config, report_date, now)
+    if api is None and config.bridge.prometheus_url:
+        api = PrometheusAPI(config.bridge.prometheus_url, timeout=10.0)
+    c = collect(config, end=end_dt.timestamp(), api=api, conn=conn)
+    score = hs.compute(c.health, hs.ScoreParams.from_config(config))
+    recs = recommend(c.recommendations, RecommendationRules.from_config(config))
+    tz = ZoneInfo(config.report.timezone)
+
+    data = ReportData(
+        report_date=day.isoformat(),
+        timezone=config.report.timezone,
+        generated_at=_local(now.timestamp(), tz),
+        window_start=_local(c.start, tz),
+        window_end=_local(c.end, tz),
+        window_hours=c.window / 3600,
+        score=score,
+        hosts=[],
+        alerts={},
+        alert_counts={},
+        alerts_available=c.alerts is not None,
+        recommendations=recs,
+        trends={},
+        pnl=c.pnl,
+        gaps=list(c.gaps),
+        notes=list(c.notes),
+        dashboard_url=(config.bridge.external_url or "").rstrip("/") + "/",
+        collected=c,
+    )
+    _hosts(data, c, config, with_charts)
+    _alerts(data, c, tz)
+    if with_charts and c.pnl_series:
+        total = _sum_series(list(c.pnl_series.values()))
+        if len(total) >= 1:
+            _add_chart(data, "pnl", total, "Realized P&L over the window", ymin=None)
+    if conn is not None:
+        try:
+            _trends(data, conn, day, with_charts)
+        except sqlite3.Error as exc:
+            data.gaps.append(f"The report history could not be read ({exc}): no trends.")
+    return data
+
+
+def _local(ts: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+_SLUG = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _cid(name: str, day: str) -> str:
+    return f"{_SLUG.sub('-', name).strip('-').lower()}.{day}@tradewatch"
+
+
+def _add_chart(data: ReportData, name: str, points: list[tuple[float, float]], alt: str,
+               **kw: Any) -> str | None:
+    try:
+        png = charts.sparkline(points, **kw)
+    except Exception as exc:  # a chart is decoration: never lose the report for it
+        log.warning("chart %s failed: %s", name, exc)
+        return None
+    cid = _cid(name, data.report_date)
+    data.charts[cid] = Chart(cid, png, alt)
+    return cid
+
+
+def _fmt(key: str, v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if key == "network":
+        return _bytes_rate(v)
+    return f"{v * 100:.1f}%"
+
+
+def _bytes_rate(v: float) -> str:
+    for unit in ("B/s", "kB/s", "MB/s", "GB/s"):
+        if abs(v) < 1000 or unit == "GB/s":
+            return f"{v:.0f} {unit}" if unit == "B/s" else f"{v:.1f} {unit}"
+        v /= 1000
+    return f"{v:.1f} GB/s"
+
+
+def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) -> None:
+    th = config.thresholds
+    thresholds = {
+        "cpu": (th.cpu_percent.warning or th.cpu_percent.critical),
+        "memory": (th.memory_percent.warning or th.memory_percent.critical),
+        "disk": (th.disk_percent.warning or th.disk_percent.critical),
+    }
+    for inst in sorted(set(c.hosts) | set(data.score.hosts)):
+        series = c.hosts.get(inst)
+        rows = []
+        for key, label in RESOURCE_LABELS.items():
+            s = series.summary(key) if series else None
+            cid = None
+            if with_charts and series and series.series.get(key):
+                limit = thresholds.get(key)
+                cid = _add_chart(
+                    data, f"{inst}-{key}", series.series[key], f"{label} on {inst}",
+                    ymin=0.0, ymax=1.0 if key != "network" else None,
+                    threshold=None if limit is None else limit / 100,
+                )
+            rows.append({
+                "key": key, "label": label,
+                "avg": _fmt(key, s and s["avg"]), "max": _fmt(key, s and s["max"]),
+                "current": _fmt(key, s and s["current"]),
+                "raw": None if s is None else {k: round(s[k], 6) for k in ("avg", "max", "current")},
+                "cid": cid,
+            })
+        host_score = data.score.hosts.get(inst)
+        if series is None and host_score is not None and all(
+            host_score.components[n].points is None for n in ("performance", "integrity")
+        ):
+            note = "trading metrics only (no host metrics from this target)"
+        else:
+            note = ""
+        data.hosts.append({
+            "instance": inst,
+            "score": host_score.score if host_score else None,
+            "grade": host_score.grade if host_score else "No data",
+            "rows": rows,
+            "has_metrics": series is not None,
+            "note": note,
+        })
+
+
+def duration_text(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, _ = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"
+
+
+def _alerts(data: ReportData, c: Collected, tz: ZoneInfo) -> None:
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for a in c.alerts or []:
+        sev = a["severity"] if a["severity"] in counts else "critical"
+        counts[sev] += 1
+        ann = a.get("annotations") or {}
+        groups.setdefault(sev, []).append({
+            "alertname": a["alertname"],
+            "instance": a.get("instance") or "",
+            "summary": ann.get("summary") or ann.get("description") or "",
+            "started": _local(float(a["starts_at_epoch"]), tz),
+            "ongoing": a["ongoing"],
+            "duration": duration_text(a["total_seconds"]),
+            "in_window": duration_text(a["firing_seconds"]),
+            "acked": a.get("acked_at") is not None,
+        })
+    for items in groups.values():
+        items.sort(key=lambda x: (not x["ongoing"], x["started"]))
+    data.alerts = {s: groups[s] for s in SEVERITY_ORDER if s in groups}
+    data.alert_counts = counts
+
+
+def _sum_series(all_series: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    acc: dict[float, float] = {}
+    for pts in all_series:
+        for t, v in pts:
+            acc[t] = acc.get(t, 0.0) + v
+    return sorted(acc.items())
+
+
+def _trends(data: ReportData, conn: sqlite3.Connection, day: date, with_charts: bool) -> None:
+    from alert_bridge.store import reports as store
+
+    for days in (7, 30):
+        since = (day - timedelta(days=days - 1)).isoformat()
+        points = store.trend(conn, since, (day - timedelta(days=1)).isoformat())
+        # today's figures join the trend (they are stored when the report is sent)
+        points.append({"report_date": data.report_date, "score": data.score.score, "pnl": data.pnl})
+        scores = [p["score"] for p in points if p["score"] is not None]
+        pnls = [p["pnl"] for p in points if p["pnl"] is not None]
+        entry: dict[str, Any] = {
+            "days": days,
+            "reports": len(points),
+            "score_avg": round(sum(scores) / len(scores), 1) if scores else None,
+            "score_min": min(scores) if scores else None,
+            "score_max": max(scores) if scores else None,
+            "score_change": round(scores[-1] - scores[0], 1) if len(scores) >= 2 else None,
+            "pnl_total": round(sum(pnls), 2) if pnls else None,
+            "pnl_days": len(pnls),
+            "score_cid": None,
+            "pnl_cid": None,
+        }
+        if with_charts and len(scores) >= 2:
+            pts = [(float(i), float(s)) for i, s in enumerate(scores)]
+            entry["score_cid"] = _add_chart(data, f"trend-score-{days}d", pts,
+                                            f"Health score, last {days} days", ymin=0.0, ymax=100.0)
+        if with_charts and len(pnls) >= 2:
+            cumulative, total = [], 0.0
+            for i, p in enumerate(pnls):
+                total += p
+                cumulative.append((float(i), total))
+            entry["pnl_cid"] = _add_chart(data, f"trend-pnl-{days}d", cumulative,
+                                          f"Cumulative realized P&L, last {days} days", ymin=None)
+        data.trends[f"{days}d"] = entry
