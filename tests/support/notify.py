@@ -61,3 +61,16 @@ def body(msg: Any, subtype: str) -> str:
     part = msg.get_body((subtype,))
     assert part is not None, f"no text/{subtype} part"
     return part.get_content()
+
+
+class FakeClock:
+    """A settable time.time() stand-in for backoff and lease tests."""
+
+    def __init__(self, start: float = 1_800_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
