@@ -40,7 +40,7 @@ def create_app(
 ) -> Flask:
     """Build the bridge. Background workers run only when `start_workers` (the CLI does that)."""
     app = Flask("alert_bridge")
-    db = db or Database(config.bridge.database)
+    db = db or Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
     db.migrate()
     key = secret_key(db)
     if sender is None:
@@ -68,6 +68,10 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(openapi.bp)
+
+    from alert_bridge.reports import blueprint as reports_blueprint
+
+    reports_blueprint.install(app)  # daily report, health score, its gauge and scheduler job
 
     if start_workers:
         from alert_bridge.workers import Workers

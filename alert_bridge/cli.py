@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from alert_bridge.app import create_app
     from alert_bridge.db import Database
 
-    db = Database(config.bridge.database)
+    db = Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
     try:
         applied = db.migrate()
     except Exception as exc:

@@ -164,6 +164,7 @@ class Workers:
                 leader = self._renew(now)
                 if leader and not self.leading:
                     self._become_leader()
+                    self._renew(now)  # records the sender heartbeat now that it runs
                 elif not leader and self.leading:
                     self._step_down()
             if self.leading:

@@ -189,3 +189,14 @@ def bridge_process(tmp_path: Path, data: dict[str, Any], *, port: int | None = N
     with running(args, tmp_path / log_name, ready_url=f"{url}/api/openapi.json", timeout=30) as proc:
         yield BridgeProcess(proc, url, path, Path(data["bridge"]["database"]),
                             data["bridge"].get("api_token", ""))
+
+
+def metric_value(text: str, name: str, **labels: str) -> float | None:
+    """One sample's value from an exposition text (parsed with prometheus_client's parser)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    return None
