@@ -1,0 +1,103 @@
+"""Prometheus's annotation template functions, re-implemented for the rule unit tests.
+
+`promtool test rules` compares annotations exactly, so the generated tests need the text
+Prometheus will produce. Only the small template subset our rules use is supported, and anything
+else raises, so a rule author cannot silently use a form the tests cannot predict. The number
+formatting follows Prometheus 2.x `template.go` (`%.4g` with SI prefixes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+
+
+def humanize(v: float) -> str:
+    if v == 0 or math.isnan(v) or math.isinf(v):
+        return f"{v:.4g}"
+    if abs(v) >= 1:
+        prefix = ""
+        for p in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
+            if abs(v) < 1000:
+                break
+            prefix, v = p, v / 1000
+        return f"{v:.4g}{prefix}"
+    prefix = ""
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix, v = p, v * 1000
+    return f"{v:.4g}{prefix}"
+
+
+def humanize_1024(v: float) -> str:
+    if abs(v) <= 1 or math.isnan(v) or math.isinf(v):
+        return f"{v:.4g}"
+    prefix = ""
+    for p in ("ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"):
+        if abs(v) < 1024:
+            break
+        prefix, v = p, v / 1024
+    return f"{v:.4g}{prefix}"
+
+
+def humanize_duration(v: float) -> str:
+    if math.isnan(v) or math.isinf(v):
+        return f"{v:.4g}"
+    if v == 0:
+        return f"{v:.4g}s"
+    if abs(v) >= 1:
+        sign = "-" if v < 0 else ""
+        v = abs(v)
+        total = int(v)
+        seconds, minutes = total % 60, (total // 60) % 60
+        hours, days = (total // 3600) % 24, total // 86400
+        if days:
+            return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
+        if hours:
+            return f"{sign}{hours}h {minutes}m {seconds}s"
+        if minutes:
+            return f"{sign}{minutes}m {seconds}s"
+        return f"{sign}{v:.4g}s"
+    prefix = ""
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix, v = p, v * 1000
+    return f"{v:.4g}{prefix}s"
+
+
+def humanize_percentage(v: float) -> str:
+    return f"{v * 100:.4g}%"
+
+
+FUNCTIONS: dict[str, Callable[[float], str]] = {
+    "humanize": humanize,
+    "humanize1024": humanize_1024,
+    "humanizeDuration": humanize_duration,
+    "humanizePercentage": humanize_percentage,
+}
+
+_ACTION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+_PIPE = re.compile(r"^\$value \| (\w+)$")
+_PRINTF = re.compile(r'^printf "(%\.\d+f)" \$value$')
+_LABEL = re.compile(r"^\$labels\.(\w+)$")
+
+
+def expand(template: str, labels: Mapping[str, str], value: float) -> str:
+    """The text Prometheus renders from `template` for an alert with these labels and value."""
+
+    def action(m: re.Match[str]) -> str:
+        body = m.group(1)
+        if pm := _PIPE.match(body):
+            if pm.group(1) not in FUNCTIONS:
+                raise ValueError(f"unsupported template function {pm.group(1)!r} in {template!r}")
+            return FUNCTIONS[pm.group(1)](value)
+        if pm := _PRINTF.match(body):
+            return pm.group(1) % value
+        if lm := _LABEL.match(body):
+            return labels.get(lm.group(1), "")
+        raise ValueError(f"unsupported template action {{{{ {body} }}}} in {template!r}")
+
+    return _ACTION.sub(action, template)

@@ -1,0 +1,719 @@
+"""The alert and recording-rule table: one entry per rule, read by the renderer, the rule unit
+test generator and the docs table, so the three cannot drift apart.
+
+Each alert is a small spec: its PromQL for one threshold value, the config key holding its levels
+(or a fixed severity), annotation templates, the words for docs/alerts.md, and a scenario builder
+that writes `promtool test rules` input series for a chosen value of the measured quantity.
+Thresholds are in the config's units (percent, ms, hours, seconds); the PromQL compares the
+0..1 ratios and seconds the metrics carry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tradewatch import metric_names as m
+from tradewatch.config import Config
+from tradewatch.duration import format_duration
+
+HOST = {"instance": "host-a:9184", "job": "exporter"}
+BOT = {"instance": "127.0.0.1:9185", "job": "trading-bot"}
+BRIDGE = {"instance": "127.0.0.1:8080", "job": "bridge"}
+PROBES = {"instance": "host-a:9184", "job": "probes"}
+FS_FILTER = 'fstype!=""'
+
+
+def num(x: float) -> str:
+    """A number as PromQL and promtool read it back exactly (no 0.30000000000000004)."""
+    text = f"{x:.15g}"
+    return text if float(text) == x else repr(x)
+
+
+def sel(metric: str, labels: dict[str, str]) -> str:
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{metric}{{{inner}}}"
+
+
+def ramp(start: float, step: float, minutes: int) -> str:
+    """promtool series notation: `start`, then `step` more every minute, up to minute `minutes`."""
+    sign = "+" if step >= 0 else "-"
+    return f"{num(start)}{sign}{num(abs(step))}x{minutes}"
+
+
+def const(value: float, minutes: int) -> str:
+    return ramp(value, 0, minutes)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Input series for one promtool case, evaluated at minute `minutes`."""
+
+    series: list[tuple[str, str]]
+    labels: dict[str, str]  # the labels the alert gets from its expression
+    value: float  # the alert's $value at evaluation time
+    minutes: int
+
+
+# (cfg, value in threshold units (1/0 = broken/healthy for fixed rules), for seconds) -> Scenario
+ScenarioFn = Callable[[Config, float, float], Scenario]
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    name: str
+    file: str  # rule file (prometheus/rules/<file>.yml)
+    category: str
+    expr: Callable[[Config, str, float | None], str]  # (cfg, severity, threshold) -> PromQL
+    for_default: float
+    summary: str  # Go template; <threshold> and <dashboard> are filled in per level
+    description: str
+    words: str  # the expression in words, for docs/alerts.md; <threshold> filled in
+    scenario: ScenarioFn
+    warmup: int = 5  # minutes of data the expression needs before it can be true
+    threshold_key: str | None = None  # a Thresholds field; None: one rule at `severity`
+    severity: str | None = None
+    unit: str = "%"  # %, ms, h, s, count, ratio, money
+    compare: str = ">"
+    notes: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def threshold_text(unit: str, value: float) -> str:
+    if unit == "%":
+        return f"{value:g}%"
+    if unit == "ms":
+        return f"{value:g} ms"
+    if unit == "h":
+        return f"{value:g}h"
+    if unit == "s":
+        return format_duration(value)
+    if unit == "per core":
+        return f"{value:g} per core"
+    return f"{value:g}"
+
+
+def probe_window(cfg: Config) -> str:
+    """Probes are scraped every intervals.api: look back three of those (at least 5m)."""
+    return format_duration(max(300.0, 3 * cfg.intervals.api))
+
+
+def drawdown_window(cfg: Config) -> str:
+    return format_duration(cfg.alerting.trading_drawdown_window)
+
+
+def heartbeat_window(cfg: Config) -> str:
+    return format_duration(max(3600.0, 3 * cfg.thresholds.trading_heartbeat_stale_seconds.items()[-1][1]))
+
+
+# --------------------------------------------------------------------------- scenarios
+
+def _cpu(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = 5 + _mins(for_s) + 2
+    busy = 60 * v / 100
+    series = [
+        (sel("node_cpu_seconds_total", {**HOST, "cpu": "0", "mode": "idle"}), ramp(0, 60 - busy, n)),
+        (sel("node_cpu_seconds_total", {**HOST, "cpu": "0", "mode": "user"}), ramp(0, busy, n)),
+    ]
+    return Scenario(series, dict(HOST), v / 100, n)
+
+
+def _memory(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 2
+    total = 8 * 1024**3
+    avail = total * (1 - v / 100)
+    series = [
+        (sel("node_memory_MemTotal_bytes", HOST), const(total, n)),
+        (sel("node_memory_MemAvailable_bytes", HOST), const(avail, n)),
+    ]
+    return Scenario(series, dict(HOST), 1 - float(num(avail)) / total, n)
+
+
+_ROOT = {"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}
+_SIZE = 100 * 1024**3
+
+
+def _fs_series(labels: dict[str, str], size: float, avail: str, readonly: int,
+               n: int) -> list[tuple[str, str]]:
+    return [
+        (sel("node_filesystem_size_bytes", {**HOST, **labels}), const(size, n)),
+        (sel("node_filesystem_avail_bytes", {**HOST, **labels}), avail),
+        (sel("node_filesystem_readonly", {**HOST, **labels}), const(readonly, n)),
+    ]
+
+
+def _fs_full(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 2
+    avail = _SIZE * (1 - v / 100)
+    # A read-only image mounted full must never alert.
+    iso = {"device": "/dev/loop0", "fstype": "ext4", "mountpoint": "/mnt/image"}
+    series = _fs_series(_ROOT, _SIZE, const(avail, n), 0, n) + _fs_series(iso, 1024**3, const(0, n), 1, n)
+    return Scenario(series, {**HOST, **_ROOT}, 1 - float(num(avail)) / _SIZE, n)
+
+
+def _fs_filling(cfg: Config, hours: float, for_s: float) -> Scenario:
+    """A disk draining linearly, below every guard, that will be full `hours` after the start of
+    the `for` window (so `hours - for` after evaluation)."""
+    n = 360 + _mins(for_s) + 2
+    hours = hours - for_s / 3600
+    guard = min(v for _, v in cfg.thresholds.disk_fill_avail_percent.items()) / 100
+    # end low enough for every guard, start low enough to fit on the disk
+    ratio = min(guard / 2, 0.9 / (1 + n / (60 * hours)))
+    end = _SIZE * ratio
+    step = end / (hours * 60)  # bytes per minute
+    start = end + step * n
+    # A full but static disk (no growth) must never alert: the node-mixin guard.
+    data = {"device": "/dev/sdb1", "fstype": "xfs", "mountpoint": "/data"}
+    series = _fs_series(_ROOT, _SIZE, ramp(start, -step, n), 0, n) + _fs_series(
+        data, _SIZE, const(_SIZE * 0.01, n), 0, n
+    )
+    return Scenario(series, {**HOST, **_ROOT}, (float(num(start)) - float(num(step)) * n) / _SIZE, n)
+
+
+def _load(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 2
+    series = [
+        (sel("node_cpu_seconds_total", {**HOST, "cpu": c, "mode": "idle"}), ramp(0, 30, n)) for c in "01"
+    ] + [(sel("node_load1", HOST), const(2 * v, n))]
+    return Scenario(series, dict(HOST), float(num(2 * v)) / 2, n)
+
+
+def _net_errors(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = 5 + _mins(for_s) + 2
+    series = []
+    for dev, errs in (("eth0", 20 * v), ("lo", 1000.0)):  # loopback errors are ignored
+        d = {**HOST, "device": dev}
+        series += [
+            (sel("node_network_receive_packets_total", d), ramp(0, 1000, n)),
+            (sel("node_network_transmit_packets_total", d), ramp(0, 1000, n)),
+            (sel("node_network_receive_errs_total", d), ramp(0, errs, n)),
+            (sel("node_network_transmit_errs_total", d), const(0, n)),
+        ]
+    return Scenario(series, {**HOST, "device": "eth0"}, v / 100, n)
+
+
+def _flag(metric: str, labels: dict[str, str], broken_value: float = 0, healthy_value: float = 1,
+          window: int = 0) -> ScenarioFn:
+    def build(cfg: Config, broken: float, for_s: float) -> Scenario:
+        n = window + _mins(for_s) + 2
+        value = broken_value if broken else healthy_value
+        return Scenario([(sel(metric, labels), const(value, n))], dict(labels), value, n)
+
+    return build
+
+
+def _probe(ptype: str, metric: str = m.PROBE_SUCCESS, extra: dict[str, str] | None = None) -> ScenarioFn:
+    labels = {**PROBES, **(extra or {"probe": f"{ptype}-check", "type": ptype})}
+    return _flag(metric, labels)
+
+
+def _api_latency(cfg: Config, ms: float, for_s: float) -> Scenario:
+    n = 5 + _mins(for_s) + 2
+    upper = ms / 1000 / 0.95  # every request in (0, upper]: p95 interpolates to 0.95 * upper
+    b = m.TRADING_EXCHANGE_DURATION + "_bucket"
+    series = [
+        (sel(b, {**BOT, "le": num(upper)}), ramp(0, 100, n)),
+        (sel(b, {**BOT, "le": "+Inf"}), ramp(0, 100, n)),
+    ]
+    return Scenario(series, dict(BOT), float(num(upper)) * 0.95, n)
+
+
+def _api_errors(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = 5 + _mins(for_s) + 2
+    series = [
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "200"}), ramp(0, 2000 - 20 * v, n)),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "503"}), ramp(0, 20 * v, n)),
+    ]
+    return Scenario(series, dict(BOT), v / 100, n)
+
+
+def _heartbeat(cfg: Config, age: float, for_s: float) -> Scenario:
+    """The bot stops beating: at evaluation the last beat is `age + for` old."""
+    n = _mins(for_s) + 5
+    frozen = n * 60 - age - for_s
+    values = " ".join(num(min(i * 60, frozen)) for i in range(n + 1))
+    return Scenario([(sel(m.TRADING_HEARTBEAT, BOT), values)], dict(BOT), age + for_s, n)
+
+
+def _rejections(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = 15 + _mins(for_s) + 2
+    series = [
+        (sel(m.TRADING_ORDERS, {**BOT, "status": "submitted"}), ramp(0, 100, n)),
+        (sel(m.TRADING_ORDERS, {**BOT, "status": "rejected"}), ramp(0, v, n)),
+        (sel(m.TRADING_ORDERS, {**BOT, "status": "filled"}), ramp(0, 100 - v, n)),
+    ]
+    return Scenario(series, dict(BOT), v / 100, n)
+
+
+def _drawdown(cfg: Config, v: float, for_s: float) -> Scenario:
+    """Realized P&L climbs to a peak of 5000, then falls by `v`."""
+    n = 10 + _mins(for_s) + 2
+    values = f"{ramp(500, 500, 9)} {const(5000 - v, n - 10)}"
+    return Scenario([(sel(m.TRADING_REALIZED_PNL, BOT), values)], dict(BOT), 5000 - float(num(5000 - v)), n)
+
+
+def _email_failures(cfg: Config, count: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 8
+    jump = n - _mins(for_s) - 3
+    failed = f"{const(0, jump - 1)} {const(count, n - jump)}"
+    labels = {**BRIDGE, "result": "failed"}
+    series = [
+        (sel(m.BRIDGE_EMAILS, labels), failed),
+        (sel(m.BRIDGE_EMAILS, {**BRIDGE, "result": "sent"}), ramp(0, 3, n)),
+    ]
+    return Scenario(series, labels, count, n)
+
+
+def _outbox(cfg: Config, depth: float, for_s: float) -> Scenario:
+    n = 5 + _mins(for_s) + 2
+    rising = f"{ramp(0, depth / 5, 5)} {const(depth, n - 6)}"
+    # Another bridge with a bigger but draining backlog is catching up: no alert.
+    other = {**BRIDGE, "instance": "127.0.0.1:8081"}
+    drain = ramp(depth * 3, -depth * 1.5 / n, n)
+    series = [(sel(m.BRIDGE_OUTBOX_DEPTH, BRIDGE), rising), (sel(m.BRIDGE_OUTBOX_DEPTH, other), drain)]
+    return Scenario(series, dict(BRIDGE), depth, n)
+
+
+def _watchdog(cfg: Config, broken: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 2
+    return Scenario([(sel("up", HOST), const(1, n))], {}, 1, n)
+
+
+def _mins(seconds: float) -> int:
+    return math.ceil(seconds / 60)
+
+
+# --------------------------------------------------------------------------- recording rules
+
+@dataclass(frozen=True)
+class RecordSpec:
+    record: str
+    file: str
+    expr: Callable[[Config], str]
+    words: str
+    # input series and the exact samples the rule must produce from them
+    sample: Callable[[Config], tuple[list[tuple[str, str]], int, list[tuple[dict[str, str], float]]]]
+
+
+def _rec_cpu_sample(cfg: Config):  # 25 % busy on two CPUs: iowait and steal count as idle
+    series = []
+    for c in "01":
+        series += [
+            (sel("node_cpu_seconds_total", {**HOST, "cpu": c, "mode": "idle"}), ramp(0, 30, 10)),
+            (sel("node_cpu_seconds_total", {**HOST, "cpu": c, "mode": "iowait"}), ramp(0, 15, 10)),
+            (sel("node_cpu_seconds_total", {**HOST, "cpu": c, "mode": "user"}), ramp(0, 15, 10)),
+        ]
+    return series, 10, [(HOST, 0.25)]
+
+
+def _rec_num_cpu_sample(cfg: Config):
+    series = [(sel("node_cpu_seconds_total", {**HOST, "cpu": c, "mode": md}), ramp(0, 30, 5))
+              for c in "0123" for md in ("idle", "user")]
+    return series, 5, [(HOST, 4)]
+
+
+def _rec_mem_sample(cfg: Config):
+    return [
+        (sel("node_memory_MemTotal_bytes", HOST), const(8 * 1024**3, 2)),
+        (sel("node_memory_MemAvailable_bytes", HOST), const(6 * 1024**3, 2)),
+    ], 2, [(HOST, 0.25)]
+
+
+def _rec_fs_sample(cfg: Config):
+    tmp = {"device": "tmpfs", "fstype": "tmpfs", "mountpoint": "/run"}
+    series = _fs_series(_ROOT, _SIZE, const(_SIZE * 0.75, 2), 0, 2) + _fs_series(tmp, 0, const(0, 2), 0, 2)
+    return series, 2, [({**HOST, **_ROOT}, 0.25)]  # a zero-sized filesystem yields nothing
+
+
+def _rec_load_sample(cfg: Config):
+    series, n, _ = _rec_num_cpu_sample(cfg)
+    return [*series, (sel("node_load1", HOST), const(6, n))], n, [(HOST, 1.5)]
+
+
+def _rec_net_err_sample(cfg: Config):
+    d = {**HOST, "device": "eth0"}
+    series = [
+        (sel("node_network_receive_packets_total", d), ramp(0, 600, 10)),
+        (sel("node_network_transmit_packets_total", d), ramp(0, 600, 10)),
+        (sel("node_network_receive_errs_total", d), ramp(0, 3, 10)),
+        (sel("node_network_transmit_errs_total", d), const(0, 10)),
+        # an idle interface: no packets, no ratio (not 0/0 = NaN)
+        (sel("node_network_receive_packets_total", {**d, "device": "eth1"}), const(0, 10)),
+        (sel("node_network_transmit_packets_total", {**d, "device": "eth1"}), const(0, 10)),
+        (sel("node_network_receive_errs_total", {**d, "device": "eth1"}), const(0, 10)),
+        (sel("node_network_transmit_errs_total", {**d, "device": "eth1"}), const(0, 10)),
+    ]
+    return series, 10, [(d, 0.0025)]
+
+
+def _rec_net_bytes_sample(direction: str):
+    def sample(cfg: Config):
+        series = [
+            (sel(f"node_network_{direction}_bytes_total", {**HOST, "device": "eth0"}), ramp(0, 6000, 10)),
+            (sel(f"node_network_{direction}_bytes_total", {**HOST, "device": "eth1"}), ramp(0, 3000, 10)),
+            (sel(f"node_network_{direction}_bytes_total", {**HOST, "device": "lo"}), ramp(0, 60000, 10)),
+        ]
+        return series, 10, [(HOST, 150)]
+
+    return sample
+
+
+def _rec_probe_sample(cfg: Config):
+    """Probes scraped every intervals.api (gaps between), one failure in every four scrapes."""
+    labels = {**PROBES, "probe": "exchange-api", "type": "http"}
+    every = max(1, round(cfg.intervals.api / 60))
+    scrapes = 3 * 4
+    values = []
+    for i in range(scrapes * every + 1):
+        if i % every:
+            values.append("_")
+        else:
+            values.append("0" if (i // every) % 4 == 0 else "1")
+    n = scrapes * every
+    window = max(300.0, 3 * cfg.intervals.api) / 60
+    seen = [float(v) for i, v in enumerate(values) if v != "_" and n - window <= i <= n]
+    return [(sel(m.PROBE_SUCCESS, labels), " ".join(values))], n, [(labels, sum(seen) / len(seen))]
+
+
+def _rec_api_p95_sample(cfg: Config):
+    b = m.TRADING_EXCHANGE_DURATION + "_bucket"
+    series = [
+        (sel(b, {**BOT, "code": "200", "le": "0.5"}), ramp(0, 50, 10)),
+        (sel(b, {**BOT, "code": "200", "le": "1"}), ramp(0, 90, 10)),
+        (sel(b, {**BOT, "code": "200", "le": "+Inf"}), ramp(0, 100, 10)),
+        (sel(b, {**BOT, "code": "500", "le": "0.5"}), const(0, 10)),
+        (sel(b, {**BOT, "code": "500", "le": "1"}), const(0, 10)),
+        (sel(b, {**BOT, "code": "500", "le": "+Inf"}), const(0, 10)),
+    ]
+    return series, 10, [(BOT, 1.0)]  # rank 95 of 100 is beyond the le=1 bucket (90): the +Inf bucket
+
+
+def _rec_api_err_sample(cfg: Config):
+    series = [
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "200"}), ramp(0, 360, 10)),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "302"}), ramp(0, 60, 10)),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "429"}), ramp(0, 30, 10)),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "timeout"}), ramp(0, 30, 10)),
+    ]
+    return series, 10, [(BOT, 0.125)]  # 1 error/s of 8 requests/s
+
+
+def _rec_reject_sample(cfg: Config):
+    series = [
+        (sel(m.TRADING_ORDERS, {**BOT, "status": "submitted"}), ramp(0, 480, 20)),
+        (sel(m.TRADING_ORDERS, {**BOT, "status": "rejected"}), ramp(0, 60, 20)),
+        (sel(m.TRADING_ORDERS, {**BOT, "status": "filled"}), ramp(0, 420, 20)),
+    ]
+    return series, 20, [(BOT, 0.125)]
+
+
+_CPU = "node_cpu_seconds_total"
+_NOT_IDLE = 'mode=~"idle|iowait|steal"'
+_NOT_LO = 'device!="lo"'
+_API_ERROR = 'code!~"[23].."'
+_REJECTED = 'status="rejected"'
+_SUBMITTED = 'status="submitted"'
+
+
+def _rate(metric: str, matchers: str, window: str = "5m") -> str:
+    return f"rate({metric}{{{matchers}}}[{window}])"
+
+
+RECORDS: list[RecordSpec] = [
+    RecordSpec(
+        m.REC_NUM_CPU, "system",
+        lambda c: 'count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})',
+        "number of CPUs", _rec_num_cpu_sample,
+    ),
+    RecordSpec(
+        m.REC_CPU_UTILISATION, "system",
+        lambda c: f"1 - avg without (cpu) (sum without (mode) ({_rate(_CPU, _NOT_IDLE)}))",
+        "share of CPU time not idle, iowait or steal, averaged over CPUs (0..1)", _rec_cpu_sample,
+    ),
+    RecordSpec(
+        m.REC_MEMORY_UTILISATION, "system",
+        lambda c: "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
+        "share of memory not available (0..1)", _rec_mem_sample,
+    ),
+    RecordSpec(
+        m.REC_FILESYSTEM_USAGE, "system",
+        lambda c: (f"1 - node_filesystem_avail_bytes{{{FS_FILTER}}} "
+                   f"/ (node_filesystem_size_bytes{{{FS_FILTER}}} > 0)"),
+        "share of each filesystem not available to users (0..1)", _rec_fs_sample,
+    ),
+    RecordSpec(
+        m.REC_LOAD_PER_CORE, "system",
+        lambda c: f"node_load1 / {m.REC_NUM_CPU}",
+        "1-minute load average per CPU", _rec_load_sample,
+    ),
+    RecordSpec(
+        m.REC_NETWORK_ERROR_RATIO, "network",
+        lambda c: (
+            f"({_rate('node_network_receive_errs_total', _NOT_LO)} + "
+            f"{_rate('node_network_transmit_errs_total', _NOT_LO)}) / "
+            f"({_rate('node_network_receive_packets_total', _NOT_LO)} + "
+            f"{_rate('node_network_transmit_packets_total', _NOT_LO)} > 0)"
+        ),
+        "receive + transmit errors per packet, per device (0..1)", _rec_net_err_sample,
+    ),
+    RecordSpec(
+        m.REC_NETWORK_RECEIVE_BYTES, "network",
+        lambda c: f"sum without (device) ({_rate('node_network_receive_bytes_total', _NOT_LO)})",
+        "bytes received per second, all devices but lo", _rec_net_bytes_sample("receive"),
+    ),
+    RecordSpec(
+        m.REC_NETWORK_TRANSMIT_BYTES, "network",
+        lambda c: f"sum without (device) ({_rate('node_network_transmit_bytes_total', _NOT_LO)})",
+        "bytes sent per second, all devices but lo", _rec_net_bytes_sample("transmit"),
+    ),
+    RecordSpec(
+        m.REC_PROBE_SUCCESS_RATIO, "api",
+        lambda c: f"avg_over_time({m.PROBE_SUCCESS}[{probe_window(c)}])",
+        "share of successful probes over max(5m, 3 x intervals.api)", _rec_probe_sample,
+    ),
+    RecordSpec(
+        m.REC_API_P95, "api",
+        lambda c: (f"histogram_quantile(0.95, sum by (job, instance, le) "
+                   f"({_rate(m.TRADING_EXCHANGE_DURATION + '_bucket', '')}))"),
+        "95th percentile of exchange-API request duration over 5m, seconds", _rec_api_p95_sample,
+    ),
+    RecordSpec(
+        m.REC_API_ERROR_RATIO, "api",
+        lambda c: (f"sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, _API_ERROR)}) "
+                   f"/ (sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, '')}) > 0)"),
+        "share of exchange-API requests whose code is not 2xx/3xx (errors, timeouts, 429s)",
+        _rec_api_err_sample,
+    ),
+    RecordSpec(
+        m.REC_ORDER_REJECTION_RATIO, "trading",
+        lambda c: (f"sum by (job, instance) ({_rate(m.TRADING_ORDERS, _REJECTED, '15m')}) "
+                   f"/ (sum by (job, instance) ({_rate(m.TRADING_ORDERS, _SUBMITTED, '15m')}) > 0)"),
+        "rejected orders per submitted order over 15m (0..1)", _rec_reject_sample,
+    ),
+]
+
+
+# --------------------------------------------------------------------------- alerting rules
+
+def _ratio(t: float | None) -> str:
+    assert t is not None
+    return num(t / 100)
+
+
+_ON_INSTANCE = "on {{ $labels.instance }}"
+_FS = "{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }}"
+
+
+def _fill_expr(c: Config, severity: str, hours: float | None) -> str:
+    assert hours is not None
+    guard = getattr(c.thresholds.disk_fill_avail_percent, severity)
+    avail, size = f"node_filesystem_avail_bytes{{{FS_FILTER}}}", f"node_filesystem_size_bytes{{{FS_FILTER}}}"
+    return (
+        f"(\n  {avail} / {size} < {_ratio(guard)}\nand\n"
+        f"  predict_linear({avail}[6h], {num(hours * 3600)}) < 0\nand\n"
+        f"  node_filesystem_readonly{{{FS_FILTER}}} == 0\n)"
+    )
+
+
+ALERTS: list[AlertSpec] = [
+    AlertSpec(
+        "HostCpuHigh", "system", "system",
+        lambda c, s, t: f"{m.REC_CPU_UTILISATION} > {_ratio(t)}",
+        600,
+        "CPU busy " + _ON_INSTANCE,
+        "CPU utilisation " + _ON_INSTANCE + " is {{ $value | humanizePercentage }} "
+        "(<severity> above <threshold>).",
+        "CPU utilisation (all CPUs, 5m rate) above <threshold>",
+        _cpu, warmup=5, threshold_key="cpu_percent",
+    ),
+    AlertSpec(
+        "HostMemoryHigh", "system", "system",
+        lambda c, s, t: f"{m.REC_MEMORY_UTILISATION} > {_ratio(t)}",
+        600,
+        "Memory nearly exhausted " + _ON_INSTANCE,
+        "Memory utilisation " + _ON_INSTANCE + " is {{ $value | humanizePercentage }} "
+        "(<severity> above <threshold>).",
+        "memory in use (1 - MemAvailable / MemTotal) above <threshold>",
+        _memory, warmup=0, threshold_key="memory_percent",
+    ),
+    AlertSpec(
+        "HostFilesystemFull", "system", "system",
+        lambda c, s, t: (f"{m.REC_FILESYSTEM_USAGE} > {_ratio(t)}\n"
+                         "unless on (job, instance, device, mountpoint, fstype)\n"
+                         "  node_filesystem_readonly == 1"),
+        300,
+        "Filesystem {{ $labels.mountpoint }} nearly full on {{ $labels.instance }}",
+        "Filesystem " + _FS + " is {{ $value | humanizePercentage }} full (<severity> above <threshold>).",
+        "a filesystem's used share (per mount point, read-only mounts excluded) above <threshold>",
+        _fs_full, warmup=0, threshold_key="disk_percent",
+    ),
+    AlertSpec(
+        "HostFilesystemFillingUp", "system", "system",
+        _fill_expr,
+        3600,
+        "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full within <threshold>",
+        "Filesystem " + _FS + " has {{ $value | humanizePercentage }} space left and, at the rate of the "
+        "last 6h, will be full within <threshold>.",
+        "at the last 6h's linear trend a filesystem will be full within <threshold>, while less than "
+        "<guard> of it is available and it is writable (node-mixin guard against noise)",
+        _fs_filling, warmup=360, threshold_key="disk_fill_hours", unit="h", compare="<",
+    ),
+    AlertSpec(
+        "HostLoadHigh", "system", "system",
+        lambda c, s, t: f"{m.REC_LOAD_PER_CORE} > {num(t or 0)}",
+        900,
+        "System saturated " + _ON_INSTANCE,
+        "The 1-minute load average " + _ON_INSTANCE + " is {{ $value | humanize }} per CPU core "
+        "(<severity> above <threshold>).",
+        "1-minute load average per CPU core above <threshold>",
+        _load, warmup=0, threshold_key="load_per_core", unit="per core",
+    ),
+    AlertSpec(
+        "HostNetworkErrors", "network", "network",
+        lambda c, s, t: f"{m.REC_NETWORK_ERROR_RATIO} > {_ratio(t)}",
+        600,
+        "Network errors on {{ $labels.device }} " + _ON_INSTANCE,
+        "{{ $value | humanizePercentage }} of the packets on {{ $labels.device }} " + _ON_INSTANCE
+        + " fail with receive or transmit errors (<severity> above <threshold>).",
+        "receive + transmit errors per packet on a device (not lo), 5m rate, above <threshold>",
+        _net_errors, warmup=5, threshold_key="network_error_percent",
+    ),
+    AlertSpec(
+        "TargetDown", "system", "system",
+        lambda c, s, t: "up == 0",
+        300,
+        "{{ $labels.job }} target {{ $labels.instance }} is down",
+        "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}: the process or host is "
+        "down or unreachable.",
+        "Prometheus fails to scrape a target (`up == 0`)",
+        _flag("up", HOST), warmup=0, severity="critical", unit="",
+    ),
+    AlertSpec(
+        "CollectorFailing", "system", "system",
+        lambda c, s, t: f"{m.COLLECTOR_SUCCESS} == 0",
+        600,
+        "Collector {{ $labels.collector }} failing " + _ON_INSTANCE,
+        "The exporter's {{ $labels.collector }} collector " + _ON_INSTANCE + " fails or times out: its "
+        "metrics are missing from the scrape.",
+        "an exporter collector reports failure (`tradewatch_scrape_collector_success == 0`)",
+        _flag(m.COLLECTOR_SUCCESS, {**HOST, "collector": "filesystem"}),
+        warmup=0, severity="warning", unit="",
+    ),
+    AlertSpec(
+        "ProbeFailing", "api", "api",
+        lambda c, s, t: f'last_over_time({m.PROBE_SUCCESS}{{type=~"http|tcp"}}[{probe_window(c)}]) == 0',
+        300,
+        "{{ $labels.type }} probe {{ $labels.probe }} failing " + _ON_INSTANCE,
+        "The {{ $labels.type }} probe {{ $labels.probe }} run by {{ $labels.instance }} fails: the "
+        "service it checks is down, slow beyond its timeout, or answering wrongly.",
+        "the latest HTTP or TCP probe result is a failure",
+        _probe("http"), warmup=0, severity="critical", unit="",
+    ),
+    AlertSpec(
+        "DatabaseProbeFailing", "api", "database",
+        lambda c, s, t: f'last_over_time({m.PROBE_SUCCESS}{{type="sql"}}[{probe_window(c)}]) == 0',
+        300,
+        "SQL probe {{ $labels.probe }} failing " + _ON_INSTANCE,
+        "The SQL probe {{ $labels.probe }} run by {{ $labels.instance }} cannot connect or query the "
+        "database.",
+        "the latest SQL probe result is a failure",
+        _probe("sql"), warmup=0, severity="critical", unit="",
+    ),
+    AlertSpec(
+        "SqlQueryFailing", "api", "database",
+        lambda c, s, t: f"last_over_time({m.SQL_QUERY_SUCCESS}[{probe_window(c)}]) == 0",
+        300,
+        "SQL query {{ $labels.query }} of probe {{ $labels.probe }} failing " + _ON_INSTANCE,
+        "The configured query {{ $labels.query }} of SQL probe {{ $labels.probe }} on "
+        "{{ $labels.instance }} fails: its gauge is missing.",
+        "a configured SQL probe query fails",
+        _probe("sql", m.SQL_QUERY_SUCCESS, {"probe": "orders-db", "query": "open_orders"}),
+        warmup=0, severity="warning", unit="",
+    ),
+    AlertSpec(
+        "ApiLatencyHigh", "api", "api",
+        lambda c, s, t: f"{m.REC_API_P95} > {num((t or 0) / 1000)}",
+        300,
+        "Exchange API slow for {{ $labels.instance }}",
+        "The 95th percentile of exchange-API requests from {{ $labels.instance }} takes "
+        "{{ $value | humanizeDuration }} (<severity> above <threshold>).",
+        "95th percentile of exchange-API request duration (5m) above <threshold>",
+        _api_latency, warmup=5, threshold_key="api_response_time_ms", unit="ms",
+    ),
+    AlertSpec(
+        "ApiErrorRateHigh", "api", "api",
+        lambda c, s, t: f"{m.REC_API_ERROR_RATIO} > {_ratio(t)}",
+        300,
+        "Exchange API errors for {{ $labels.instance }}",
+        "{{ $value | humanizePercentage }} of exchange-API requests from {{ $labels.instance }} fail "
+        "(<severity> above <threshold>).",
+        "share of exchange-API requests answered with a non-2xx/3xx code (5m) above <threshold>",
+        _api_errors, warmup=5, threshold_key="error_rate_percent",
+    ),
+    AlertSpec(
+        "TradingHeartbeatStale", "trading", "trading",
+        lambda c, s, t: (f"time() - max_over_time({m.TRADING_HEARTBEAT}[{heartbeat_window(c)}])"
+                         f" > {num(t or 0)}"),
+        60,
+        "Trading bot {{ $labels.instance }} stopped beating",
+        "The trading bot at {{ $labels.instance }} last reported a heartbeat {{ $value | humanizeDuration }} "
+        "ago (<severity> above <threshold>).",
+        "the bot's last heartbeat is older than <threshold> (a bot that vanished keeps firing for the "
+        "look-back of max(1h, 3 x the highest level); hosts without a bot never fire)",
+        _heartbeat, warmup=0, threshold_key="trading_heartbeat_stale_seconds", unit="s",
+    ),
+    AlertSpec(
+        "OrderRejectionHigh", "trading", "trading",
+        lambda c, s, t: f"{m.REC_ORDER_REJECTION_RATIO} > {_ratio(t)}",
+        600,
+        "Orders rejected for {{ $labels.instance }}",
+        "{{ $value | humanizePercentage }} of the orders the bot at {{ $labels.instance }} submitted in "
+        "the last 15m were rejected (<severity> above <threshold>).",
+        "rejected / submitted orders over 15m above <threshold>",
+        _rejections, warmup=15, threshold_key="order_rejection_percent",
+    ),
+    AlertSpec(
+        "TradingDrawdown", "trading", "trading",
+        lambda c, s, t: (f"max_over_time({m.TRADING_REALIZED_PNL}[{drawdown_window(c)}])"
+                         f" - {m.TRADING_REALIZED_PNL} > {num(t or 0)}"),
+        0,
+        "Realized P&L drawdown for {{ $labels.instance }}",
+        'Realized P&L of the bot at {{ $labels.instance }} is {{ printf "%.2f" $value }} below its peak of '
+        "the last <window> (<severity> above <threshold>).",
+        "realized P&L below its peak over alerting.trading_drawdown_window (<window>) by more than "
+        "<threshold>",
+        _drawdown, warmup=10, threshold_key="drawdown", unit="money",
+    ),
+    AlertSpec(
+        "BridgeEmailsFailing", "bridge", "system",
+        lambda c, s, t: f'increase({m.BRIDGE_EMAILS}{{result="failed"}}[15m]) >= {num(t or 0)}',
+        0,
+        "Email deliveries failing on bridge {{ $labels.instance }}",
+        "The bridge at {{ $labels.instance }} gave up on {{ $value | humanize }} email deliveries in the "
+        "last 15m (<severity> at <threshold>): check the SMTP settings and the outbox.",
+        "at least <threshold> email deliveries marked failed in 15m",
+        _email_failures, warmup=0, threshold_key="email_failure_count", unit="count", compare=">=",
+    ),
+    AlertSpec(
+        "BridgeOutboxBacklog", "bridge", "system",
+        lambda c, s, t: (f"{m.BRIDGE_OUTBOX_DEPTH} > {num(t or 0)}\n"
+                         f"and\n  delta({m.BRIDGE_OUTBOX_DEPTH}[15m]) >= 0"),
+        900,
+        "Email outbox backing up on bridge {{ $labels.instance }}",
+        "{{ $value | humanize }} emails wait in the outbox of the bridge at {{ $labels.instance }} and the "
+        "queue is not draining (<severity> above <threshold>).",
+        "more than <threshold> emails waiting in the outbox and not fewer than 15m ago",
+        _outbox, warmup=5, threshold_key="outbox_backlog", unit="count",
+    ),
+    AlertSpec(
+        "Watchdog", "watchdog", "system",
+        lambda c, s, t: "vector(1)",
+        0,
+        "Alerting pipeline heartbeat",
+        "This alert always fires. The bridge expects it every few minutes; when it stops arriving the "
+        "pipeline (Prometheus, Alertmanager or the route to the bridge) is broken.",
+        "always true: the dead-man's switch the bridge watches",
+        _watchdog, warmup=0, severity="info", unit="",
+    ),
+]
