@@ -1,0 +1,163 @@
+"""HTTP endpoints of the report and the health score, and the `tradewatch_health_score` gauge.
+
+GET  /api/monitoring/reports/daily   preview (HTML, charts as data: URIs; ?date=YYYY-MM-DD,
+                                     ?format=text for the plain-text part)
+POST /api/monitoring/reports/daily   send now (manual: never uses up the day's scheduled report)
+GET  /api/monitoring/health-score    score, grade, breakdown, per-host scores and the inputs used
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from alert_bridge import health_inputs
+from alert_bridge import health_score as hs
+from alert_bridge.auth import actor, require_read, require_write
+from alert_bridge.db import Database
+from alert_bridge.errors import ApiError
+from alert_bridge.prometheus_api import PrometheusAPI
+from alert_bridge.reports import data as report_data
+from alert_bridge.reports import render, send
+from alert_bridge.runtime import bridge
+from alert_bridge.store import jobs as jobs_sql
+from tradewatch import metric_names as mn
+
+bp = Blueprint("reports", __name__)
+
+
+def _date_arg(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "date must be a string YYYY-MM-DD", {"field": "date"})
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, "date must be YYYY-MM-DD", {"field": "date", "value": value[:40]}) from None
+
+
+def _api() -> PrometheusAPI | None:
+    url = bridge().config.bridge.prometheus_url
+    return PrometheusAPI(url, timeout=10.0) if url else None
+
+
+@bp.get("/api/monitoring/reports/daily")
+@require_read
+def preview() -> Response:
+    b = bridge()
+    day = _date_arg(request.args.get("date"))
+    now = datetime.fromtimestamp(b.clock(), UTC)
+    d = report_data.build(b.config, conn=b.db.connection(), now=now, report_date=day, api=_api())
+    if request.args.get("format") == "text":
+        return Response(render.render_text(d), mimetype="text/plain")
+    html = render.render_html(d, inline_images=True)
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/api/monitoring/reports/daily")
+@require_write
+def send_now() -> Response:
+    b = bridge()
+    body: dict[str, Any] = {}
+    raw = request.get_data(cache=True)
+    if raw.strip():
+        parsed = request.get_json(silent=True, force=True)
+        if not isinstance(parsed, dict):
+            raise ApiError(400, "body must be a JSON object", None)
+        body = parsed
+    day = _date_arg(body.get("date") or request.args.get("date"))
+    result = send.send_report(b.config, b.db, kind="manual", now=b.clock(), report_date=day, api=_api(),
+                              holder=actor(), sender=b.sender)
+    if result.status == "failed":
+        raise ApiError(500, "the report could not be built", result.detail)
+    code = 202 if result.status == "queued" else 200
+    return jsonify(result.to_dict()), code
+
+
+@bp.get("/api/monitoring/health-score")
+@require_read
+def health_score() -> Response:
+    b = bridge()
+    window = b.config.report.window
+    if request.args.get("window"):
+        from tradewatch.duration import parse_duration
+
+        try:
+            window = parse_duration(request.args["window"])
+        except ValueError as exc:
+            raise ApiError(400, "window must be a duration such as 24h or 30m", str(exc)) from None
+        if not 60 <= window <= 90 * 86400:
+            raise ApiError(400, "window must be between 1m and 90d", {"window": window})
+    now = b.clock()
+    c = health_inputs.collect(b.config, end=now, api=_api(), conn=b.db.connection(), window=window)
+    score = hs.compute(c.health, hs.ScoreParams.from_config(b.config))
+    out = score.to_dict()
+    if window == b.config.report.window:
+        with b.db.transaction() as conn:
+            jobs_sql.set_state(conn, send.HEALTH_STATE_KEY, json.dumps({"at": now, "score": out}))
+    out.update({
+        "computed_at": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
+        "window_seconds": window,
+        "inputs": {
+            "hosts": [asdict(h) for h in c.health.hosts],
+            "alerts": None if c.health.alerts is None else [asdict(a) for a in c.health.alerts],
+            "params": asdict(hs.ScoreParams.from_config(b.config)),
+            "prometheus_url": c.prometheus_url,
+            "prometheus_ok": c.prometheus_ok,
+        },
+        "gaps": c.gaps,
+        "notes": c.notes,
+    })
+    return jsonify(out)
+
+
+class HealthScoreCollector(Collector):
+    """Exports the last computed score (refreshed by the report job every few minutes).
+
+    Values are 0-100: the overall score, and each component as a percentage of its maximum, so
+    they share one axis in Grafana. A component without data is absent, never 0.
+    """
+
+    def __init__(self, db: Database, max_age: float = 3 * send.HEALTH_REFRESH_SECONDS):
+        self.db, self.max_age = db, max_age
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            state = send.load_health_state(self.db)
+        except Exception:  # a busy store must not fail the scrape
+            return
+        if not state or time.time() - float(state.get("at", 0)) > self.max_age:
+            return
+        yield health_gauge(state["score"])
+
+
+def health_gauge(score: dict[str, Any]) -> GaugeMetricFamily:
+    g = GaugeMetricFamily(mn.HEALTH_SCORE, "TradeWatch health score 0-100 (components: % of their maximum)",
+                          labels=["component"])
+    if score.get("score") is not None:
+        g.add_metric(["overall"], float(score["score"]))
+    for name, comp in (score.get("components") or {}).items():
+        if comp.get("points") is not None and comp.get("max"):
+            g.add_metric([name], round(100.0 * comp["points"] / comp["max"], 2))
+    return g
+
+
+def install(app: Flask) -> None:
+    """Register the blueprint, the /metrics gauge and the scheduler job (called by create_app)."""
+    from alert_bridge import workers
+
+    app.register_blueprint(bp)
+    state = app.extensions["tradewatch"]
+    state.metrics.registry.register(HealthScoreCollector(state.db))
+    workers.register_job("daily_report", 60.0, send.scheduler_job, record=False)
