@@ -1,0 +1,157 @@
+"""Probes, the textfile collector and the trading textfile through the real exporter process."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.trading import TradingMetrics
+from tests.support.exporter_probes import families, http_server, reply, value
+from tests.support.procs import REPO, binary, free_port, running
+from tradewatch import metric_names as names
+
+DOC = REPO / "docs" / "exporter-probes.md"
+
+
+def documented_families() -> dict[str, str]:
+    """name -> type from the metric table of docs/exporter-probes.md."""
+    rows = re.findall(r"^\| `([a-z_<>]+)` \| (\w+) \|", DOC.read_text(), re.M)
+    assert rows, "no metric table in docs/exporter-probes.md"
+    return dict(rows)
+
+
+def exporter(tmp_path: Path, config: dict, *collectors: str):
+    cfg = tmp_path / "tradewatch.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", "--config", str(cfg),
+            "--collector.disable-defaults", *(f"--collector.{c}" for c in collectors)]
+    return running(args, tmp_path / "exporter.log", ready_url=url), url
+
+
+def scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.read().decode()
+
+
+def promtool_problems(text: str) -> str:
+    out = subprocess.run([binary("promtool"), "check", "metrics"], input=text.encode(),
+                         capture_output=True, timeout=30)
+    return (out.stdout + out.stderr).decode().strip()
+
+
+def bot_textfile(directory: Path) -> None:
+    directory.mkdir()
+    m = TradingMetrics()
+    m.order_submitted()
+    m.order_filled(latency_seconds=0.05)
+    m.set_pnl(realized=10.0, equity=1010.0)
+    m.set_open_positions(1)
+    m.record_exchange_request(200, 0.1)
+    m.heartbeat()
+    m.write_textfile(directory / "bot.prom")
+
+
+@pytest.mark.integration
+def test_http_probe_and_trading_textfile_through_the_exporter(tmp_path):
+    bot_textfile(tmp_path / "textfile")
+    with http_server({"/ping": reply(200, b"pong")}) as target:
+        config = {
+            "probes": {"http": [{"name": "api", "url": f"{target}/ping", "body_regex": "pong"},
+                                {"name": "down", "url": f"http://127.0.0.1:{free_port()}/"}]},
+            "exporter": {"collectors": {"textfile_directory": "textfile"}},
+        }
+        ctx, url = exporter(tmp_path, config, "probe_http", "textfile")
+        with ctx:
+            text = scrape(url)
+    assert promtool_problems(text) == ""
+    f = families(text_string_to_metric_families(text))
+    assert value(f, names.PROBE_SUCCESS, probe="api", type="http") == 1
+    assert value(f, names.PROBE_SUCCESS, probe="down", type="http") == 0
+    assert value(f, names.COLLECTOR_SUCCESS, collector="probe_http") == 1
+    assert value(f, names.COLLECTOR_SUCCESS, collector="textfile") == 1
+    assert value(f, names.TEXTFILE_SCRAPE_ERROR) == 0
+    assert value(f, "trading_orders", status="filled") == 1
+    assert value(f, names.TRADING_EQUITY) == 1010.0
+
+
+@pytest.fixture(scope="module")
+def all_kinds(tmp_path_factory) -> str:
+    """One scrape of the real exporter with every probe kind and the textfile collector."""
+    tmp_path = tmp_path_factory.mktemp("all_kinds")
+    db = tmp_path / "bot.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.executescript("CREATE TABLE t (sym TEXT, n REAL); INSERT INTO t VALUES ('BTC', 1.5);")
+        conn.commit()
+    bot_textfile(tmp_path / "textfile")
+    with http_server({"/ping": reply(200, b"pong")}) as target:
+        config = {
+            "probes": {
+                "http": [{"name": "api", "url": f"{target}/ping"}],
+                "tcp": [{"name": "web", "address": target.removeprefix("http://")}],
+                "sql": [{"name": "botdb", "dsn": "bot.db",
+                         "queries": [{"name": "positions", "sql": "SELECT sym, n FROM t",
+                                      "labels": ["sym"]}]}],
+            },
+            "exporter": {"collectors": {"textfile_directory": "textfile"}},
+        }
+        ctx, url = exporter(tmp_path, config, "probe_http", "probe_tcp", "probe_sql", "textfile")
+        with ctx:
+            return scrape(url)
+
+
+@pytest.mark.integration
+def test_all_probe_kinds_together_match_the_docs(all_kinds):
+    f: dict = {}
+    for m in text_string_to_metric_families(all_kinds):  # tolerant of a family split across collectors
+        if m.name in f:
+            f[m.name].samples.extend(m.samples)
+        else:
+            f[m.name] = m
+    for kind, probe in (("http", "api"), ("tcp", "web"), ("sql", "botdb")):
+        assert value(f, names.PROBE_SUCCESS, probe=probe, type=kind) == 1
+        assert value(f, names.COLLECTOR_SUCCESS, collector=f"probe_{kind}") == 1
+    assert value(f, "tradewatch_sql_positions", sym="BTC") == 1.5
+    documented = documented_families()
+    emitted = {m.name: m.type for m in f.values()}
+    for name, kind in documented.items():
+        name = name.replace("<query>", "positions")
+        parsed_name = name.removesuffix("_total") if kind == "counter" else name
+        assert emitted.get(parsed_name) == kind, f"documented {name} ({kind}) not emitted as such"
+    ours = {n for n in emitted if n.startswith(("tradewatch_probe", "tradewatch_sql", "tradewatch_textfile"))}
+    documented_names = {n.replace("<query>", "positions") for n in documented}
+    assert ours <= documented_names, f"emitted but not documented: {ours - documented_names}"
+
+
+@pytest.mark.integration
+@pytest.mark.xfail(strict=True, reason=(
+    "exporter/scrape.py yields each collector's families as they are, so tradewatch_probe_success "
+    "from probe_http, probe_tcp and probe_sql appears as three families (promtool: 'second HELP "
+    "line'); the runner must merge same-named families across collectors as node_exporter's "
+    "gatherer does. Remove this mark when it does."))
+def test_all_probe_kinds_together_pass_promtool(all_kinds):
+    assert promtool_problems(all_kinds) == ""
+
+
+def test_postgresql_probe_without_the_extra_stops_the_exporter_with_a_clear_error(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg is installed here")
+    cfg = tmp_path / "tradewatch.yaml"
+    cfg.write_text(yaml.safe_dump({"probes": {"sql": [
+        {"name": "pg-main", "driver": "postgresql", "dsn": "host=127.0.0.1 dbname=bot"}]}}))
+    out = subprocess.run([binary("tradewatch-exporter"), "--config", str(cfg), "--listen",
+                          f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert "probes.sql[0].driver" in out.stderr and "pg-main" in out.stderr
+    assert "tradewatch[postgres]" in out.stderr
