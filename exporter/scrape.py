@@ -21,15 +21,20 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import CollectorRegistry
 
 from exporter.collector import REGISTRY, Collector, Registration
+from exporter.families import gauge
 from exporter.workers import WorkerPool
 from tradewatch import metric_names as names
 
 log = logging.getLogger(__name__)
+
+SUCCESS = gauge(names.COLLECTOR_SUCCESS, "Whether a collector succeeded.", ("collector",))
+DURATION = gauge(names.COLLECTOR_DURATION, "Duration of a collector scrape.", ("collector",))
+BUILD_INFO = gauge(names.EXPORTER_BUILD_INFO,
+                   "A metric with a constant '1' value labeled by the exporter's version.", ("version",))
 
 
 def exporter_version() -> str:
@@ -112,14 +117,10 @@ class ScrapeCollector:
                 fut = self.pool.submit(_run, c)
                 self._running[c.name] = fut
                 started.append((c, fut, start + self.timeout_of(c)))
-        success = GaugeMetricFamily(names.COLLECTOR_SUCCESS, "Whether a collector succeeded.",
-                                    labels=("collector",))
-        duration = GaugeMetricFamily(names.COLLECTOR_DURATION, "Duration of a collector scrape.",
-                                     labels=("collector",))
-        build = GaugeMetricFamily(names.EXPORTER_BUILD_INFO,
-                                  "A metric with a constant '1' value labeled by the exporter's version.",
-                                  labels=("version",))
-        build.add_metric((self.version,), 1)
+        success = SUCCESS.new()
+        duration = DURATION.new()
+        build = BUILD_INFO.new()
+        BUILD_INFO.add(build, (self.version,), 1.0)
         yield build
         for c, fut, deadline in started:
             ok, took = 0.0, 0.0
@@ -135,8 +136,8 @@ class ScrapeCollector:
                 else:
                     ok = 1.0
                     yield from families
-            success.add_metric((c.name,), ok)
-            duration.add_metric((c.name,), took)
+            SUCCESS.add(success, (c.name,), ok)
+            DURATION.add(duration, (c.name,), took)
         yield success
         yield duration
 

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import counter
 
 SKIPPED_MODES = frozenset({"guest", "guest_nice"})
+CPU_SECONDS = counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", ("cpu", "mode"))
 
 
 class CpuCollector:
@@ -29,16 +30,14 @@ class CpuCollector:
 
     def collect(self) -> Iterator[Metric]:
         per_cpu = self.ps.cpu_times(percpu=True)
-        fam = CounterMetricFamily(
-            "node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", labels=("cpu", "mode")
-        )
+        fam = CPU_SECONDS.new()
         if per_cpu and self._modes is None:
             self._modes = tuple(m for m in per_cpu[0]._fields if m not in SKIPPED_MODES)
         modes = self._modes or ()
         for i, times in enumerate(per_cpu):
             cpu = str(i)
             for mode in modes:
-                fam.add_metric((cpu, mode), getattr(times, mode))
+                CPU_SECONDS.add(fam, (cpu, mode), getattr(times, mode))
         yield fam
 
 

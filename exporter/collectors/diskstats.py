@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import counter
 from exporter.filters import NameFilter
 
 # (node_exporter family, help, psutil field, scale)
@@ -35,6 +35,9 @@ STATS = (
      "write_time", 0.001),
     ("node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", "busy_time", 0.001),
 )
+SPECS = tuple(
+    (counter(name, help_text, ("device",)), field, scale) for name, help_text, field, scale in STATS
+)
 
 
 class DiskstatsCollector:
@@ -50,12 +53,12 @@ class DiskstatsCollector:
         if not devices:
             return
         fields = devices[0][1]._fields
-        for name, help_text, field, scale in STATS:
+        for spec, field, scale in SPECS:
             if field not in fields:
                 continue
-            fam = CounterMetricFamily(name, help_text, labels=("device",))
+            fam = spec.new()
             for device, c in devices:
-                fam.add_metric((device,), getattr(c, field) * scale)
+                spec.add(fam, (device,), getattr(c, field) * scale)
             yield fam
 
 

@@ -20,10 +20,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, NamedTuple
 
 import psutil
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import gauge
 from exporter.filters import NameFilter
 from exporter.workers import WorkerPool
 
@@ -34,6 +34,18 @@ NETWORK_FS_TYPES = frozenset({
     "fuse.s3fs", "fuse.sshfs", "glusterfs", "gpfs", "lustre", "ncpfs", "nfs", "nfs4", "smb", "smb2",
     "smb3", "smbfs", "sshfs", "webdav",
 })
+
+
+LABELS = ("device", "mountpoint", "fstype")
+SIZE = gauge("node_filesystem_size_bytes", "Filesystem size in bytes.", LABELS)
+FREE = gauge("node_filesystem_free_bytes", "Filesystem free space in bytes.", LABELS)
+AVAIL = gauge("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.", LABELS)
+FILES = gauge("node_filesystem_files", "Filesystem total file nodes.", LABELS)
+FILES_FREE = gauge("node_filesystem_files_free", "Filesystem total free file nodes.", LABELS)
+READONLY = gauge("node_filesystem_readonly", "Filesystem read-only status.", LABELS)
+DEVICE_ERROR = gauge("node_filesystem_device_error",
+                     "Whether an error occurred while getting statistics for the given device.", LABELS)
+STAT_SPECS = (SIZE, FREE, AVAIL, FILES, FILES_FREE)  # in FsStat's field order
 
 
 class FsStat(NamedTuple):
@@ -101,33 +113,16 @@ class FilesystemCollector:
         return out
 
     def collect(self) -> Iterator[Metric]:
-        labels = ("device", "mountpoint", "fstype")
-        fams = {
-            "size": GaugeMetricFamily("node_filesystem_size_bytes", "Filesystem size in bytes.",
-                                      labels=labels),
-            "free": GaugeMetricFamily("node_filesystem_free_bytes", "Filesystem free space in bytes.",
-                                      labels=labels),
-            "avail": GaugeMetricFamily("node_filesystem_avail_bytes",
-                                       "Filesystem space available to non-root users in bytes.",
-                                       labels=labels),
-            "files": GaugeMetricFamily("node_filesystem_files", "Filesystem total file nodes.",
-                                       labels=labels),
-            "files_free": GaugeMetricFamily("node_filesystem_files_free",
-                                            "Filesystem total free file nodes.", labels=labels),
-            "readonly": GaugeMetricFamily("node_filesystem_readonly", "Filesystem read-only status.",
-                                          labels=labels),
-        }
-        error = GaugeMetricFamily(
-            "node_filesystem_device_error",
-            "Whether an error occurred while getting statistics for the given device.", labels=labels,
-        )
+        fams = [spec.new() for spec in STAT_SPECS]
+        readonly_fam = READONLY.new()
+        error = DEVICE_ERROR.new()
         pending: list[tuple[tuple[str, str, str], bool, Future[FsStat]]] = []
         for device, mountpoint, fstype, readonly in self.mounts():
             lv = (device, mountpoint, fstype)
             with self._lock:
                 stuck = mountpoint in self._stuck
             if stuck:
-                error.add_metric(lv, 1)
+                DEVICE_ERROR.add(error, lv, 1.0)
                 continue
             pending.append((lv, readonly, self.pool.submit(self.stat, mountpoint)))
         deadline = time.monotonic() + self.mount_timeout
@@ -140,19 +135,19 @@ class FilesystemCollector:
                 with self._lock:
                     self._stuck.add(lv[1])
                 fut.add_done_callback(self._unstick(lv[1]))
-                error.add_metric(lv, 1)
+                DEVICE_ERROR.add(error, lv, 1.0)
                 continue
             except OSError as exc:
                 log.debug("statfs %s: %s", lv[1], exc)
-                error.add_metric(lv, 1)
+                DEVICE_ERROR.add(error, lv, 1.0)
                 continue
-            error.add_metric(lv, 0)
-            for key, value in zip(("size", "free", "avail", "files", "files_free"), st, strict=True):
+            DEVICE_ERROR.add(error, lv, 0.0)
+            for spec, fam, value in zip(STAT_SPECS, fams, st, strict=True):
                 if value is not None:
-                    fams[key].add_metric(lv, value)
-            fams["readonly"].add_metric(lv, 1.0 if readonly else 0.0)
+                    spec.add(fam, lv, value)
+            READONLY.add(readonly_fam, lv, 1.0 if readonly else 0.0)
         yield error
-        yield from (f for f in fams.values() if f.samples)
+        yield from (f for f in (*fams, readonly_fam) if f.samples)
 
 
 @register("filesystem", help="filesystem space and inodes (node_filesystem_*)")

@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import gauge
+
+LOAD1 = gauge("node_load1", "1m load average.")
+LOAD5 = gauge("node_load5", "5m load average.")
+LOAD15 = gauge("node_load15", "15m load average.")
 
 
 class LoadavgCollector:
@@ -25,9 +29,9 @@ class LoadavgCollector:
 
     def collect(self) -> Iterator[Metric]:
         one, five, fifteen = self.ps.getloadavg()
-        yield GaugeMetricFamily("node_load1", "1m load average.", value=one)
-        yield GaugeMetricFamily("node_load5", "5m load average.", value=five)
-        yield GaugeMetricFamily("node_load15", "15m load average.", value=fifteen)
+        yield LOAD1.value(one)
+        yield LOAD5.value(five)
+        yield LOAD15.value(fifteen)
 
 
 @register("loadavg", help="load averages (node_load1/5/15); not on Windows")

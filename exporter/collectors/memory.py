@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import FamilySpec, gauge
 
 MEMINFO = "/proc/meminfo"
 _PARENS = re.compile(r"\((.*)\)")
@@ -39,9 +39,17 @@ VIRTUAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 SWAP_FIELDS = (("SwapTotal", "total"), ("SwapFree", "free"))
 
 
-def _family(key: str, value: float) -> GaugeMetricFamily:
-    name = f"node_memory_{key}"
-    return GaugeMetricFamily(name, f"Memory information field {key}.", value=value)
+_SPECS: dict[str, FamilySpec] = {}
+
+
+def _spec(key: str) -> FamilySpec:
+    """The family of meminfo field `key` (e.g. MemTotal_bytes), built once per name."""
+    spec = _SPECS.get(key)
+    if spec is None:
+        if len(_SPECS) > 1024:  # meminfo has ~60 fields; never let a strange file grow this
+            _SPECS.clear()
+        spec = _SPECS[key] = gauge(f"node_memory_{key}", f"Memory information field {key}.")
+    return spec
 
 
 def parse_meminfo(text: str) -> list[tuple[str, float]]:
@@ -51,7 +59,9 @@ def parse_meminfo(text: str) -> list[tuple[str, float]]:
         parts = line.split()
         if len(parts) < 2:
             continue
-        key = _PARENS.sub(r"_\1", parts[0].rstrip(":"))
+        key = parts[0].rstrip(":")
+        if "(" in key:
+            key = _PARENS.sub(r"_\1", key)
         try:
             value = float(parts[1])
         except ValueError:
@@ -84,16 +94,16 @@ class MemoryCollector:
             with open(self.meminfo, encoding="ascii", errors="replace") as fh:
                 text = fh.read()
             for key, value in parse_meminfo(text):
-                yield _family(key, value)
+                yield _spec(key).value(value)
             return
         vm = self.ps.virtual_memory()
         for key, field in self.fields:
             value = getattr(vm, field, None)
             if value is not None:
-                yield _family(f"{key}_bytes", value)
+                yield _spec(f"{key}_bytes").value(value)
         swap = self.ps.swap_memory()
         for key, field in SWAP_FIELDS:
-            yield _family(f"{key}_bytes", getattr(swap, field))
+            yield _spec(f"{key}_bytes").value(getattr(swap, field))
 
 
 @register("memory", help="memory and swap (node_memory_*_bytes, meminfo names)")

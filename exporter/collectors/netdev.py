@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import counter
 from exporter.filters import NameFilter
 
 # node_exporter statistic -> psutil field
-STATS = (
+FIELDS = (
     ("receive_bytes", "bytes_recv"),
     ("receive_packets", "packets_recv"),
     ("receive_errs", "errin"),
@@ -26,6 +26,10 @@ STATS = (
     ("transmit_packets", "packets_sent"),
     ("transmit_errs", "errout"),
     ("transmit_drop", "dropout"),
+)
+STATS = tuple(
+    (counter(f"node_network_{stat}_total", f"Network device statistic {stat}.", ("device",)), field)
+    for stat, field in FIELDS
 )
 
 
@@ -48,12 +52,10 @@ class NetdevCollector:
     def collect(self) -> Iterator[Metric]:
         counters = self.ps.net_io_counters(pernic=True, nowrap=True)
         devices = [(d, c) for d, c in counters.items() if self._keep(d)]
-        for stat, field in STATS:
-            fam = CounterMetricFamily(
-                f"node_network_{stat}_total", f"Network device statistic {stat}.", labels=("device",)
-            )
+        for spec, field in STATS:
+            fam = spec.new()
             for device, c in devices:
-                fam.add_metric((device,), getattr(c, field))
+                spec.add(fam, (device,), getattr(c, field))
             yield fam
 
 

@@ -20,16 +20,24 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import gauge
 
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 OS_INFO_LABELS = ("build_id", "id", "id_like", "image_id", "image_version", "name", "pretty_name",
                   "variant", "variant_id", "version", "version_codename", "version_id")
 UNAME_LABELS = ("sysname", "release", "version", "machine", "nodename", "domainname")
 _VERSION = re.compile(r"^(\d+(?:\.\d+)?)")
+BOOT_TIME = gauge("node_boot_time_seconds", "Node boot time, in unixtime.")
+UNAME_INFO = gauge("node_uname_info", "Labeled system information as provided by the uname system call.",
+                   UNAME_LABELS)
+OS_INFO = gauge("node_os_info",
+                "A metric with a constant '1' value labeled by " + ", ".join(OS_INFO_LABELS) + ".",
+                OS_INFO_LABELS)
+OS_VERSION = gauge("node_os_version", "Metric containing the major.minor part of the OS version.",
+                   ("id", "id_like", "name"))
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -92,29 +100,20 @@ class OsCollector:
         self.uname = uname_fn
 
     def collect(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily("node_boot_time_seconds", "Node boot time, in unixtime.",
-                                value=self.ps.boot_time())
-        fam = GaugeMetricFamily("node_uname_info",
-                                "Labeled system information as provided by the uname system call.",
-                                labels=UNAME_LABELS)
-        fam.add_metric(self.uname(), 1)
+        yield BOOT_TIME.value(self.ps.boot_time())
+        fam = UNAME_INFO.new()
+        UNAME_INFO.add(fam, self.uname(), 1.0)
         yield fam
         rel = self.os_release
         if rel is None:
             return
-        info = GaugeMetricFamily(
-            "node_os_info",
-            "A metric with a constant '1' value labeled by " + ", ".join(OS_INFO_LABELS) + ".",
-            labels=OS_INFO_LABELS,
-        )
-        info.add_metric([rel.get(k, "") for k in OS_INFO_LABELS], 1)
+        info = OS_INFO.new()
+        OS_INFO.add(info, [rel.get(k, "") for k in OS_INFO_LABELS], 1.0)
         yield info
         m = _VERSION.match(rel.get("version_id", ""))
         if m:
-            ver = GaugeMetricFamily("node_os_version",
-                                    "Metric containing the major.minor part of the OS version.",
-                                    labels=("id", "id_like", "name"))
-            ver.add_metric([rel.get("id", ""), rel.get("id_like", ""), rel.get("name", "")],
+            ver = OS_VERSION.new()
+            OS_VERSION.add(ver, [rel.get("id", ""), rel.get("id_like", ""), rel.get("name", "")],
                            float(m.group(1)))
             yield ver
 

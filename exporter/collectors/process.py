@@ -11,15 +11,23 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
+from exporter.families import counter, gauge
 
 try:
     import resource
 except ImportError:  # Windows
     resource = None  # type: ignore[assignment]
+
+
+CPU = counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
+VMS = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")
+RSS = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+START = gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")
+OPEN_FDS = gauge("process_open_fds", "Number of open file descriptors.")
+MAX_FDS = gauge("process_max_fds", "Maximum number of open file descriptors.")
 
 
 class ProcessCollector:
@@ -36,22 +44,16 @@ class ProcessCollector:
             cpu = p.cpu_times()
             mem = p.memory_info()
             fds = p.num_fds() if self._posix else None
-        yield CounterMetricFamily("process_cpu_seconds_total",
-                                  "Total user and system CPU time spent in seconds.",
-                                  value=cpu.user + cpu.system)
-        yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                                value=mem.vms)
-        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
-                                value=mem.rss)
-        yield GaugeMetricFamily("process_start_time_seconds",
-                                "Start time of the process since unix epoch in seconds.", value=self._start)
+        yield CPU.value(cpu.user + cpu.system)
+        yield VMS.value(mem.vms)
+        yield RSS.value(mem.rss)
+        yield START.value(self._start)
         if fds is not None:
-            yield GaugeMetricFamily("process_open_fds", "Number of open file descriptors.", value=fds)
+            yield OPEN_FDS.value(fds)
         if resource is not None:
             soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
             if soft != resource.RLIM_INFINITY:
-                yield GaugeMetricFamily("process_max_fds", "Maximum number of open file descriptors.",
-                                        value=soft)
+                yield MAX_FDS.value(soft)
 
 
 @register("process", help="the exporter's own process (process_cpu_seconds_total, memory, fds)")
