@@ -1,0 +1,162 @@
+"""Benchmark: tradewatch-exporter against Debian's node_exporter, like-for-like collectors.
+
+Not a test (pytest does not collect it). Run from the repository root:
+
+    .venv/bin/python tests/bench/bench_exporter.py [--scrapes 300]
+
+Both exporters run on free 127.0.0.1 ports with the same collectors (cpu, meminfo/memory,
+filesystem, netdev, loadavg). Scrapes alternate between them, one new connection each, with
+Prometheus 2.42's Accept and Accept-Encoding headers, so both answer gzip-compressed text as
+they would to a real Prometheus. Prints series count, scrape latency p50/p90/p99, CPU seconds
+per scrape (utime+stime from /proc/PID/stat over the measured scrapes), RSS after the run and
+start-to-first-scrape time, side by side with the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+          "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+LIKE_FOR_LIKE_NODE = ["--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
+                      "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
+LIKE_FOR_LIKE_OURS = ["--collector.disable-defaults", "--collector.cpu", "--collector.memory",
+                      "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port: int) -> tuple[float, bytes]:
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/metrics", headers={"Accept": ACCEPT, "Accept-Encoding": "gzip"})
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"port {port}: HTTP {resp.status}")
+        encoding = resp.getheader("Content-Encoding")
+    finally:
+        conn.close()
+    elapsed = time.perf_counter() - t0
+    return elapsed, gzip.decompress(body) if encoding == "gzip" else body
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def series(text: bytes) -> int:
+    return sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
+
+
+class Exporter:
+    def __init__(self, label: str, args: list[str], port: int):
+        self.label, self.port = label, port
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = self.t0 + 20
+        while True:
+            try:
+                _, body = scrape(port)
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.perf_counter() > deadline:
+                    raise RuntimeError(f"{label} did not start") from None
+                time.sleep(0.002)
+        self.start_s = time.perf_counter() - self.t0
+        self.latencies: list[float] = []
+        self.series = series(body)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scrapes", type=int, default=300, help="measured scrapes per exporter (<= 5000)")
+    parser.add_argument("--warmup", type=int, default=10)
+    args = parser.parse_args()
+    n = max(10, min(args.scrapes, 5000))
+    node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
+    ours_bin = str(Path(sys.executable).parent / "tradewatch-exporter")
+    if not node_bin:
+        print("prometheus-node-exporter is not installed (apt-get install prometheus-node-exporter)")
+        return 1
+    p1, p2 = free_port(), free_port()
+    exporters: list[Exporter] = []
+    try:
+        ours = Exporter("tradewatch", [ours_bin, "--listen", f"127.0.0.1:{p1}", *LIKE_FOR_LIKE_OURS], p1)
+        exporters.append(ours)
+        node = Exporter("node_exporter", [node_bin, f"--web.listen-address=127.0.0.1:{p2}",
+                                          *LIKE_FOR_LIKE_NODE], p2)
+        exporters.append(node)
+        for _ in range(args.warmup):
+            for e in exporters:
+                scrape(e.port)
+        cpu0 = {e.label: cpu_seconds(e.proc.pid) for e in exporters}
+        for _ in range(n):
+            for e in exporters:
+                e.latencies.append(scrape(e.port)[0])
+        cpu = {e.label: (cpu_seconds(e.proc.pid) - cpu0[e.label]) / n for e in exporters}
+        rss = {e.label: rss_mb(e.proc.pid) for e in exporters}
+    finally:
+        for e in exporters:
+            e.stop()
+
+    rows = [
+        ("series", "{:.0f}", lambda e: e.series),
+        ("latency p50 (ms)", "{:.2f}", lambda e: pct(e.latencies, 50) * 1000),
+        ("latency p90 (ms)", "{:.2f}", lambda e: pct(e.latencies, 90) * 1000),
+        ("latency p99 (ms)", "{:.2f}", lambda e: pct(e.latencies, 99) * 1000),
+        ("CPU per scrape (ms)", "{:.3f}", lambda e: cpu[e.label] * 1000),
+        ("RSS after run (MB)", "{:.1f}", lambda e: rss[e.label]),
+        ("start to first scrape (s)", "{:.3f}", lambda e: e.start_s),
+    ]
+    print(f"{n} scrapes each, alternating, like-for-like collectors (cpu, memory, filesystem, netdev, loadavg)")
+    print(f"{'':28}{'tradewatch':>14}{'node_exporter':>16}{'ratio':>9}")
+    for label, fmt, get in rows:
+        a, b = get(ours), get(node)
+        ratio = f"{a / b:.2f}" if b else "-"
+        print(f"{label:28}{fmt.format(a):>14}{fmt.format(b):>16}{ratio:>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
