@@ -14,6 +14,7 @@ COMMANDS = {
     "check-config": "check_config",
     "stack": "stack",
     "setup": "setup",
+    "report": "report",
 }
 
 
