@@ -15,6 +15,7 @@ COMMANDS = {
     "stack": "stack",
     "setup": "setup",
     "report": "report",
+    "rules": "rules",
 }
 
 
