@@ -54,7 +54,8 @@ def stack_cli(root: Path, action: str, timeout: float = 60) -> subprocess.Comple
 def running_stack(root: Path, ports: dict[str, int], *extra: str, timeout: float = 90) -> Iterator[StackRun]:
     """Start the supervisor and wait for its 'is up' banner; always stop it."""
     root.mkdir(parents=True, exist_ok=True)
-    proc = Proc(stack_command(root, ports, *extra), root.parent / f"{root.name}-supervisor.log")
+    n = len(list(root.parent.glob(f"{root.name}-supervisor-*.log")))
+    proc = Proc(stack_command(root, ports, *extra), root.parent / f"{root.name}-supervisor-{n}.log")
     run = StackRun(proc, root, ports)
     try:
         def up() -> bool:
