@@ -415,6 +415,60 @@ SPEC: dict[str, Any] = {
 }
 
 
+_DATE = {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}
+SPEC["paths"].update(
+    {
+        "/api/monitoring/reports/daily": {
+            "get": {
+                "summary": "Preview the daily report (HTML; ?format=text for the plain-text part)",
+                "security": _BEARER,
+                "parameters": [
+                    _DATE,
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["text"]}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The report",
+                        "content": {
+                            "text/html": {"schema": {"type": "string"}},
+                            "text/plain": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **_errors(400, 401),
+                },
+            },
+            "post": {
+                "summary": "Send the daily report now (recorded as manual)",
+                "security": _BEARER,
+                "requestBody": _body(
+                    {"type": "object", "properties": {"date": {"type": "string", "format": "date"}}}
+                ),
+                "responses": {
+                    "200": _json({"type": "object"}, "Sent"),
+                    "202": _json({"type": "object"}, "Queued"),
+                    **_errors(400, 401, 403, 503),
+                },
+            },
+        },
+        "/api/monitoring/health-score": {
+            "get": {
+                "summary": "Health score 0-100 with its breakdown and the inputs used",
+                "security": _BEARER,
+                "parameters": [
+                    {"name": "window", "in": "query", "schema": {"type": "string", "example": "24h"}}
+                ],
+                "responses": {"200": _json({"type": "object"}, "Score"), **_errors(400, 401)},
+            },
+        },
+    }
+)
+
+
+def add_paths(paths: dict[str, Any]) -> None:
+    """Other areas (dashboard) describe their routes here, at import time of their blueprint."""
+    SPEC["paths"].update(paths)
+
+
 @bp.get("/api/openapi.json")
 def openapi() -> object:
     return jsonify(SPEC)

@@ -75,8 +75,16 @@ def test_ack_does_not_suppress_the_first_email_or_resolve(severity):
     ],
 )
 def test_repeat_decisions(severity, status, pause, acked, last, expected):
-    d = decide(severity, status, trigger="tick", pause=pause, acked=acked, last_notified_at=last,
-               now=NOW, repeat_seconds=REPEAT)
+    d = decide(
+        severity,
+        status,
+        trigger="tick",
+        pause=pause,
+        acked=acked,
+        last_notified_at=last,
+        now=NOW,
+        repeat_seconds=REPEAT,
+    )
     assert d.action is expected, d.reason
     if expected is Action.EMAIL:
         assert d.kind == "emergency_repeat"

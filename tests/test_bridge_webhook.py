@@ -10,18 +10,10 @@ import pytest
 
 from alert_bridge.app import create_app
 from alert_bridge.db import Database
-from tests.support.bridge import (  # noqa: F401 - fixtures
-    alert,
-    alert_rows,
-    app,
-    client,
-    clock,
-    config,
-    make_config,
-    metric_value,
-    notifications,
-    webhook,
-)
+from tests.support import bridge as support
+from tests.support.bridge import alert, alert_rows, make_config, metric_value, notifications, webhook
+
+app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
 
 URL = "/api/monitoring/webhook"
 

@@ -44,11 +44,18 @@ class Clock:
 def config_data(tmp_path: Path, **sections: dict[str, Any]) -> dict[str, Any]:
     """Config as data: hermetic (no Prometheus/Alertmanager/exporter), file-sink email."""
     data: dict[str, Any] = {
-        "email": {"to": ["ops@example.com"], "escalation_to": ["boss@example.com"],
-                  "from_email": "tradewatch@example.com", "smtp_server": ""},
+        "email": {
+            "to": ["ops@example.com"],
+            "escalation_to": ["boss@example.com"],
+            "from_email": "tradewatch@example.com",
+            "smtp_server": "",
+        },
         "bridge": {
-            "database": str(tmp_path / "bridge.db"), "outbox_dir": str(tmp_path / "outbox"),
-            "prometheus_url": "", "alertmanager_url": "", "exporter_url": "",
+            "database": str(tmp_path / "bridge.db"),
+            "outbox_dir": str(tmp_path / "outbox"),
+            "prometheus_url": "",
+            "alertmanager_url": "",
+            "exporter_url": "",
             "external_url": "http://localhost:8080",
         },
     }
@@ -61,9 +68,16 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
     return parse_config(config_data(tmp_path, **sections), env={})
 
 
-def alert(name: str = "HighCpuUsage", *, severity: str | None = "critical", status: str = "firing",
-          fingerprint: str | None = None, starts_at: str = "2026-11-25T01:40:00.123456789Z",
-          instance: str = "web-1:9184", **labels: str) -> dict[str, Any]:
+def alert(
+    name: str = "HighCpuUsage",
+    *,
+    severity: str | None = "critical",
+    status: str = "firing",
+    fingerprint: str | None = None,
+    starts_at: str = "2026-11-25T01:40:00.123456789Z",
+    instance: str = "web-1:9184",
+    **labels: str,
+) -> dict[str, Any]:
     lbl = {"alertname": name, "instance": instance, "category": "system", **labels}
     if severity is not None:
         lbl["severity"] = severity
@@ -99,8 +113,10 @@ def notifications(db_path: Path | str) -> list[dict[str, Any]]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         conn.row_factory = sqlite3.Row
         try:
-            rows = conn.execute("SELECT id, kind, alert_id, dedup_key, recipients, context, status "
-                                "FROM notifications ORDER BY id").fetchall()
+            rows = conn.execute(
+                "SELECT id, kind, alert_id, dedup_key, recipients, context, status "
+                "FROM notifications ORDER BY id"
+            ).fetchall()
         except sqlite3.OperationalError:
             return []
         out = []
@@ -146,12 +162,20 @@ def client(app: Flask) -> FlaskClient:
 
 # --------------------------------------------------------------------------- real process
 
+
 class BridgeProcess:
     def __init__(self, proc: Proc, url: str, config_path: Path, db_path: Path, token: str):
-        self.proc, self.url, self.config_path, self.db_path, self.token = proc, url, config_path, db_path, token
+        self.proc, self.url, self.config_path, self.db_path, self.token = (
+            proc,
+            url,
+            config_path,
+            db_path,
+            token,
+        )
 
-    def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
-                timeout: float = 10) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, *, token: str | None = None, timeout: float = 10
+    ) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
         tok = self.token if token is None else token
         if tok:
@@ -178,17 +202,30 @@ def write_config(tmp_path: Path, data: dict[str, Any]) -> Path:
 
 
 @contextlib.contextmanager
-def bridge_process(tmp_path: Path, data: dict[str, Any], *, port: int | None = None,
-                   log_name: str = "bridge.log", extra_args: list[str] | None = None) -> Iterator[BridgeProcess]:
+def bridge_process(
+    tmp_path: Path,
+    data: dict[str, Any],
+    *,
+    port: int | None = None,
+    log_name: str = "bridge.log",
+    extra_args: list[str] | None = None,
+) -> Iterator[BridgeProcess]:
     """Run `tradewatch-bridge` with config `data` (see config_data) until the block ends."""
     port = port or free_port()
     path = write_config(tmp_path, data)
     url = f"http://127.0.0.1:{port}"
-    args = [binary("tradewatch-bridge"), "--listen", f"127.0.0.1:{port}", "--config", str(path),
-            *(extra_args or [])]
+    args = [
+        binary("tradewatch-bridge"),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--config",
+        str(path),
+        *(extra_args or []),
+    ]
     with running(args, tmp_path / log_name, ready_url=f"{url}/api/openapi.json", timeout=30) as proc:
-        yield BridgeProcess(proc, url, path, Path(data["bridge"]["database"]),
-                            data["bridge"].get("api_token", ""))
+        yield BridgeProcess(
+            proc, url, path, Path(data["bridge"]["database"]), data["bridge"].get("api_token", "")
+        )
 
 
 def metric_value(text: str, name: str, **labels: str) -> float | None:
