@@ -49,7 +49,7 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
         assert stat.S_IMODE((root / "secrets").stat().st_mode) == 0o700
         cfg_text = (root / "tradewatch.yaml").read_text()
         assert "${TRADEWATCH_API_TOKEN" in cfg_text and token not in cfg_text
-        am = yaml.safe_load((root / "alertmanager" / "alertmanager.yml").read_text())
+        am = yaml.safe_load((root / "generated" / "alertmanager.yml").read_text())
         assert f":{ports['bridge']}/api/monitoring/webhook" in yaml.safe_dump(am)
 
         # Prometheus scrapes every part (the rendered config points at the chosen ports)
@@ -58,7 +58,7 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
             with urllib.request.urlopen(url, timeout=5) as resp:
                 result = json.load(resp)["data"]["result"]
             return {r["metric"]["job"]: r["value"][1] for r in result} == {
-                "tradewatch-exporter": "1", "tradewatch-bridge": "1", "prometheus": "1",
+                "exporter": "1", "bridge": "1", "prometheus": "1",
                 "alertmanager": "1", "trading-bot": "1"}
 
         wait_until(all_up, 40, interval=0.5, what="Prometheus to scrape every part")
