@@ -1,0 +1,143 @@
+"""The scrape runner: success/duration per collector, raising and hanging collectors, threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.collector import Registration
+from exporter.families import gauge
+from exporter.scrape import ScrapeCollector, build_registry, enabled_names
+from tradewatch import metric_names as names
+
+SPEC = gauge("test_value", "A value.")
+
+
+class Fine:
+    name = "fine"
+
+    def collect(self):
+        yield SPEC.value(42)
+
+
+class Raises:
+    name = "raises"
+
+    def collect(self):
+        raise RuntimeError("boom")
+        yield  # pragma: no cover
+
+
+class Hangs:
+    name = "hangs"
+
+    def __init__(self, release: threading.Event, timeout: float | None = None):
+        self.release = release
+        self.started = 0
+        if timeout is not None:
+            self.timeout = timeout
+
+    def collect(self):
+        self.started += 1
+        self.release.wait(30)
+        yield gauge("test_late", "Never served.").value(1)
+
+
+def scrape(runner: ScrapeCollector) -> dict[str, dict[tuple, float]]:
+    text = generate_latest(build_registry(runner)).decode()
+    out: dict[str, dict[tuple, float]] = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out.setdefault(s.name, {})[tuple(sorted(s.labels.items()))] = s.value
+    return out
+
+
+def test_success_duration_and_build_info():
+    got = scrape(ScrapeCollector([Fine()], version="9.9"))
+    assert got["test_value"][()] == 42
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "fine"),)] == 1
+    assert 0 <= got[names.COLLECTOR_DURATION][(("collector", "fine"),)] < 1
+    assert got[names.EXPORTER_BUILD_INFO][(("version", "9.9"),)] == 1
+
+
+def test_raising_collector_costs_only_its_own_series():
+    got = scrape(ScrapeCollector([Raises(), Fine()]))
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "raises"),)] == 0
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "fine"),)] == 1
+    assert got["test_value"][()] == 42
+
+
+def test_hanging_collector_is_bounded_and_not_restarted_while_hanging():
+    release = threading.Event()
+    hang = Hangs(release)
+    runner = ScrapeCollector([hang, Fine()], default_timeout=0.3)
+    try:
+        t0 = time.monotonic()
+        got = scrape(runner)
+        assert time.monotonic() - t0 < 2.0
+        assert got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 0
+        assert got[names.COLLECTOR_DURATION][(("collector", "hangs"),)] >= 0.29
+        assert got[names.COLLECTOR_SUCCESS][(("collector", "fine"),)] == 1
+        assert "test_late" not in got
+        threads = runner.pool.threads
+        for _ in range(5):  # still hanging: not started again, no new threads per scrape
+            got = scrape(runner)
+            assert got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 0
+        assert hang.started == 1
+        assert runner.pool.threads <= max(threads, runner.pool.max_workers)
+        assert runner.pool.threads <= 3
+    finally:
+        release.set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        got = scrape(runner)
+        if got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 1:
+            break
+        time.sleep(0.05)
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 1
+    assert hang.started >= 2
+    runner.close()
+
+
+def test_collector_timeout_attribute_wins_over_default():
+    release = threading.Event()
+    runner = ScrapeCollector([Hangs(release, timeout=0.2)], default_timeout=30)
+    try:
+        t0 = time.monotonic()
+        got = scrape(runner)
+        assert time.monotonic() - t0 < 2
+        assert got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 0
+    finally:
+        release.set()
+        runner.close()
+
+
+def test_collectors_run_concurrently():
+    barrier = threading.Barrier(3, timeout=2)
+
+    class Waits:
+        def __init__(self, n):
+            self.name = f"w{n}"
+
+        def collect(self):
+            barrier.wait()  # only passes when all three run at the same time
+            yield from ()
+
+    got = scrape(ScrapeCollector([Waits(i) for i in range(3)], default_timeout=3))
+    assert all(got[names.COLLECTOR_SUCCESS][(("collector", f"w{i}"),)] == 1 for i in range(3))
+
+
+def _reg(name, default=True):
+    return Registration(name, lambda cfg: None, default, "")
+
+
+def test_enabled_names_precedence():
+    regs = {"cpu": _reg("cpu"), "memory": _reg("memory"), "extra": _reg("extra", default=False)}
+    assert enabled_names(regs, {}, {}) == ["cpu", "memory"]
+    assert enabled_names(regs, {"cpu": False, "extra": True}, {}) == ["memory", "extra"]
+    assert enabled_names(regs, {"cpu": False}, {"cpu": True}) == ["cpu", "memory"]
+    assert enabled_names(regs, {}, {"memory": True}, disable_defaults=True) == ["memory"]
+    assert enabled_names(regs, {"extra": True}, {}, disable_defaults=True) == ["extra"]
