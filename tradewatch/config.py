@@ -34,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
 
 SEVERITIES = ("info", "warning", "critical", "emergency")
-SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key"})
+SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key", "headers"})
 MASK = "********"
 
 
