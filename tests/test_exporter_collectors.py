@@ -114,7 +114,8 @@ def test_netdev_names_labels_and_values():
     fams = list(NetdevCollector(ps=_netdev_ps()).collect())
     got = samples(fams)
     assert {f.name + "_total" for f in fams} == {
-        f"node_network_{d}_{s}_total" for d in ("receive", "transmit") for s in ("bytes", "packets", "errs", "drop")
+        f"node_network_{d}_{s}_total"
+        for d in ("receive", "transmit") for s in ("bytes", "packets", "errs", "drop")
     }
     assert all(f.type == "counter" for f in fams)
     eth0 = (("device", "eth0"),)
