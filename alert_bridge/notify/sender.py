@@ -173,10 +173,11 @@ class OutboxSender:
                           now=datetime.fromtimestamp(self.clock(), UTC))
             if not recipients:
                 recipients = recipients_for(row["kind"], context, self.config)
-        if recipients:
+        if recipients and (row["raw"] is None or not msg.get("To")):
+            # A raw message is complete as it is: its To header is the author's to set.
             del msg["To"]
             msg["To"] = ", ".join(recipients)
-        elif msg.get("To"):
+        elif not recipients and msg.get("To"):
             recipients = [a.addr_spec for a in msg["To"].addresses]
         return msg, recipients
 
