@@ -1,4 +1,4 @@
-"""Run a set of probes concurrently on a persistent thread pool, each bounded by its own timeout.
+"""Run a set of probes concurrently on a persistent pool of daemon threads, each bounded by its own timeout.
 
 A probe is a function of its deadline (a `time.monotonic()` value) returning a `ProbeResult`.
 Probes enforce their deadline themselves (socket timeouts, SQLite's progress handler) so their
@@ -13,13 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from exporter.workers import WorkerPool
 from tradewatch import metric_names as names
 
 MAX_WORKERS = 16
@@ -51,8 +52,9 @@ class ProbePool:
     def __init__(self, kind: str, size: int, log: logging.Logger):
         self.kind = kind
         self.log = log
-        self._executor = ThreadPoolExecutor(
-            max_workers=max(1, min(size, MAX_WORKERS)), thread_name_prefix=f"probe-{kind}"
+        # Daemon workers (exporter.workers): a hung target never blocks the exporter's exit.
+        self._executor = WorkerPool(
+            f"probe-{kind}", min_workers=max(1, min(size, MAX_WORKERS)), max_workers=max(size, MAX_WORKERS)
         )
         self._running: dict[str, Future[ProbeResult]] = {}
         self._last_reason: dict[str, str] = {}
@@ -96,7 +98,7 @@ class ProbePool:
         self._last_reason[name] = reason
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.close()
 
 
 def _guarded(fn: ProbeFn, deadline: float) -> ProbeResult:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+import trustme
 
 from exporter.collectors.probe_http import build
 from tests.support.exporter_probes import config, families, http_server, reply, timed, value
@@ -159,3 +162,32 @@ def test_repeated_scrapes_reuse_the_pool():
             assert len(threads) == 1
         finally:
             c.close()
+
+
+def test_basic_auth_from_the_url():
+    seen = {}
+
+    def record(h: BaseHTTPRequestHandler) -> None:
+        seen["auth"] = h.headers.get("Authorization")
+        reply(200)(h)
+
+    with http_server({"/": record}) as url:
+        f = collect(http=[{"name": "auth", "url": url.replace("http://", "http://bot:p%40ss@") + "/"}])
+    assert value(f, names.PROBE_SUCCESS, probe="auth", type="http") == 1
+    assert seen["auth"] == "Basic " + base64.b64encode(b"bot:p@ss").decode()
+
+
+def test_https_checks_the_certificate_unless_told_not_to():
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    with http_server({"/ping": reply(200, b"pong")}, ssl_context=ctx) as url:
+        https = url.replace("http://", "https://") + "/ping"
+        f = collect(http=[
+            {"name": "strict", "url": https},
+            {"name": "lax", "url": https, "verify_tls": False, "body_regex": "pong"},
+        ])
+    assert value(f, names.PROBE_SUCCESS, probe="strict", type="http") == 0  # unknown CA
+    assert value(f, names.PROBE_HTTP_STATUS, probe="strict") == 0
+    assert value(f, names.PROBE_SUCCESS, probe="lax", type="http") == 1

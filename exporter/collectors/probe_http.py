@@ -9,6 +9,7 @@ used: a probe measures the target, not a proxy.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import logging
 import re
@@ -50,18 +51,26 @@ def probe(cfg: HttpProbe, deadline: float) -> ProbeResult:
     path = url.path or "/"
     if url.query:
         path += "?" + url.query
+    headers = {"User-Agent": USER_AGENT, **cfg.headers}
+    if url.username is not None and not any(k.lower() == "authorization" for k in headers):
+        # http://user:pass@host/ in the URL: basic auth, as curl and blackbox_exporter do
+        creds = f"{urllib.parse.unquote(url.username)}:{urllib.parse.unquote(url.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(creds.encode()).decode()
     conn: http.client.HTTPConnection
-    if url.scheme == "https":
-        ctx = ssl.create_default_context()
-        if not cfg.verify_tls:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(url.netloc, timeout=_remaining(deadline), context=ctx)
-    else:
-        conn = http.client.HTTPConnection(url.netloc, timeout=_remaining(deadline))
+    try:
+        host, port = url.hostname or "", url.port
+        if url.scheme == "https":
+            ctx = ssl.create_default_context()
+            if not cfg.verify_tls:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            conn = http.client.HTTPSConnection(host, port, timeout=_remaining(deadline), context=ctx)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=_remaining(deadline))
+    except (ValueError, _Deadline) as exc:
+        return ProbeResult(False, time.monotonic() - start, f"bad URL or no time left: {exc}")
     status: int | None = None
     try:
-        headers = {"User-Agent": USER_AGENT, **cfg.headers}
         body = cfg.body.encode() if cfg.body is not None else None
         conn.request(cfg.method, path, body=body, headers=headers)
         if conn.sock is not None:

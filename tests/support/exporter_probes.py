@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,8 +43,9 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 @contextlib.contextmanager
-def http_server(routes: dict[str, Handler]) -> Iterator[str]:
-    """A real threaded HTTP server on 127.0.0.1; yields its base URL."""
+def http_server(routes: dict[str, Handler], ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """A real threaded HTTP server on 127.0.0.1 (TLS with `ssl_context`); yields its base URL
+    (always written http://, the caller picks the scheme)."""
 
     class H(BaseHTTPRequestHandler):
         def _any(self) -> None:
@@ -59,6 +61,8 @@ def http_server(routes: dict[str, Handler]) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    if ssl_context is not None:
+        server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
