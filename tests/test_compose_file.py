@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,13 @@ def _mounts(service: dict[str, Any]) -> dict[str, str]:
 
 
 def _mounted_file(service: dict[str, Any], container_path: str) -> Path:
-    src = _mounts(service)[container_path]
-    assert src.startswith("./"), f"{container_path} is not a bind mount from the repository"
-    return REPO / src
+    """The repository file a container path comes from (directly or inside a mounted folder)."""
+    path = Path(container_path)
+    for dst, src in sorted(_mounts(service).items(), key=lambda m: -len(m[0])):
+        if path == Path(dst) or path.is_relative_to(dst):
+            assert src.startswith("./"), f"{container_path} is not a bind mount from the repository"
+            return REPO / src / path.relative_to(dst)
+    raise AssertionError(f"nothing is mounted at {container_path}")
 
 
 def _listen_port(service: dict[str, Any]) -> int:
@@ -134,10 +139,14 @@ def test_prometheus_targets_are_the_services(compose: dict[str, Any]) -> None:
     jobs = {job["job_name"]: job for job in cfg["scrape_configs"]}
     reached = {}
     for job_name, job in jobs.items():
-        for sc in job.get("static_configs", []):
-            for target in sc["targets"]:
+        groups = list(job.get("static_configs", []))
+        for sd in job.get("file_sd_configs", []):
+            for rel in sd["files"]:  # relative to prometheus.yml's folder in the container
+                groups += yaml.safe_load(_mounted_file(prom, str(Path("/etc/prometheus") / rel)).read_text())
+        for group in groups:
+            for target in group["targets"]:
                 reached[job_name] = _assert_reaches(compose, "prometheus", target)
-    assert reached == {"tradewatch-exporter": "exporter", "tradewatch-bridge": "bridge",
+    assert reached == {"exporter": "exporter", "bridge": "bridge",
                        "prometheus": "prometheus", "alertmanager": "alertmanager"}
     demo = jobs["trading-bot"]["dns_sd_configs"][0]
     assert demo["names"] == ["demo-bot"] and demo["port"] == _listen_port(compose["services"]["demo-bot"])
@@ -145,8 +154,8 @@ def test_prometheus_targets_are_the_services(compose: dict[str, Any]) -> None:
         for target in am["static_configs"][0]["targets"]:
             assert _assert_reaches(compose, "prometheus", target) == "alertmanager"
     # the rule files Prometheus loads are the repository's committed rules
-    rules_glob = cfg["rule_files"][0]
-    assert _mounts(prom)[str(Path(rules_glob).parent)] == "./prometheus/rules"
+    rules_dir = Path("/etc/prometheus") / Path(cfg["rule_files"][0]).parent
+    assert list(_mounted_file(prom, str(rules_dir)).glob("*.yml"))
     assert "--config.file=/etc/prometheus/prometheus.yml" in prom["command"]
 
 
@@ -199,12 +208,23 @@ def test_grafana_provisioning_uses_the_prometheus_service(compose: dict[str, Any
     assert list(host_dir.glob("*.json")), f"no dashboards in {host_dir}"
 
 
+def test_rendered_compose_files_are_current() -> None:
+    res = subprocess.run([sys.executable, "-m", "tradewatch.stack_compose", "--check"], capture_output=True,
+                         text=True, timeout=60, cwd=REPO)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def test_mounted_configs_pass_promtool_and_amtool(compose: dict[str, Any], tmp_path: Path) -> None:
     services = compose["services"]
-    prom_file = _mounted_file(services["prometheus"], "/etc/prometheus/prometheus.yml")
-    prom_cfg = yaml.safe_load(prom_file.read_text())
-    prom_cfg["rule_files"] = [str(REPO / "prometheus" / "rules" / "*.yml")]
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prom_cfg))
+    # the container's /etc/prometheus, assembled from the mounts
+    for dst, src in _mounts(services["prometheus"]).items():
+        if dst.startswith("/etc/prometheus/"):
+            target = tmp_path / Path(dst).relative_to("/etc/prometheus")
+            if (REPO / src).is_dir():
+                shutil.copytree(REPO / src, target)
+            else:
+                shutil.copy(REPO / src, target)
+    assert list((tmp_path / "rules").glob("*.yml"))
     am_text = _mounted_file(services["alertmanager"], "/etc/alertmanager/alertmanager.yml").read_text()
     (tmp_path / "api_token").write_text("t")
     (tmp_path / "alertmanager.yml").write_text(am_text.replace("/run/secrets/api_token",
