@@ -1,0 +1,100 @@
+"""Integration: a real Alertmanager posts to a real `tradewatch-bridge`, which emails a real SMTP server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.bridge import TOKEN, alert_rows, bridge_process, config_data, notifications
+from tests.support.procs import free_port, wait_until
+from tests.support.prom import alertmanager
+from tests.support.smtp import smtp_server
+
+pytestmark = pytest.mark.integration
+
+
+def am_config(bridge_url: str, token_file: str) -> dict:
+    return {
+        "route": {
+            "receiver": "bridge", "group_by": ["alertname", "instance"],
+            "group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h",
+        },
+        "receivers": [{
+            "name": "bridge",
+            "webhook_configs": [{
+                "url": f"{bridge_url}/api/monitoring/webhook", "send_resolved": True,
+                "http_config": {"authorization": {"type": "Bearer", "credentials_file": token_file}},
+            }],
+        }],
+    }
+
+
+def test_alert_through_alertmanager_is_stored_once_and_emailed_once(tmp_path):
+    bridge_port = free_port()
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    with smtp_server() as smtp, \
+            alertmanager(tmp_path / "am", am_config(f"http://127.0.0.1:{bridge_port}", str(token_file))) as am:
+        data = config_data(
+            tmp_path,
+            bridge={"api_token": TOKEN, "alertmanager_url": am.url},
+            email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none"},
+        )
+        with bridge_process(tmp_path, data, port=bridge_port) as bridge:
+            starts = datetime.now(UTC) - timedelta(minutes=1)
+            labels = {"alertname": "HighCpuUsage", "instance": "web-1:9184", "severity": "critical",
+                      "category": "system"}
+            am.post_alerts([{"labels": labels, "annotations": {"summary": "CPU 97% on web-1"},
+                             "startsAt": starts.isoformat(), "generatorURL": "http://prometheus:9090/graph"}])
+            rows = wait_until(lambda: alert_rows(bridge.db_path), 20, what="the alert stored by the bridge")
+            [msg] = smtp.mailbox.wait_for(1, timeout=20)
+            assert "HighCpuUsage" in msg["Subject"]
+            assert len(rows) == 1 and rows[0]["alertname"] == "HighCpuUsage" and rows[0]["status"] == "firing"
+            # Alertmanager re-sends the same alert (post again): nothing new
+            am.post_alerts([{"labels": labels, "annotations": {"summary": "CPU 97% on web-1"},
+                             "startsAt": starts.isoformat()}])
+            # resolve it: one resolved email, same stored alert
+            am.post_alerts([{"labels": labels, "startsAt": starts.isoformat(),
+                             "endsAt": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}])
+            wait_until(lambda: alert_rows(bridge.db_path)[0]["status"] == "resolved", 20, what="the resolve")
+            smtp.mailbox.wait_for(2, timeout=20)
+            assert len(alert_rows(bridge.db_path)) == 1
+            assert [n["kind"] for n in notifications(bridge.db_path)] == ["firing", "resolved"]
+            assert len(smtp.mailbox.messages) == 2
+
+
+def test_pause_creates_a_silence_and_resume_expires_it(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    bridge_port = free_port()
+    with alertmanager(tmp_path / "am", am_config(f"http://127.0.0.1:{bridge_port}", str(token_file))) as am:
+        data = config_data(tmp_path, bridge={"api_token": TOKEN, "alertmanager_url": am.url})
+        with bridge_process(tmp_path, data, port=bridge_port) as bridge:
+            status, body = bridge.request("POST", "/api/monitoring/stop",
+                                          {"duration": "2h", "comment": "kernel upgrade"})
+            assert status == 200, body
+            silence_id = body["paused"]["silence_id"]
+            assert silence_id and body["paused"]["silence_error"] is None
+            [silence] = [s for s in am.get("silences") if s["id"] == silence_id]
+            assert silence["status"]["state"] == "active"
+            assert silence["comment"] == "kernel upgrade"
+            assert silence["matchers"] == [{"name": "severity", "value": "critical", "isRegex": True,
+                                            "isEqual": True}]
+            status, body = bridge.request("POST", "/api/monitoring/start")
+            assert status == 200 and body["resumed"] and body["silence_errors"] == []
+            [silence] = [s for s in am.get("silences") if s["id"] == silence_id]
+            assert silence["status"]["state"] == "expired"
+            # health sees Alertmanager
+            status, health = bridge.request("GET", "/health")
+            assert health["checks"]["alertmanager"]["ok"] is True
+
+
+def test_pause_with_alertmanager_down_still_mutes_and_says_why(tmp_path):
+    data = config_data(tmp_path, bridge={"alertmanager_url": f"http://127.0.0.1:{free_port()}"})
+    with bridge_process(tmp_path, data) as bridge:
+        status, body = bridge.request("POST", "/api/monitoring/stop", {"duration": "10m"})
+        assert status == 200
+        assert body["paused"]["silence_id"] is None and "127.0.0.1" in body["paused"]["silence_error"]
+        status, listing = bridge.request("GET", "/api/monitoring/alerts")
+        assert listing["paused"]["id"] == body["paused"]["id"]
