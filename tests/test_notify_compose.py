@@ -240,6 +240,9 @@ def test_subjects_of_other_kinds():
     assert compose("watchdog", {"timeout_seconds": 300}, cfg, now=NOW)["Subject"] == (
         "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over 5m"
     )
+    assert compose("watchdog", {"timeout_seconds": None}, cfg, now=NOW)["Subject"] == (
+        "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager"
+    )
     held = [alert_context()["alert"]] * 3
     assert compose("pause_summary", {"held": held}, cfg, now=NOW)["Subject"] == (
         "[SUMMARY] 3 alerts held while notifications were paused"

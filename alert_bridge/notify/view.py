@@ -229,8 +229,10 @@ def subject_for(kind: str, context: dict[str, Any]) -> str:
     elif kind == "test":
         text = "[TEST] TradeWatch test email"
     elif kind == "watchdog":
-        since = human_duration(_float(context.get("timeout_seconds")))
-        text = f"[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over {since}"
+        seconds = _float(context.get("timeout_seconds"))
+        text = "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager"
+        if seconds is not None and math.isfinite(seconds):
+            text += f" for over {human_duration(seconds)}"
     elif kind == "pause_summary":
         held = context.get("held")
         n = len(held) if isinstance(held, list) else 0
