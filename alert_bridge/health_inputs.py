@@ -124,7 +124,7 @@ class _Prom:
                 log.warning("query failed: %s", text)
                 return None
             self.error = _short_error(text)
-            log.warning("Prometheus unavailable: %s", text)
+            log.warning("Prometheus unavailable: %s", self.error)
             return None
 
     def instant(self, expr: str) -> dict[str, float]:

@@ -66,11 +66,13 @@ class ReportData:
 
 
 def report_window_end(config: Config, report_date: date | None, now: datetime) -> tuple[date, datetime]:
-    """The report of local date D covers the window ending at D's send time (or now, if earlier)."""
+    """A past date's report (`--date`) covers the window ending at that day's send time; the
+    report of today (preview, manual or scheduled send) covers the window ending now."""
     tz = config.report.timezone
-    day = report_date or local_date(now, tz)
+    today = local_date(now, tz)
+    day = report_date or today
     due = send_time(day, config.intervals.daily_report, tz)
-    end = now if report_date is None or due > now else due
+    end = due if day < today and due <= now else now
     return day, end
 
 
