@@ -6,6 +6,7 @@ import contextlib
 import re
 import sqlite3
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -143,15 +144,14 @@ def test_all_probe_kinds_together_pass_promtool(all_kinds):
 
 
 def test_postgresql_probe_without_the_extra_stops_the_exporter_with_a_clear_error(tmp_path):
-    import importlib.util
-
-    if importlib.util.find_spec("psycopg") is not None:
-        pytest.skip("psycopg is installed here")
     cfg = tmp_path / "tradewatch.yaml"
     cfg.write_text(yaml.safe_dump({"probes": {"sql": [
         {"name": "pg-main", "driver": "postgresql", "dsn": "host=127.0.0.1 dbname=bot"}]}}))
-    out = subprocess.run([binary("tradewatch-exporter"), "--config", str(cfg), "--listen",
+    # The exporter as installed, with psycopg made unimportable (as without the extra).
+    run = ("import sys; sys.modules['psycopg'] = None; from exporter.cli import main; "
+           "sys.exit(main(sys.argv[1:]))")
+    out = subprocess.run([sys.executable, "-c", run, "--config", str(cfg), "--listen",
                           f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
-    assert out.returncode == 2
+    assert out.returncode == 2, out.stderr
     assert "probes.sql[0].driver" in out.stderr and "pg-main" in out.stderr
     assert "tradewatch[postgres]" in out.stderr
