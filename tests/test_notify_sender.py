@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 import threading
 import time
 
@@ -11,7 +13,7 @@ from alert_bridge.db import Database
 from alert_bridge.notify.sender import DeliveryResult, OutboxSender, backoff_delay
 from alert_bridge.store import outbox
 from tests.support.notify import FakeClock, alert_context, email_config
-from tests.support.procs import free_port
+from tests.support.procs import REPO, Proc, free_port, wait_until
 from tests.support.smtp import smtp_server
 
 pytestmark = pytest.mark.integration
@@ -270,3 +272,45 @@ def test_backoff_doubles_from_5s_to_15min_with_bounded_jitter():
     for n in range(1, 20):
         for j in (0.0, 0.5, 0.999):
             assert 0 < backoff_delay(n, jitter=j) <= 900
+
+
+CRASHING_SENDER = """
+import sys, threading
+from alert_bridge.db import Database
+from alert_bridge.notify.sender import OutboxSender
+from tradewatch.config import parse_config
+cfg = parse_config({"email": {"smtp_server": "127.0.0.1", "smtp_port": int(sys.argv[2]), "security": "none",
+                              "timeout": "30s", "to": ["ops@example.com"]}}, env={})
+db = Database(sys.argv[1])
+OutboxSender(cfg, db).loop(threading.Event())
+"""
+
+
+def test_sender_killed_mid_send_delivers_exactly_once_after_restart(db, tmp_path):
+    """SIGKILL while the row is claimed and the SMTP session is open; a restart sends it once."""
+    nid = queue(db, time.time(), "firing", alert_context())
+    with socket.socket() as silent:  # accepts the connection, never says 220: the send hangs
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        port = silent.getsockname()[1]
+        proc = Proc([sys.executable, "-c", CRASHING_SENDER, db.path, str(port)], tmp_path / "sender.log",
+                    cwd=REPO)
+        try:
+            wait_until(lambda: outbox.get(db.connection(), nid)["status"] == "sending", timeout=20,
+                       what="the crashing sender to claim the row")
+        finally:
+            proc.kill()
+    row = outbox.get(db.connection(), nid)
+    assert row["status"] == "sending" and row["attempts"] == 1  # the claim outlived the process
+    with smtp_server(port=port) as srv:
+        clock = FakeClock(row["claimed_until"] - 1)
+        restarted = OutboxSender(smtp_config(port), db, clock=clock)
+        assert restarted.run_once() == 0  # lease of the dead process still holds
+        clock.advance(2)
+        assert restarted.run_once() == 1
+        clock.advance(3600)
+        assert restarted.run_once() == 0
+        srv.mailbox.wait_for(1)
+        time.sleep(0.2)
+        assert len(srv.mailbox.messages) == 1
+    assert outbox.get(db.connection(), nid)["status"] == "sent"
