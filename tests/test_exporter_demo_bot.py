@@ -8,10 +8,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.exporter_probes import families, value
-from tests.support.procs import free_port, running, wait_until
+from tests.support.procs import REPO, free_port, running, wait_until
+from tests.support.prom import prometheus
 from tradewatch import metric_names as names
 
 TRADING_FAMILIES = {
@@ -81,3 +83,27 @@ def test_help_says_synthetic_and_bad_flags_exit_2():
     bad = subprocess.run([sys.executable, "-m", "exporter.demo_bot", "--reject-ratio", "2"],
                          capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
+
+
+@pytest.mark.integration
+def test_prometheus_scrapes_the_bot_and_the_trading_rules_evaluate(tmp_path):
+    """Real Prometheus, job trading-bot, the project's rendered trading and API rules."""
+    ctx, url = bot(tmp_path, "--seed", "5", "--tick", "0.02", "--reject-ratio", "0.5")
+    with ctx:
+        target = url.removeprefix("http://").removesuffix("/metrics")
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(REPO / "prometheus" / "rules" / "trading.yml"),
+                           str(REPO / "prometheus" / "rules" / "api.yml")],
+            "scrape_configs": [{"job_name": "trading-bot", "static_configs": [{"targets": [target]}]}],
+        }
+        with prometheus(tmp_path / "prom", config) as prom:
+            ratio = wait_until(lambda: prom.query("instance:trading_orders_rejected:ratio_rate15m"),
+                               timeout=30, what="the rejection-ratio recording rule")
+            assert 0.3 < float(ratio[0]["value"][1]) < 0.9
+            assert ratio[0]["metric"]["job"] == "trading-bot"
+            p95 = wait_until(lambda: prom.query("instance:trading_exchange_request_duration_seconds:p95_5m"),
+                             timeout=30, what="the exchange p95 recording rule")
+            assert 0 < float(p95[0]["value"][1]) < 10
+            age = prom.query("time() - trading_heartbeat_timestamp_seconds")
+            assert float(age[0]["value"][1]) < 5
