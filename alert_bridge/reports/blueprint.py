@@ -25,6 +25,7 @@ from alert_bridge.auth import actor, require_read, require_write
 from alert_bridge.db import Database
 from alert_bridge.errors import ApiError
 from alert_bridge.prometheus_api import PrometheusAPI
+from alert_bridge.report_schedule import local_date
 from alert_bridge.reports import data as report_data
 from alert_bridge.reports import render, send
 from alert_bridge.runtime import bridge
@@ -50,12 +51,19 @@ def _api() -> PrometheusAPI | None:
     return PrometheusAPI(url, timeout=10.0) if url else None
 
 
+def _not_future(day: date | None, now: datetime) -> date | None:
+    today = local_date(now, bridge().config.report.timezone)
+    if day is not None and day > today:
+        raise ApiError(400, "date is in the future", {"date": day.isoformat(), "today": today.isoformat()})
+    return day
+
+
 @bp.get("/api/monitoring/reports/daily")
 @require_read
 def preview() -> Response:
     b = bridge()
-    day = _date_arg(request.args.get("date"))
     now = datetime.fromtimestamp(b.clock(), UTC)
+    day = _not_future(_date_arg(request.args.get("date")), now)
     d = report_data.build(b.config, conn=b.db.connection(), now=now, report_date=day, api=_api())
     if request.args.get("format") == "text":
         return Response(render.render_text(d), mimetype="text/plain")
@@ -76,7 +84,8 @@ def send_now() -> Response:
         if not isinstance(parsed, dict):
             raise ApiError(400, "body must be a JSON object", None)
         body = parsed
-    day = _date_arg(body.get("date") or request.args.get("date"))
+    day = _not_future(_date_arg(body.get("date") or request.args.get("date")),
+                      datetime.fromtimestamp(b.clock(), UTC))
     result = send.send_report(b.config, b.db, kind="manual", now=b.clock(), report_date=day, api=_api(),
                               holder=actor(), sender=b.sender)
     if result.status == "failed":

@@ -23,6 +23,7 @@ from alert_bridge.recommendations import Recommendation, RecommendationRules, re
 from alert_bridge.report_schedule import local_date, send_time
 from alert_bridge.reports import charts
 from tradewatch.config import Config
+from tradewatch.duration import format_duration
 
 log = logging.getLogger("alert_bridge.reports.data")
 
@@ -45,6 +46,7 @@ class ReportData:
     window_start: str
     window_end: str
     window_hours: float
+    window_text: str
     score: hs.Score
     hosts: list[dict[str, Any]]
     alerts: dict[str, list[dict[str, Any]]]  # severity -> episodes, most severe first
@@ -101,6 +103,7 @@ def build(
         window_start=_local(c.start, tz),
         window_end=_local(c.end, tz),
         window_hours=c.window / 3600,
+        window_text=format_duration(round(c.window)),
         score=score,
         hosts=[],
         alerts={},

@@ -41,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_or_exit(args.config)
     day = _date(args.date)
+    from alert_bridge.report_schedule import local_date
+
+    if day is not None and day > local_date(datetime.now(UTC), cfg.report.timezone):
+        print(f"tradewatch report: --date: {day} is in the future", file=sys.stderr)
+        return 2
     from alert_bridge.db import Database
     from alert_bridge.reports import data as report_data
     from alert_bridge.reports import render, send
