@@ -47,8 +47,8 @@ def _overview(cfg: Config) -> Row:
     return Row("Overview", [
         stat("Uptime", [target(f"time() - node_boot_time_seconds{SEL}", instant=True)], "dtdurations",
              graph=False, description="Time since the host booted (node_boot_time_seconds)."),
-        stat("CPU cores", [target(f"count(count by (cpu) (node_cpu_seconds_total{SEL}))",
-                                  instant=True)], "short", graph=False),
+        stat("CPU cores", [target(f"{m.REC_NUM_CPU}{SEL}", instant=True)], "short", graph=False,
+             description=f"Logical CPUs (recording rule {m.REC_NUM_CPU})."),
         stat("Memory size", [target(f"node_memory_MemTotal_bytes{SEL}", instant=True)], "bytes",
              graph=False, description="Physical memory (MemTotal)."),
         gauge("CPU utilisation (now)", [target(f"{m.REC_CPU_UTILISATION}{SEL}", instant=True)],
@@ -68,7 +68,7 @@ def _overview(cfg: Config) -> Row:
 
 def _cpu(cfg: Config) -> Row:
     t = cfg.thresholds
-    cores = f"scalar(count(count by (cpu) (node_cpu_seconds_total{SEL})))"
+    cores = f"{m.REC_NUM_CPU}{SEL}"
     return Row("CPU", [
         timeseries("CPU utilisation", targets(
             (f"{m.REC_CPU_UTILISATION}{SEL}", "utilisation (5m)"),
@@ -76,7 +76,7 @@ def _cpu(cfg: Config) -> Row:
             description="Utilisation (USE: U). Dashed lines: the warning and critical alert levels."),
         timeseries("CPU by mode", targets(
             (f'sum by (mode) (rate(node_cpu_seconds_total{_sel(mode="!=idle")}[$__rate_interval])) '
-             f"/ {cores}", "{{mode}}"),
+             f"/ scalar({cores})", "{{mode}}"),
         ), "percentunit", min_=0, max_=1, stack=True, w=8,
             description="Share of all cores per mode, idle left out."),
         timeseries("Load per core (saturation)", targets(
