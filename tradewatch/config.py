@@ -317,6 +317,8 @@ class SqlQuery(_Strict):
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
             raise ValueError(f"must be a metric name part: letters, digits, _ (got {value!r})")
+        if value in ("query_success", "query_duration_seconds"):
+            raise ValueError(f"{value!r} is reserved: tradewatch_sql_{value} is the exporter's own metric")
         return value
 
     @field_validator("labels")
