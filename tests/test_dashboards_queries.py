@@ -218,7 +218,10 @@ def test_every_panel_query_parses_and_returns_data(stack: Stack, name: str) -> N
 
 def test_variables_select_the_scraped_targets(stack: Stack) -> None:
     host = json.loads((build.DASHBOARD_DIR / "host-overview.json").read_text())
-    values = resolve_variables(stack.prom, host)
-    assert values["job"] == EXPORTER_JOB and values["instance"] == stack.targets[EXPORTER_JOB]
     trading = json.loads((build.DASHBOARD_DIR / "trading.json").read_text())
-    assert resolve_variables(stack.prom, trading)["instance"] == stack.targets[BOT_JOB]
+    values = wait_until(lambda: (v := resolve_variables(stack.prom, host))["instance"] and v,
+                        timeout=DATA_DEADLINE, what="the host dashboard's variables")
+    assert values["job"] == EXPORTER_JOB and values["instance"] == stack.targets[EXPORTER_JOB]
+    bot = wait_until(lambda: resolve_variables(stack.prom, trading)["instance"],
+                     timeout=DATA_DEADLINE, what="the trading dashboard's bot variable")
+    assert bot == stack.targets[BOT_JOB]
