@@ -69,9 +69,10 @@ def _health() -> Row:
              description="0-100; Excellent >= 90, Good >= 75, Fair >= 60, Poor below."),
         timeseries("Health score by component", targets(
             (m.HEALTH_SCORE, "{{component}}"),
-        ), "none", min_=0, max_=100, w=18, h=8,
+        ), "none", min_=0, max_=100, thresholds=GRADES, w=18, h=8,
             description="Overall score and its components (performance, alerts, trading, "
-                        "integrity), as the bridge exports them; a component without data is absent."),
+                        "integrity) as percentages of their maximum, as the bridge exports them; a "
+                        "component without data is absent. Dashed lines: the grade boundaries."),
     ])
 
 
