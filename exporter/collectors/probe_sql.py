@@ -16,7 +16,6 @@ import decimal
 import importlib
 import logging
 import math
-import sqlite3
 import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
@@ -121,6 +120,8 @@ def _finish(cfg: SqlProbe, start: float, queries: dict[str, QueryResult]) -> Pro
 
 
 def probe_sqlite(cfg: SqlProbe, deadline: float) -> ProbeResult:
+    import sqlite3  # lazily: an exporter without SQL probes does not pay for it
+
     start = time.monotonic()
     uri = "file:" + urllib.parse.quote(cfg.dsn) + "?mode=ro"
     try:
