@@ -213,9 +213,9 @@ def performance(h: HostInputs, p: ScoreParams) -> Component:
     mem = _effective(h.memory_avg, h.memory_max)
     return _component("performance", [
         _part("cpu_headroom", 15, cpu, None if cpu is None else linear(cpu, p.cpu_full, p.cpu_zero),
-              "" if cpu is None else f"0.7*avg + 0.3*max utilisation = {cpu:.1%}"),
+              "" if cpu is None else f"CPU {cpu:.1%} (0.7 avg + 0.3 max)"),
         _part("memory_headroom", 15, mem, None if mem is None else linear(mem, p.memory_full, p.memory_zero),
-              "" if mem is None else f"0.7*avg + 0.3*max utilisation = {mem:.1%}"),
+              "" if mem is None else f"memory {mem:.1%} (0.7 avg + 0.3 max)"),
     ])
 
 

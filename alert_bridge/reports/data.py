@@ -198,12 +198,14 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
                 "cid": cid,
             })
         host_score = data.score.hosts.get(inst)
-        if series is None and host_score is not None and all(
-            host_score.components[n].points is None for n in ("performance", "integrity")
-        ):
-            note = "trading metrics only (no host metrics from this target)"
-        else:
-            note = ""
+        note = "" if series is not None else "No host metrics from this target (a bot or service only)."
+        details = []
+        if host_score is not None:
+            for name in ("trading", "integrity"):
+                comp = host_score.components[name]
+                parts = [p.detail for p in comp.parts if p.points is not None and p.detail]
+                if parts:
+                    details.append({"name": name.capitalize(), "text": "; ".join(parts)})
         data.hosts.append({
             "instance": inst,
             "score": host_score.score if host_score else None,
@@ -211,6 +213,7 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
             "rows": rows,
             "has_metrics": series is not None,
             "note": note,
+            "details": details,
         })
 
 
