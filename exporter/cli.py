@@ -24,19 +24,19 @@ REGEX_FLAGS = {
     "--collector.filesystem.mount-points-exclude": (
         "filesystem_mount_points_exclude", "regex of mount points to skip"),
     "--collector.filesystem.mount-points-include": (
-        "filesystem_mount_points_include", "regex a mount point must match to be reported (empty: all)"),
+        "filesystem_mount_points_include", "regex a mount point must match to be reported"),
     "--collector.filesystem.fs-types-exclude": (
         "filesystem_fs_types_exclude", "regex of filesystem types to skip"),
     "--collector.filesystem.fs-types-include": (
-        "filesystem_fs_types_include", "regex a filesystem type must match (empty: all)"),
+        "filesystem_fs_types_include", "regex a filesystem type must match"),
     "--collector.diskstats.device-exclude": (
         "diskstats_device_exclude", "regex of block devices to skip (partitions, loop, ram by default)"),
     "--collector.diskstats.device-include": (
-        "diskstats_device_include", "regex a block device must match (empty: all)"),
+        "diskstats_device_include", "regex a block device must match"),
     "--collector.netdev.device-exclude": (
         "netdev_device_exclude", "regex of network devices to skip"),
     "--collector.netdev.device-include": (
-        "netdev_device_include", "regex a network device must match (empty: all)"),
+        "netdev_device_include", "regex a network device must match"),
 }
 
 
@@ -82,9 +82,8 @@ def build_parser(registrations: dict[str, Any]) -> argparse.ArgumentParser:
     opts = parser.add_argument_group("collector options (override the config's exporter.collectors)")
     for flag, (field, text) in REGEX_FLAGS.items():
         default = COLLECTOR_DEFAULTS[field]
-        shown = f"{default!r}" if default else "empty"
-        opts.add_argument(flag, dest=field, metavar="REGEX", default=None,
-                          help=f"{text} (default: {shown})")
+        shown = f"default: {default}" if default else "default: empty, i.e. all"
+        opts.add_argument(flag, dest=field, metavar="REGEX", default=None, help=f"{text} ({shown})")
     opts.add_argument("--collector.filesystem.mount-timeout", dest="filesystem_timeout", type=_seconds,
                       metavar="DURATION", default=None,
                       help="how long a filesystem stat may take before the mount is marked "
