@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -179,3 +182,26 @@ def test_postgresql_probe_without_the_extra_stops_the_exporter_with_a_clear_erro
     assert out.returncode == 2, out.stderr
     assert "probes.sql[0].driver" in out.stderr and "pg-main" in out.stderr
     assert "tradewatch[postgres]" in out.stderr
+
+
+@pytest.mark.integration
+def test_sigterm_is_not_held_up_by_a_probe_in_flight(tmp_path):
+    release = threading.Event()
+
+    def hang(h) -> None:
+        release.wait(30)
+        reply(200)(h)
+
+    try:
+        with http_server({"/hang": hang}) as target:
+            config = {"probes": {"http": [{"name": "hung", "url": f"{target}/hang", "timeout": "20s"}]}}
+            ctx, url = exporter(tmp_path, config, "probe_http")
+            with ctx as proc:
+                with contextlib.suppress(OSError):  # give up on the scrape: the probe stays in flight
+                    urllib.request.urlopen(url, timeout=1).close()
+                t0 = time.monotonic()
+                proc.popen.send_signal(signal.SIGTERM)
+                assert proc.popen.wait(10) == 0
+                assert time.monotonic() - t0 < 3, "exit waited for the probe's 20 s timeout"
+    finally:
+        release.set()
