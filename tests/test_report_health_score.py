@@ -174,3 +174,15 @@ def test_params_from_config_follow_thresholds():
 def test_deterministic():
     h = perfect_host(cpu_avg=0.7, memory_avg=0.8, pnl_change=-123.0)
     assert score(h).to_dict() == score(h).to_dict()
+
+
+def test_worked_example_of_the_docs():
+    """docs/report.md's worked example, number for number."""
+    host = HostInputs("h", cpu_avg=0.30, cpu_max=0.50, memory_avg=0.80, memory_max=0.90,
+                      scrape_success_ratio=1.0, collector_success_ratio=1.0, probe_success_ratio=1.0,
+                      data_age_seconds=5.0)
+    s = compute(HealthInputs(86400, [host], [AlertLoad("X", "critical", 3600, "h")]), P)
+    assert s.components["performance"].points == pytest.approx(15 + 15 * 0.12 / 0.35)
+    assert s.components["alerts"].points == pytest.approx(17.1875)
+    assert s.score == 76.4 and s.grade == "Good"
+    assert s.coverage == 75
