@@ -162,10 +162,10 @@ def test_message_ids_are_stable_across_retries():
 def test_emergencies_also_go_to_the_escalation_recipients():
     cfg = email_config()
     ctx = alert_context(severity="emergency", labels={"severity": "emergency"})
-    for kind in ("firing", "emergency_repeat"):
+    for kind in ("firing", "emergency_repeat", "resolved"):
         msg = reparse(compose(kind, ctx, cfg, now=NOW))
         assert [a.addr_spec for a in msg["To"].addresses] == ["ops@example.com", "boss@example.com"]
-        assert msg["Importance"] == "high"
+        assert (msg["Importance"] == "high") is (kind != "resolved")
     critical = reparse(compose("firing", alert_context(), cfg, now=NOW))
     assert [a.addr_spec for a in critical["To"].addresses] == ["ops@example.com"]
 

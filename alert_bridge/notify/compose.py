@@ -92,9 +92,9 @@ def render(kind: str, view: dict[str, Any], env: jinja2.Environment) -> tuple[st
 
 
 def recipients_for(kind: str, context: dict[str, Any], config: Config) -> list[str]:
-    """`email.to`, plus `email.escalation_to` for emergencies (first email and reminders)."""
+    """`email.to`, plus `email.escalation_to` for emergencies (first email, reminders, all clear)."""
     to = list(config.email.to)
-    if kind in ("firing", "emergency_repeat"):
+    if kind in ALERT_KINDS:
         severity, _ = v.effective_severity(context.get("alert"), bool(context.get("severity_assumed")))
         if severity == "emergency":
             to += [a for a in config.email.escalation_to if a not in to]
