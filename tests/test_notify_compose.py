@@ -301,3 +301,21 @@ def test_safe_url(url, ok):
 def test_clean_text():
     assert v.clean_text("a\r\nb\tc\u2028d") == "a b c d"
     assert v.clean_text("x" * 10, 5) == "xxxx\u2026"
+
+
+def test_pause_summary_lists_at_most_fifty_and_counts_the_rest():
+    held = [alert_context(alertname=f"Alert{i}", fingerprint=f"fp{i}")["alert"] for i in range(60)]
+    msg = compose("pause_summary", {"held": held}, email_config(), now=NOW)
+    text, html = body(msg, "plain"), body(msg, "html")
+    assert msg["Subject"] == "[SUMMARY] 60 alerts held while notifications were paused"
+    assert "60 alerts arrived" in text and "60 alerts arrived" in html
+    assert "Alert49" in text and "Alert50" not in text
+    assert "and 10 more" in text and "and 10 more" in html
+
+
+def test_identical_test_emails_of_different_rows_get_different_message_ids():
+    ctx = {"requested_at": "2026-11-25T01:00:00Z", "note": "same"}
+    one = compose("test", ctx, email_config(), now=NOW, notification_id=1)["Message-ID"]
+    two = compose("test", ctx, email_config(), now=NOW, notification_id=2)["Message-ID"]
+    assert one != two
+    assert one == compose("test", ctx, email_config(), now=NOW, notification_id=1)["Message-ID"]

@@ -56,8 +56,12 @@ def compose(
     *,
     now: datetime | None = None,
     env: jinja2.Environment | None = None,
+    notification_id: int | None = None,
 ) -> EmailMessage:
-    """The complete message for a notification row (recipients from the config)."""
+    """The complete message for a notification row (recipients from the config).
+
+    `notification_id` (the outbox row) makes Message-IDs of non-alert emails unique per row.
+    """
     now = now or datetime.now(UTC)
     context = context if isinstance(context, dict) else {}
     try:
@@ -67,7 +71,7 @@ def compose(
         view = {"subject": v.clean_text(f"[TRADEWATCH] {kind} notification", v.SUBJECT_MAX),
                 "alert": None, "broken_context": v.clean_text(context, 2000)}
     msg = EmailMessage()
-    _headers(msg, kind, context, config, view, now)
+    _headers(msg, kind, context, config, view, now, notification_id)
     try:
         if "broken_context" in view:
             raise ValueError("unusable notification context")
@@ -107,7 +111,7 @@ def sender_address(config: Config) -> str:
 
 
 def _headers(msg: EmailMessage, kind: str, context: dict[str, Any], config: Config,
-             view: dict[str, Any], now: datetime) -> None:
+             view: dict[str, Any], now: datetime, notification_id: int | None) -> None:
     msg["Subject"] = view["subject"]
     try:
         msg["From"] = Address("TradeWatch", addr_spec=sender_address(config))
@@ -133,7 +137,7 @@ def _headers(msg: EmailMessage, kind: str, context: dict[str, Any], config: Conf
             msg["Importance"] = "high"
             msg["X-Priority"] = "1"
     else:
-        msg["Message-ID"] = v.context_message_id(kind, context)
+        msg["Message-ID"] = v.context_message_id(kind, context, notification_id)
     msg["X-TradeWatch-Kind"] = kind
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to alerts
 

@@ -170,7 +170,7 @@ class OutboxSender:
             if not isinstance(context, dict) or "_invalid_json" in context:
                 raise PermanentError("the stored notification context is not valid JSON")
             msg = compose(row["kind"], context, self.config,
-                          now=datetime.fromtimestamp(self.clock(), UTC))
+                          now=datetime.fromtimestamp(self.clock(), UTC), notification_id=row["id"])
             if not recipients:
                 recipients = recipients_for(row["kind"], context, self.config)
         if recipients and (row["raw"] is None or not msg.get("To")):

@@ -31,6 +31,7 @@ SEVERITY_COLOURS = {
 }
 
 SUBJECT_MAX = 160
+HELD_SHOWN = 50  # a pause summary lists this many held alerts, then says how many more
 _FIELD_MAX = 70
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # Alertmanager's "no end time" value, and Go's zero time in general.
@@ -156,10 +157,15 @@ def firing_message_id(alert: dict[str, Any]) -> str:
     return f"<alert.{fp}.{starts_epoch(alert)}@tradewatch>"
 
 
-def context_message_id(kind: str, context: dict[str, Any]) -> str:
-    """A Message-ID that stays the same on every retry of the same notification."""
+def context_message_id(kind: str, context: dict[str, Any], notification_id: int | None = None) -> str:
+    """A Message-ID that stays the same on every retry of the same notification.
+
+    The outbox row id keeps two notifications with identical contexts (two test emails in
+    one second) apart; the digest keeps ids from different databases apart.
+    """
     digest = hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).hexdigest()
-    return f"<{re.sub(r'[^a-z_]', '', kind)}.{digest[:20]}@tradewatch>"
+    row = f"{int(notification_id)}." if notification_id is not None else ""
+    return f"<{re.sub(r'[^a-z_]', '', kind)}.{row}{digest[:20]}@tradewatch>"
 
 
 # --------------------------------------------------------------------------- alert view
@@ -302,7 +308,8 @@ def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: da
         )
     elif kind == "pause_summary":
         held_raw = context.get("held") if isinstance(context.get("held"), list) else []
-        held = [alert_view(a, now) for a in held_raw if isinstance(a, dict)]
+        all_held = [a for a in held_raw if isinstance(a, dict)]
+        held = [alert_view(a, now) for a in all_held[:HELD_SHOWN]]
         paused = parse_time(context.get("paused_at"))
         resumed = parse_time(context.get("resumed_at"))
         view.update(
@@ -311,7 +318,9 @@ def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: da
             paused_for=human_duration((resumed - paused).total_seconds()) if paused and resumed else None,
             comment=str(context.get("comment") or "").strip(),
             held=held,
-            preheader=f"{len(held)} alert(s) were held during the pause.",
+            held_total=len(all_held),
+            held_more=max(0, len(all_held) - len(held)),
+            preheader=f"{len(all_held)} alert(s) were held during the pause.",
         )
     else:
         view.update(colour=SEVERITY_COLOURS["summary"], band=clean_text(kind).upper(), preheader="")
