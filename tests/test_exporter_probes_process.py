@@ -32,6 +32,12 @@ def documented_families() -> dict[str, str]:
     return dict(rows)
 
 
+def documented_labels() -> dict[str, set[str]]:
+    """name -> label names (the `labels` column) from the same table."""
+    rows = re.findall(r"^\| `([a-z_<>]+)` \| \w+ \| ([^|]*)\|", DOC.read_text(), re.M)
+    return {name: set(re.findall(r"`(\w+)`", labels)) for name, labels in rows}
+
+
 def exporter(tmp_path: Path, config: dict, *collectors: str):
     cfg = tmp_path / "tradewatch.yaml"
     cfg.write_text(yaml.safe_dump(config))
@@ -131,6 +137,12 @@ def test_all_probe_kinds_together_match_the_docs(all_kinds):
         name = name.replace("<query>", "positions")
         parsed_name = name.removesuffix("_total") if kind == "counter" else name
         assert emitted.get(parsed_name) == kind, f"documented {name} ({kind}) not emitted as such"
+    for name, labels in documented_labels().items():
+        if "<query>" in name:
+            continue
+        parsed_name = name.removesuffix("_total") if documented[name] == "counter" else name
+        seen = {k for smp in f[parsed_name].samples for k in smp.labels if k not in ("le", "quantile")}
+        assert seen == labels, f"{name}: documented labels {labels}, emitted {seen}"
     ours = {n for n in emitted if n.startswith(("tradewatch_probe", "tradewatch_sql", "tradewatch_textfile"))}
     documented_names = {n.replace("<query>", "positions") for n in documented}
     assert ours <= documented_names, f"emitted but not documented: {ours - documented_names}"
