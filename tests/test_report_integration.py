@@ -90,6 +90,8 @@ def test_report_from_real_prometheus_sent_once(tmp_path, stack):
             # 1. the report has real numbers for this host
             d = report_data.build(config, conn=db.connection(), now=datetime.now(UTC))
             assert d.collected.prometheus_ok, d.gaps
+            if _rule_files():  # the recording rules answered: no fallback to raw node_* series
+                assert not [n for n in d.notes if n.split(":")[0] in ("cpu", "memory", "disk")], d.notes
             host = next(h for h in d.hosts if h["instance"] == exporter_instance)
             rows = {r["key"]: r for r in host["rows"]}
             for key in ("cpu", "memory", "disk", "network"):
