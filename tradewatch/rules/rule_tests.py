@@ -61,7 +61,10 @@ def _case(cfg: Config, spec: AlertSpec, name: str, scenario: Scenario,
 def alert_cases(cfg: Config, spec: AlertSpec) -> list[dict[str, Any]]:
     for_s = cfg.alerting.for_(spec.name, spec.for_default)
     lv = levels(cfg, spec)
-    cases = []
+    cases = [
+        _case(cfg, spec, f"{spec.name}: {what} -> silent", build(cfg, 0, for_s), [])
+        for what, build in spec.quiet
+    ]
     if spec.threshold_key is None:
         cases.append(_case(cfg, spec, f"{spec.name}: broken -> {lv[0][0]}", spec.scenario(cfg, 1, for_s), lv))
         if spec.name != "Watchdog":  # the Watchdog has no healthy state: it always fires

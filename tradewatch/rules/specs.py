@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tradewatch import metric_names as m
 from tradewatch.config import Config
@@ -76,8 +76,8 @@ class AlertSpec:
     severity: str | None = None
     unit: str = "%"  # %, ms, h, s, count, ratio, money
     compare: str = ">"
-    notes: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    # named situations in which no level may fire (promtool cases expecting silence)
+    quiet: tuple[tuple[str, ScenarioFn], ...] = ()
 
 
 def threshold_text(unit: str, value: float) -> str:
@@ -169,6 +169,35 @@ def _fs_filling(cfg: Config, hours: float, for_s: float) -> Scenario:
         data, _SIZE, const(_SIZE * 0.01, n), 0, n
     )
     return Scenario(series, {**HOST, **_ROOT}, (float(num(start)) - float(num(step)) * n) / _SIZE, n)
+
+
+def _fs_static_full(cfg: Config, v: float, for_s: float) -> Scenario:
+    """A disk 99 % full that does not grow: predict_linear stays positive, nothing to predict."""
+    n = 360 + _mins(for_s) + 2
+    data = {"device": "/dev/sdb1", "fstype": "xfs", "mountpoint": "/data"}
+    return Scenario(_fs_series(data, _SIZE, const(_SIZE * 0.01, n), 0, n), {}, 0, n)
+
+
+def _fs_readonly_filling(cfg: Config, v: float, for_s: float) -> Scenario:
+    """The draining disk of the firing case, but mounted read-only."""
+    hours = min(h for _, h in cfg.thresholds.disk_fill_hours.items()) * 0.5
+    filling = _fs_filling(cfg, hours + for_s / 3600, for_s)
+    series = [(s, const(1, filling.minutes) if s.startswith("node_filesystem_readonly") else v)
+              for s, v in filling.series]
+    return Scenario(series, {}, 0, filling.minutes)
+
+
+def _fs_readonly_full(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 2
+    iso = {"device": "/dev/sr0", "fstype": "ext4", "mountpoint": "/media/cdrom"}
+    return Scenario(_fs_series(iso, _SIZE, const(0, n), 1, n), {}, 0, n)
+
+
+def _not_deployed(cfg: Config, v: float, for_s: float) -> Scenario:
+    """A host that runs only the exporter: no bot, no probes, no bridge series at all."""
+    n = 60 + _mins(for_s)
+    return Scenario([(sel("up", HOST), const(1, n)),
+                     (sel("node_load1", HOST), const(0.5, n))], {}, 0, n)
 
 
 def _load(cfg: Config, v: float, for_s: float) -> Scenario:
@@ -273,6 +302,13 @@ def _outbox(cfg: Config, depth: float, for_s: float) -> Scenario:
     drain = ramp(depth * 3, -depth * 1.5 / n, n)
     series = [(sel(m.BRIDGE_OUTBOX_DEPTH, BRIDGE), rising), (sel(m.BRIDGE_OUTBOX_DEPTH, other), drain)]
     return Scenario(series, dict(BRIDGE), depth, n)
+
+
+def _outbox_draining(cfg: Config, v: float, for_s: float) -> Scenario:
+    """A backlog far above every level that shrinks every minute: the sender is catching up."""
+    top = max(t for _, t in cfg.thresholds.outbox_backlog.items())
+    n = 15 + _mins(for_s) + 2
+    return Scenario([(sel(m.BRIDGE_OUTBOX_DEPTH, BRIDGE), ramp(top * 4, -top * 2 / n, n))], {}, 0, n)
 
 
 def _watchdog(cfg: Config, broken: float, for_s: float) -> Scenario:
@@ -547,6 +583,7 @@ ALERTS: list[AlertSpec] = [
         "Filesystem " + _FS + " is {{ $value | humanizePercentage }} full (<severity> above <threshold>).",
         "a filesystem's used share (per mount point, read-only mounts excluded) above <threshold>",
         _fs_full, warmup=0, threshold_key="disk_percent",
+        quiet=(("a full read-only mount", _fs_readonly_full),),
     ),
     AlertSpec(
         "HostFilesystemFillingUp", "system", "system",
@@ -558,6 +595,8 @@ ALERTS: list[AlertSpec] = [
         "at the last 6h's linear trend a filesystem will be full within <threshold>, while less than "
         "<guard> of it is available and it is writable (node-mixin guard against noise)",
         _fs_filling, warmup=360, threshold_key="disk_fill_hours", unit="h", compare="<",
+        quiet=(("a full but static disk", _fs_static_full),
+               ("a filling read-only mount", _fs_readonly_filling)),
     ),
     AlertSpec(
         "HostLoadHigh", "system", "system",
@@ -609,6 +648,7 @@ ALERTS: list[AlertSpec] = [
         "service it checks is down, slow beyond its timeout, or answering wrongly.",
         "the latest HTTP or TCP probe result is a failure",
         _probe("http"), warmup=0, severity="critical", unit="",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "DatabaseProbeFailing", "api", "database",
@@ -619,6 +659,7 @@ ALERTS: list[AlertSpec] = [
         "database.",
         "the latest SQL probe result is a failure",
         _probe("sql"), warmup=0, severity="critical", unit="",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "SqlQueryFailing", "api", "database",
@@ -640,6 +681,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $value | humanizeDuration }} (<severity> above <threshold>).",
         "95th percentile of exchange-API request duration (5m) above <threshold>",
         _api_latency, warmup=5, threshold_key="api_response_time_ms", unit="ms",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "ApiErrorRateHigh", "api", "api",
@@ -650,6 +692,7 @@ ALERTS: list[AlertSpec] = [
         "(<severity> above <threshold>).",
         "share of exchange-API requests answered with a non-2xx/3xx code (5m) above <threshold>",
         _api_errors, warmup=5, threshold_key="error_rate_percent",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "TradingHeartbeatStale", "trading", "trading",
@@ -662,6 +705,7 @@ ALERTS: list[AlertSpec] = [
         "the bot's last heartbeat is older than <threshold> (a bot that vanished keeps firing for the "
         "look-back of max(1h, 3 x the highest level); hosts without a bot never fire)",
         _heartbeat, warmup=0, threshold_key="trading_heartbeat_stale_seconds", unit="s",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "OrderRejectionHigh", "trading", "trading",
@@ -672,6 +716,7 @@ ALERTS: list[AlertSpec] = [
         "the last 15m were rejected (<severity> above <threshold>).",
         "rejected / submitted orders over 15m above <threshold>",
         _rejections, warmup=15, threshold_key="order_rejection_percent",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "TradingDrawdown", "trading", "trading",
@@ -684,6 +729,7 @@ ALERTS: list[AlertSpec] = [
         "realized P&L below its peak over alerting.trading_drawdown_window (<window>) by more than "
         "<threshold>",
         _drawdown, warmup=10, threshold_key="drawdown", unit="money",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "BridgeEmailsFailing", "bridge", "system",
@@ -694,6 +740,7 @@ ALERTS: list[AlertSpec] = [
         "last 15m (<severity> at <threshold>): check the SMTP settings and the outbox.",
         "at least <threshold> email deliveries marked failed in 15m",
         _email_failures, warmup=0, threshold_key="email_failure_count", unit="count", compare=">=",
+        quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
         "BridgeOutboxBacklog", "bridge", "system",
@@ -705,6 +752,7 @@ ALERTS: list[AlertSpec] = [
         "queue is not draining (<severity> above <threshold>).",
         "more than <threshold> emails waiting in the outbox and not fewer than 15m ago",
         _outbox, warmup=5, threshold_key="outbox_backlog", unit="count",
+        quiet=(("a large backlog that is draining", _outbox_draining), ("no bridge", _not_deployed)),
     ),
     AlertSpec(
         "Watchdog", "watchdog", "system",
