@@ -20,8 +20,8 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def parse_env(text: str) -> dict[str, str]:
     """KEY=VALUE pairs; VALUE may be bare, 'single' or "double" quoted; `export` is allowed."""
     out: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
+    for lineno, raw in enumerate(text.split("\n"), 1):  # not splitlines(): \f or \x85 is data
+        line = raw.strip(" \t\r")
         if not line or line.startswith("#"):
             continue
         if line.startswith("export "):
