@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/system-packages.sh
-ensure_debian_packages prometheus prometheus-alertmanager prometheus-node-exporter chromium
-ensure_venv .venv test
+ensure_debian_packages prometheus prometheus-alertmanager prometheus-node-exporter chromium postgresql
+ensure_venv .venv test,postgres
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== pytest"

@@ -23,12 +23,25 @@ from tests.support.exporter_probes import config, families, timed, value
 from tests.support.procs import Proc, free_port, wait_until
 from tradewatch import metric_names as names
 
+
+def _pg_bin(name: str) -> str | None:
+    """PATH first, then Debian's versioned folder (its server binaries are not on PATH)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return str(candidates[-1]) if candidates else None
+
+
+INITDB, POSTGRES = _pg_bin("initdb"), _pg_bin("postgres")
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(importlib.util.find_spec("psycopg") is None,
                        reason="the postgres extra (psycopg) is not installed"),
-    pytest.mark.skipif(shutil.which("initdb") is None or shutil.which("postgres") is None,
-                       reason="PostgreSQL server binaries (initdb, postgres) are not on PATH"),
+    pytest.mark.skipif(INITDB is None or POSTGRES is None,
+                       reason="PostgreSQL server binaries (Debian package postgresql) are not installed"),
 ]
 
 
@@ -47,13 +60,13 @@ def pg() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
     data = base / "data"
-    initdb = ["initdb", "-D", str(data), "-A", "trust", "-U", "tw", "--no-sync"]
+    initdb = [str(INITDB), "-D", str(data), "-A", "trust", "-U", "tw", "--no-sync"]
     init = subprocess.run(_as_server_user(initdb), capture_output=True, text=True, timeout=60)
     if init.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"initdb failed: {init.stdout}{init.stderr}")
     port = free_port()
-    proc = Proc(_as_server_user(["postgres", "-D", str(data), "-k", str(base), "-h", "127.0.0.1",
+    proc = Proc(_as_server_user([str(POSTGRES), "-D", str(data), "-k", str(base), "-h", "127.0.0.1",
                                  "-p", str(port), "-F"]), Path(base) / "postgres.log")
     dsn = f"host=127.0.0.1 port={port} user=tw dbname=postgres"
     try:
