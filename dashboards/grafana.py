@@ -354,6 +354,23 @@ def query_variable(name: str, label: str, query: str, *, multi: bool = False,
     return out
 
 
+def alert_annotation() -> dict[str, Any]:
+    """Marks on every graph while a critical or emergency alert fires (Prometheus's ALERTS)."""
+    return {
+        "datasource": dict(DATASOURCE),
+        "enable": True,
+        "expr": 'ALERTS{alertstate="firing", severity=~"critical|emergency"}',
+        "hide": False,
+        "iconColor": SEVERITY_COLOURS["critical"],
+        "name": "Critical alerts",
+        "step": "60s",
+        "tagKeys": "severity,instance",
+        "textFormat": "{{instance}}",
+        "titleFormat": "{{alertname}}",
+        "useValueForTime": False,
+    }
+
+
 def dashboard(uid: str, title: str, *, description: str, tags: Sequence[str], rows: Sequence[Row],
               variables: Sequence[dict[str, Any]], refresh: str = "30s",
               time_from: str = "now-6h") -> dict[str, Any]:
@@ -367,7 +384,7 @@ def dashboard(uid: str, title: str, *, description: str, tags: Sequence[str], ro
             "iconColor": "rgba(0, 211, 255, 1)",
             "name": "Annotations & Alerts",
             "type": "dashboard",
-        }]},
+        }, alert_annotation()]},
         "description": description,
         "editable": True,
         "fiscalYearStartMonth": 0,

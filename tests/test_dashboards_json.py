@@ -145,7 +145,7 @@ def test_template_variables_are_well_formed_and_every_reference_is_defined(name:
         # a variable may only use variables defined before it
         for ref in _refs(var["definition"]):
             assert ref in names[: names.index(var["name"])], f"{var['name']} uses ${ref} before it exists"
-    for expr in walk(dash["panels"], "expr"):
+    for expr in walk([dash["panels"], dash["annotations"]], "expr"):
         for ref in _refs(expr):
             assert ref in names or ref in GRAFANA_BUILTIN_VARS, f"undefined ${ref} in {expr}"
 
