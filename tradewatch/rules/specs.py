@@ -453,7 +453,8 @@ _SUBMITTED = 'status="submitted"'
 
 
 def _rate(metric: str, matchers: str, window: str = "5m") -> str:
-    return f"rate({metric}{{{matchers}}}[{window}])"
+    selector = f"{metric}{{{matchers}}}" if matchers else metric
+    return f"rate({selector}[{window}])"
 
 
 RECORDS: list[RecordSpec] = [
