@@ -6,7 +6,6 @@ an HA pair finds the receipt and changes nothing, so each alert is stored and no
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -79,29 +78,28 @@ def ingest(
                 payload_id = alerts.add_payload(
                     conn, payload.receiver, payload.groupKey, body.decode("utf-8", "replace"), now
                 )
-            existing = alerts.get_by_key(conn, rec["fingerprint"], rec["starts_at"])
-            if existing is None:
-                alert_id = alerts.insert(conn, rec, payload_id=payload_id, now=now)
-            elif existing["status"] == "resolved" and rec["status"] == "firing":
-                # A late firing copy (HA peer, retry) after the resolve: history already says resolved.
-                alerts.touch(conn, existing["id"], now)
-                continue
-            elif existing["status"] == rec["status"]:
-                alerts.touch(conn, existing["id"], now)
-                continue
+            alert_id = alerts.insert(conn, rec, payload_id=payload_id, now=now)
+            if alert_id is not None:
+                row: dict = {**rec, "id": alert_id, "acked_at": None}
             else:
+                existing = alerts.get_by_key(conn, rec["fingerprint"], rec["starts_at"])
+                assert existing is not None
+                if existing["status"] == rec["status"] or existing["status"] == "resolved":
+                    # Same state again, or a late firing copy (HA peer, retry) after the resolve:
+                    # the history already says what happened.
+                    alerts.touch(conn, existing["id"], now)
+                    continue
                 alert_id = existing["id"]
                 alerts.transition(conn, alert_id, rec, payload_id=payload_id, now=now)
+                row = {**dict(existing), **rec, "id": alert_id}
             if is_watchdog:
                 continue  # the dead-man's switch is watched by the watchdog job, never emailed
-            row = alerts.get(conn, alert_id)
-            assert row is not None
             decision = escalation.decide(
                 rec["severity"],
                 rec["status"],
                 trigger="webhook",
                 pause=pause,
-                acked=row["acked_at"] is not None,
+                acked=row.get("acked_at") is not None,
             )
             log.info(
                 "alert %s %s severity=%s%s instance=%s -> %s (%s)",
@@ -130,6 +128,3 @@ def ingest(
                 alerts.mark_held(conn, alert_id, now)
     return result
 
-
-def payload_summary(payload: WebhookPayload) -> str:
-    return json.dumps({"receiver": payload.receiver, "alerts": len(payload.alerts)})

@@ -59,13 +59,15 @@ def get(conn: sqlite3.Connection, alert_id: int) -> sqlite3.Row | None:
     return conn.execute(sql, (alert_id,)).fetchone()
 
 
-def insert(conn: sqlite3.Connection, a: dict[str, Any], *, payload_id: int | None, now: float) -> int:
-    """Insert a new alert (first time this fingerprint + startsAt is seen) and its first event."""
+def insert(conn: sqlite3.Connection, a: dict[str, Any], *, payload_id: int | None, now: float) -> int | None:
+    """Insert a new alert (first time this fingerprint + startsAt is seen) and its first event;
+    None when the alert already exists (one statement either way: the common case is new)."""
     cur = conn.execute(
         "INSERT INTO alerts (fingerprint, starts_at, starts_at_epoch, alertname, status, severity, "
         "severity_assumed, category, instance, labels, annotations, ends_at, generator_url, raw, "
         "payload_id, first_seen, last_seen, resolved_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (fingerprint, starts_at) DO NOTHING RETURNING id",
         (
             a["fingerprint"],
             a["starts_at"],
@@ -87,7 +89,10 @@ def insert(conn: sqlite3.Connection, a: dict[str, Any], *, payload_id: int | Non
             now if a["status"] == "resolved" else None,
         ),
     )
-    alert_id = int(cur.lastrowid or 0)
+    row = cur.fetchone()
+    if row is None:
+        return None
+    alert_id = int(row[0])
     add_event(conn, alert_id, a["status"], now, a["ends_at"])
     return alert_id
 
