@@ -71,7 +71,6 @@ class AlertSpec:
     description: str
     words: str  # the expression in words, for docs/alerts.md; <threshold> filled in
     scenario: ScenarioFn
-    warmup: int = 5  # minutes of data the expression needs before it can be true
     threshold_key: str | None = None  # a Thresholds field; None: one rule at `severity`
     severity: str | None = None
     unit: str = "%"  # %, ms, h, s, count, ratio, money
@@ -562,7 +561,7 @@ ALERTS: list[AlertSpec] = [
         "CPU utilisation " + _ON_INSTANCE + " is {{ $value | humanizePercentage }} "
         "(<severity> above <threshold>).",
         "CPU utilisation (all CPUs, 5m rate) above <threshold>",
-        _cpu, warmup=5, threshold_key="cpu_percent",
+        _cpu, threshold_key="cpu_percent",
     ),
     AlertSpec(
         "HostMemoryHigh", "system", "system",
@@ -572,7 +571,7 @@ ALERTS: list[AlertSpec] = [
         "Memory utilisation " + _ON_INSTANCE + " is {{ $value | humanizePercentage }} "
         "(<severity> above <threshold>).",
         "memory in use (1 - MemAvailable / MemTotal) above <threshold>",
-        _memory, warmup=0, threshold_key="memory_percent",
+        _memory, threshold_key="memory_percent",
     ),
     AlertSpec(
         "HostFilesystemFull", "system", "system",
@@ -583,7 +582,7 @@ ALERTS: list[AlertSpec] = [
         "Filesystem {{ $labels.mountpoint }} nearly full on {{ $labels.instance }}",
         "Filesystem " + _FS + " is {{ $value | humanizePercentage }} full (<severity> above <threshold>).",
         "a filesystem's used share (per mount point, read-only mounts excluded) above <threshold>",
-        _fs_full, warmup=0, threshold_key="disk_percent",
+        _fs_full, threshold_key="disk_percent",
         quiet=(("a full read-only mount", _fs_readonly_full),),
     ),
     AlertSpec(
@@ -595,7 +594,7 @@ ALERTS: list[AlertSpec] = [
         "last 6h, will be full within <threshold>.",
         "at the last 6h's linear trend a filesystem will be full within <threshold>, while less than "
         "<guard> of it is available and it is writable (node-mixin guard against noise)",
-        _fs_filling, warmup=360, threshold_key="disk_fill_hours", unit="h", compare="<",
+        _fs_filling, threshold_key="disk_fill_hours", unit="h", compare="<",
         quiet=(("a full but static disk", _fs_static_full),
                ("a filling read-only mount", _fs_readonly_filling)),
     ),
@@ -607,7 +606,7 @@ ALERTS: list[AlertSpec] = [
         "The 1-minute load average " + _ON_INSTANCE + " is {{ $value | humanize }} per CPU core "
         "(<severity> above <threshold>).",
         "1-minute load average per CPU core above <threshold>",
-        _load, warmup=0, threshold_key="load_per_core", unit="per core",
+        _load, threshold_key="load_per_core", unit="per core",
     ),
     AlertSpec(
         "HostNetworkErrors", "network", "network",
@@ -617,7 +616,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $value | humanizePercentage }} of the packets on {{ $labels.device }} " + _ON_INSTANCE
         + " fail with receive or transmit errors (<severity> above <threshold>).",
         "receive + transmit errors per packet on a device (not lo), 5m rate, above <threshold>",
-        _net_errors, warmup=5, threshold_key="network_error_percent",
+        _net_errors, threshold_key="network_error_percent",
     ),
     AlertSpec(
         "TargetDown", "system", "system",
@@ -627,7 +626,7 @@ ALERTS: list[AlertSpec] = [
         "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}: the process or host is "
         "down or unreachable.",
         "Prometheus fails to scrape a target (`up == 0`)",
-        _flag("up", HOST), warmup=0, severity="critical", unit="",
+        _flag("up", HOST), severity="critical", unit="",
     ),
     AlertSpec(
         "CollectorFailing", "system", "system",
@@ -638,7 +637,7 @@ ALERTS: list[AlertSpec] = [
         "metrics are missing from the scrape.",
         "an exporter collector reports failure (`tradewatch_scrape_collector_success == 0`)",
         _flag(m.COLLECTOR_SUCCESS, {**HOST, "collector": "filesystem"}),
-        warmup=0, severity="warning", unit="",
+        severity="warning", unit="",
     ),
     AlertSpec(
         "ProbeFailing", "api", "api",
@@ -648,7 +647,7 @@ ALERTS: list[AlertSpec] = [
         "The {{ $labels.type }} probe {{ $labels.probe }} run by {{ $labels.instance }} fails: the "
         "service it checks is down, slow beyond its timeout, or answering wrongly.",
         "the latest HTTP or TCP probe result is a failure",
-        _probe("http"), warmup=0, severity="critical", unit="",
+        _probe("http"), severity="critical", unit="",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -659,7 +658,7 @@ ALERTS: list[AlertSpec] = [
         "The SQL probe {{ $labels.probe }} run by {{ $labels.instance }} cannot connect or query the "
         "database.",
         "the latest SQL probe result is a failure",
-        _probe("sql"), warmup=0, severity="critical", unit="",
+        _probe("sql"), severity="critical", unit="",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -671,7 +670,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $labels.instance }} fails: its gauge is missing.",
         "a configured SQL probe query fails",
         _probe("sql", m.SQL_QUERY_SUCCESS, {"probe": "orders-db", "query": "open_orders"}),
-        warmup=0, severity="warning", unit="",
+        severity="warning", unit="",
     ),
     AlertSpec(
         "ApiLatencyHigh", "api", "api",
@@ -681,7 +680,7 @@ ALERTS: list[AlertSpec] = [
         "The 95th percentile of exchange-API requests from {{ $labels.instance }} takes "
         "{{ $value | humanizeDuration }} (<severity> above <threshold>).",
         "95th percentile of exchange-API request duration (5m) above <threshold>",
-        _api_latency, warmup=5, threshold_key="api_response_time_ms", unit="ms",
+        _api_latency, threshold_key="api_response_time_ms", unit="ms",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -692,7 +691,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $value | humanizePercentage }} of exchange-API requests from {{ $labels.instance }} fail "
         "(<severity> above <threshold>).",
         "share of exchange-API requests answered with a non-2xx/3xx code (5m) above <threshold>",
-        _api_errors, warmup=5, threshold_key="error_rate_percent",
+        _api_errors, threshold_key="error_rate_percent",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -705,7 +704,7 @@ ALERTS: list[AlertSpec] = [
         "ago (<severity> above <threshold>).",
         "the bot's last heartbeat is older than <threshold> (a bot that vanished keeps firing for the "
         "look-back of max(1h, 3 x the highest level); hosts without a bot never fire)",
-        _heartbeat, warmup=0, threshold_key="trading_heartbeat_stale_seconds", unit="s",
+        _heartbeat, threshold_key="trading_heartbeat_stale_seconds", unit="s",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -716,7 +715,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $value | humanizePercentage }} of the orders the bot at {{ $labels.instance }} submitted in "
         "the last 15m were rejected (<severity> above <threshold>).",
         "rejected / submitted orders over 15m above <threshold>",
-        _rejections, warmup=15, threshold_key="order_rejection_percent",
+        _rejections, threshold_key="order_rejection_percent",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -729,7 +728,7 @@ ALERTS: list[AlertSpec] = [
         "the last <window> (<severity> above <threshold>).",
         "realized P&L below its peak over alerting.trading_drawdown_window (<window>) by more than "
         "<threshold>",
-        _drawdown, warmup=10, threshold_key="drawdown", unit="money",
+        _drawdown, threshold_key="drawdown", unit="money",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -740,7 +739,7 @@ ALERTS: list[AlertSpec] = [
         "The bridge at {{ $labels.instance }} gave up on {{ $value | humanize }} email deliveries in the "
         "last 15m (<severity> at <threshold>): check the SMTP settings and the outbox.",
         "at least <threshold> email deliveries marked failed in 15m",
-        _email_failures, warmup=0, threshold_key="email_failure_count", unit="count", compare=">=",
+        _email_failures, threshold_key="email_failure_count", unit="count", compare=">=",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
@@ -752,7 +751,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $value | humanize }} emails wait in the outbox of the bridge at {{ $labels.instance }} and the "
         "queue is not draining (<severity> above <threshold>).",
         "more than <threshold> emails waiting in the outbox and not fewer than 15m ago",
-        _outbox, warmup=5, threshold_key="outbox_backlog", unit="count",
+        _outbox, threshold_key="outbox_backlog", unit="count",
         quiet=(("a large backlog that is draining", _outbox_draining), ("no bridge", _not_deployed)),
     ),
     AlertSpec(
@@ -763,6 +762,6 @@ ALERTS: list[AlertSpec] = [
         "This alert always fires. The bridge expects it every few minutes; when it stops arriving the "
         "pipeline (Prometheus, Alertmanager or the route to the bridge) is broken.",
         "always true: the dead-man's switch the bridge watches",
-        _watchdog, warmup=0, severity="info", unit="",
+        _watchdog, severity="info", unit="",
     ),
 ]
