@@ -144,6 +144,8 @@ _ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 def _hours(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
