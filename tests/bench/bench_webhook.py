@@ -18,7 +18,6 @@ import http.client
 import json
 import re
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -43,7 +42,7 @@ class Recorder:
         self.accepted: dict[str, list[float]] = {}
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server, session, envelope) -> str:
         now = time.time()
         m = _MSGID.search(envelope.content)
         key = m.group(1).decode() if m else f"other-{now}"
@@ -84,16 +83,17 @@ def payload(i: int, email_every: int) -> tuple[bytes, str | None]:
     return json.dumps(body).encode(), emailed
 
 
-def client(port: int, jobs: list[int], email_every: int, deadline: float, latencies: list[float],
-           sent_at: dict[str, float], errors: list[str], lock: threading.Lock) -> None:
+def client(port: int, jobs: list[tuple[bytes, str | None]], deadline: float, latencies: list[float],
+           sent_at: dict[str, float], errors: list[str], lock: threading.Lock, pace: float = 0.0) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     local_lat: list[float] = []
     local_sent: dict[str, float] = {}
     try:
-        for i in jobs:
+        for i, (body, emailed) in enumerate(jobs):
             if time.monotonic() > deadline:
                 break
-            body, emailed = payload(i, email_every)
+            if pace:
+                time.sleep(pace)
             t0 = time.time()
             start = time.perf_counter()
             try:
@@ -117,6 +117,15 @@ def client(port: int, jobs: list[int], email_every: int, deadline: float, latenc
             sent_at.update(local_sent)
 
 
+def wait_for(recorder: Recorder, sent_at: dict[str, float], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with recorder.lock:
+            if all(k in recorder.accepted for k in sent_at):
+                return
+        time.sleep(0.1)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=10_000, help="webhooks to send (5 alerts each)")
@@ -124,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--email-every", type=int, default=10, help="one critical (emailed) alert per N webhooks")
     ap.add_argument("--max-seconds", type=float, default=300, help="stop sending after this long")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads in the bridge")
+    ap.add_argument("--paced", type=int, default=100,
+                    help="then this many webhooks, each with one critical alert, at --rate per second: "
+                    "webhook-to-SMTP latency when the bridge is not saturated")
+    ap.add_argument("--rate", type=float, default=10.0, help="webhooks per second in the paced phase")
     args = ap.parse_args(argv)
 
     recorder = Recorder()
@@ -142,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
                 sent_at: dict[str, float] = {}
                 errors: list[str] = []
                 lock = threading.Lock()
-                shards = [list(range(k, args.count, args.clients)) for k in range(args.clients)]
+                bodies = [payload(i, args.email_every) for i in range(args.count)]
+                shards = [bodies[k::args.clients] for k in range(args.clients)]
                 deadline = time.monotonic() + args.max_seconds
                 started = time.perf_counter()
-                threads = [threading.Thread(target=client, args=(port, shard, args.email_every, deadline,
+                threads = [threading.Thread(target=client, args=(port, shard, deadline,
                                                                  latencies, sent_at, errors, lock))
                            for shard in shards]
                 for t in threads:
@@ -155,29 +169,39 @@ def main(argv: list[str] | None = None) -> int:
                 elapsed = time.perf_counter() - started
                 done = len(latencies)
                 # let the outbox drain (bounded)
-                drain_deadline = time.monotonic() + 120
-                while time.monotonic() < drain_deadline:
-                    with recorder.lock:
-                        got = sum(1 for k in sent_at if k in recorder.accepted)
-                    if got >= len(sent_at):
-                        break
-                    time.sleep(0.2)
+                wait_for(recorder, sent_at, 120)
+                storm_keys = set(sent_at)
+                # phase 2: paced, one critical alert per webhook
+                paced_sent: dict[str, float] = {}
+                paced = [payload(args.count + i, 1) for i in range(args.paced)]
+                client(port, paced, time.monotonic() + args.max_seconds, [], paced_sent, errors, lock,
+                       pace=1 / args.rate)
+                wait_for(recorder, paced_sent, 60)
+                sent_at.update(paced_sent)
                 time.sleep(1.0)  # a late duplicate would show up here
                 with contextlib.closing(sqlite3.connect(bridge.db_path)) as conn:
                     stored = conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
         ok = done - len([e for e in errors if "HTTP" in e])
-        expected_alerts = ok * 5
+        expected_alerts = (ok + args.paced) * 5
         with recorder.lock:
             duplicates = sum(len(v) - 1 for v in recorder.accepted.values())
-            delivery = [recorder.accepted[k][0] - t for k, t in sent_at.items() if k in recorder.accepted]
+            storm = [recorder.accepted[k][0] - t for k, t in sent_at.items()
+                     if k in storm_keys and k in recorder.accepted]
+            steady = [recorder.accepted[k][0] - t for k, t in sent_at.items()
+                      if k not in storm_keys and k in recorder.accepted]
             undelivered = sum(1 for k in sent_at if k not in recorder.accepted)
+        ms = 1000
         print(f"webhooks sent        : {done} ({args.clients} clients, 5 alerts each, {len(errors)} errors)")
         print(f"throughput           : {done / elapsed:.0f} webhooks/s ({done * 5 / elapsed:.0f} alerts/s)")
-        print(f"request latency      : p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms")
+        p50, p99 = pct(latencies, 50) * ms, pct(latencies, 99) * ms
+        print(f"request latency      : p50 {p50:.1f} ms, p99 {p99:.1f} ms")
         print(f"alerts lost          : {expected_alerts - stored} (stored {stored} of {expected_alerts})")
-        print(f"emails               : {len(delivery)} delivered, {undelivered} not delivered, "
+        print(f"emails               : {len(storm) + len(steady)} delivered, {undelivered} not delivered, "
               f"{duplicates} duplicates")
-        print(f"webhook -> SMTP      : p50 {pct(delivery, 50) * 1000:.0f} ms, p99 {pct(delivery, 99) * 1000:.0f} ms")
+        print(f"webhook -> SMTP      : under the load above ({len(storm)} emails): "
+              f"p50 {pct(storm, 50) * ms:.0f} ms, p99 {pct(storm, 99) * ms:.0f} ms")
+        print(f"webhook -> SMTP      : paced {args.rate:g}/s ({len(steady)} emails): "
+              f"p50 {pct(steady, 50) * ms:.0f} ms, p99 {pct(steady, 99) * ms:.0f} ms")
         for e in errors[:5]:
             print(f"  error: {e}")
         return 0 if expected_alerts == stored and duplicates == 0 and undelivered == 0 and not errors else 1
