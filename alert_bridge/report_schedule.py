@@ -109,3 +109,15 @@ def decide(
     if catch_up:
         return Decision(True, day, "catch-up: the bridge was down at the send time", catch_up=True)
     return Decision(True, day, "scheduled")
+
+
+def date_problem(day: date | None, today: date, max_days_back: int) -> str | None:
+    """Why a requested report date cannot be reported on (future, or older than the metrics)."""
+    if day is None:
+        return None
+    if day > today:
+        return f"date is in the future (today is {today.isoformat()})"
+    if (today - day).days > max_days_back:
+        return (f"date is more than {max_days_back} days ago (retention.metrics_days): "
+                "Prometheus no longer has its data")
+    return None

@@ -47,7 +47,7 @@ def test_preview_renders_without_prometheus(client):
     assert text.mimetype == "text/plain" and "DATA GAPS" in text.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["date=2026-02-30", "date=yesterday", "date=2999-01-01"])
+@pytest.mark.parametrize("query", ["date=2026-02-30", "date=yesterday", "date=2999-01-01", "date=0001-01-01"])
 def test_preview_rejects_bad_dates(client, query):
     resp = client.get(f"/api/monitoring/reports/daily?{query}")
     assert resp.status_code == 400
@@ -68,6 +68,8 @@ def test_send_now_is_manual_and_queued(app, client):
     assert client.post("/api/monitoring/reports/daily", json={}).status_code == 202
     assert not store.scheduled_sent(db.connection(), body["report_date"])
     assert client.post("/api/monitoring/reports/daily", data="[1]").status_code == 400
+    assert client.post("/api/monitoring/reports/daily", json={"date": 5}).status_code == 400
+    assert client.post("/api/monitoring/reports/daily", json={"date": "1900-01-01"}).status_code == 400
 
 
 def test_send_now_refused_to_remote_clients_without_token(client):

@@ -25,7 +25,7 @@ from alert_bridge.auth import actor, require_read, require_write
 from alert_bridge.db import Database
 from alert_bridge.errors import ApiError
 from alert_bridge.prometheus_api import PrometheusAPI
-from alert_bridge.report_schedule import local_date
+from alert_bridge.report_schedule import date_problem, local_date
 from alert_bridge.reports import data as report_data
 from alert_bridge.reports import render, send
 from alert_bridge.runtime import bridge
@@ -52,9 +52,11 @@ def _api() -> PrometheusAPI | None:
 
 
 def _not_future(day: date | None, now: datetime) -> date | None:
-    today = local_date(now, bridge().config.report.timezone)
-    if day is not None and day > today:
-        raise ApiError(400, "date is in the future", {"date": day.isoformat(), "today": today.isoformat()})
+    """A report date must be today or within `retention.metrics_days` before it."""
+    config = bridge().config
+    problem = date_problem(day, local_date(now, config.report.timezone), config.retention.metrics_days)
+    if problem:
+        raise ApiError(400, problem, {"date": day.isoformat() if day else None})
     return day
 
 

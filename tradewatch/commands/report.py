@@ -41,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_or_exit(args.config)
     day = _date(args.date)
-    from alert_bridge.report_schedule import local_date
+    from alert_bridge.report_schedule import date_problem, local_date
 
-    if day is not None and day > local_date(datetime.now(UTC), cfg.report.timezone):
-        print(f"tradewatch report: --date: {day} is in the future", file=sys.stderr)
+    today = local_date(datetime.now(UTC), cfg.report.timezone)
+    problem = date_problem(day, today, cfg.retention.metrics_days)
+    if problem:
+        print(f"tradewatch report: --date: {problem}", file=sys.stderr)
         return 2
     from alert_bridge.db import Database
     from alert_bridge.reports import data as report_data
