@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import subprocess
 
 import pytest
 
 from alert_bridge import auth
 from alert_bridge.app import create_app
 from tests.support import bridge as support
-from tests.support.bridge import TOKEN, alert, config_data, make_config, webhook, write_config
-from tests.support.procs import binary
+from tests.support.bridge import TOKEN, alert, make_config, webhook
 
 clock = support.clock  # fixtures
 
@@ -176,32 +174,3 @@ def test_secrets_never_appear_in_api_output_or_logs(make, caplog):
 )
 def test_listen_host_classification(host, loopback):
     assert auth.host_is_loopback(host) is loopback
-
-
-def test_cli_refuses_a_public_address_without_a_token(tmp_path):
-    path = write_config(tmp_path, config_data(tmp_path))
-    proc = subprocess.run(
-        [binary("tradewatch-bridge"), "--listen", "0.0.0.0:18999", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert proc.returncode == 2
-    assert "refusing to listen on 0.0.0.0:18999 without an API token" in proc.stderr
-    assert "bridge.api_token" in proc.stderr
-
-
-def test_cli_bad_config_and_listen_exit_2(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("bridge: {databse: x}\n")
-    proc = subprocess.run(
-        [binary("tradewatch-bridge"), "--config", str(bad)], capture_output=True, text=True, timeout=30
-    )
-    assert proc.returncode == 2 and "bridge.databse: unknown key" in proc.stderr
-    proc = subprocess.run(
-        [binary("tradewatch-bridge"), "--listen", "nonsense", "--config", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert proc.returncode == 2 and "--listen must be HOST:PORT" in proc.stderr

@@ -1,0 +1,58 @@
+"""`tradewatch-bridge`: start-up checks (exit 2 with a clear message), health, clean SIGTERM shutdown."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import pytest
+
+from tests.support.bridge import bridge_process, config_data, write_config
+from tests.support.procs import binary, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_serves_migrates_runs_workers_and_stops_cleanly_on_sigterm(tmp_path):
+    with bridge_process(tmp_path, config_data(tmp_path)) as bridge:
+        def healthy():
+            status, body = bridge.request("GET", "/health")
+            return status == 200 and body
+
+        body = wait_until(healthy, 15, what="/health 200")
+        assert set(body["checks"]) == {"database", "workers", "sender"}
+        assert bridge.request("GET", "/metrics")[0] == 200
+        code = bridge.proc.stop(signal.SIGTERM)
+        log = bridge.proc.log.read_text()
+    assert code == 0, log
+    assert "applied migrations 0001_core.sql" in log
+    assert "worker lease taken" in log and "worker lease released" in log and log.rstrip().endswith("stopped")
+
+
+def test_cli_refuses_a_public_address_without_a_token(tmp_path):
+    path = write_config(tmp_path, config_data(tmp_path))
+    proc = subprocess.run(
+        [binary("tradewatch-bridge"), "--listen", "0.0.0.0:18999", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert "refusing to listen on 0.0.0.0:18999 without an API token" in proc.stderr
+    assert "bridge.api_token" in proc.stderr
+
+
+def test_cli_bad_config_and_listen_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("bridge: {databse: x}\n")
+    proc = subprocess.run(
+        [binary("tradewatch-bridge"), "--config", str(bad)], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2 and "bridge.databse: unknown key" in proc.stderr
+    proc = subprocess.run(
+        [binary("tradewatch-bridge"), "--listen", "nonsense", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2 and "--listen must be HOST:PORT" in proc.stderr
