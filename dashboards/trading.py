@@ -98,10 +98,13 @@ def _exchange(cfg: Config) -> Row:
         ), "s", min_=0, thresholds=rising(t.api_response_time_ms, MS), w=8,
             description=f"Recording rule {m.REC_API_P95}; lines at thresholds.api_response_time_ms."),
         timeseries("Exchange API error ratio", targets(
-            (f"{m.REC_API_ERROR_RATIO}{SEL}", "{{instance}}"),
+            # the rule has no series until a first error code exists: show 0 while requests flow
+            (f"{m.REC_API_ERROR_RATIO}{SEL} or on (job, instance) "
+             f"0 * sum by (job, instance) (rate({m.TRADING_EXCHANGE_REQUESTS}{SEL}[5m]))", "{{instance}}"),
         ), "percentunit", min_=0, thresholds=rising(t.error_rate_percent, PCT), w=8,
             description="Failed / all exchange requests over 5 minutes (recording rule "
-                        f"{m.REC_API_ERROR_RATIO}); line at thresholds.error_rate_percent."),
+                        f"{m.REC_API_ERROR_RATIO}; 0 while requests flow and none failed); "
+                        "line at thresholds.error_rate_percent."),
         timeseries("Exchange requests by code", targets(
             (f"sum by (code) (rate({m.TRADING_EXCHANGE_REQUESTS}{SEL}[$__rate_interval]))", "{{code}}"),
         ), "reqps", min_=0, stack=True, w=8),

@@ -126,7 +126,9 @@ def exporter(tmp: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def demo_bot(tmp: Path) -> Iterator[str]:
     port = free_port()
-    args = [sys.executable, "-m", "exporter.demo_bot", "--listen", f"127.0.0.1:{port}"]
+    # seeded, fast and error-prone enough that rejections and exchange errors occur within seconds
+    args = [sys.executable, "-m", "exporter.demo_bot", "--listen", f"127.0.0.1:{port}", "--seed", "11",
+            "--tick", "0.1", "--exchange-error-ratio", "0.2", "--reject-ratio", "0.1"]
     with running(args, tmp / "demo_bot.log", ready_url=f"http://127.0.0.1:{port}/metrics"):
         yield f"127.0.0.1:{port}"
 
@@ -229,3 +231,11 @@ def test_variables_select_the_scraped_targets(stack: Stack) -> None:
     bot = wait_until(lambda: resolve_variables(stack.prom, trading)["instance"],
                      timeout=DATA_DEADLINE, what="the trading dashboard's bot variable")
     assert bot == stack.targets[BOT_JOB]
+
+
+def test_the_recording_rules_behind_trading_panels_have_data(stack: Stack) -> None:
+    """The error-ratio panel falls back to 0 without errors; with the bot's errors the rule itself shows."""
+    bot = stack.targets[BOT_JOB]
+    for record in (names.REC_API_ERROR_RATIO, names.REC_API_P95, names.REC_ORDER_REJECTION_RATIO):
+        wait_until(lambda r=record: stack.prom.query(f'{r}{{instance="{bot}"}}'),
+                   timeout=DATA_DEADLINE, what=f"{record} for the demo bot")
