@@ -26,7 +26,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from exporter.collector import REGISTRY, Collector, Registration
 from exporter.families import gauge
-from exporter.workers import WorkerPool
+from exporter.workers import Lane, WorkerPool, run_into
 from tradewatch import metric_names as names
 
 log = logging.getLogger(__name__)
@@ -79,44 +79,16 @@ def build_collectors(config: Any, enabled: Iterable[str],
 
 
 Result = tuple[list[Metric], float]
-Job = tuple[Collector, "Future[Result]"]
 
 LANE_PATIENCE = 0.2
 """Seconds a collector in the shared lane may take before the ones queued behind it are handed
 to threads of their own."""
 
 
-def _run_into(collector: Collector, fut: Future[Result]) -> None:
-    if not fut.set_running_or_notify_cancel():
-        return
+def _run(collector: Collector) -> Result:
     t0 = time.perf_counter()
-    try:
-        families = list(collector.collect())
-    except BaseException as exc:
-        fut.set_exception(exc)
-    else:
-        fut.set_result((families, time.perf_counter() - t0))
-
-
-class _Lane:
-    """Collectors run one after another in one pool task; the waiter may take the rest away."""
-
-    def __init__(self, jobs: list[Job]):
-        self._jobs = jobs
-        self._lock = threading.Lock()
-
-    def run(self) -> None:
-        while True:
-            with self._lock:
-                if not self._jobs:
-                    return
-                collector, fut = self._jobs.pop(0)
-            _run_into(collector, fut)
-
-    def take_rest(self) -> list[Job]:
-        with self._lock:
-            rest, self._jobs = self._jobs, []
-        return rest
+    families = list(collector.collect())
+    return families, time.perf_counter() - t0
 
 
 class ScrapeCollector:
@@ -142,15 +114,16 @@ class ScrapeCollector:
     def collect(self) -> Iterator[Metric]:
         """Start every collector, then wait for each until its deadline.
 
-        Collectors that declare their own `timeout` (probes, filesystem: they wait on I/O) each
-        get a pool thread. The others (the host collectors, a millisecond each) share one pool
+        Collectors that declare their own `timeout` (probes: they wait on the network) each get
+        a pool thread, unless they say `blocking = False` (filesystem: its stats run on threads
+        of its own). The others (the host collectors, a millisecond each) share one pool
         task and run one after another, which costs a quarter less CPU per scrape than a thread
         hand-off each; if one of them takes longer than LANE_PATIENCE, those not yet started
         get threads of their own, so a slow or hung collector delays the rest by at most that.
         """
         start = time.monotonic()
         started: list[tuple[Collector, Future[Result] | None, float]] = []
-        lane_jobs: list[Job] = []
+        lane_jobs: list[tuple[Future[Result], Any, tuple[Collector]]] = []
         with self._lock:
             for c in self.collectors:
                 previous = self._running.get(c.name)
@@ -161,17 +134,16 @@ class ScrapeCollector:
                 fut: Future[Result] = Future()
                 self._running[c.name] = fut
                 started.append((c, fut, start + self.timeout_of(c)))
-                if getattr(c, "timeout", None):
-                    self.pool.submit(_run_into, c, fut)
+                if getattr(c, "blocking", bool(getattr(c, "timeout", None))):
+                    self.pool.submit(run_into, fut, _run, c)
                 else:
-                    lane_jobs.append((c, fut))
+                    lane_jobs.append((fut, _run, (c,)))
         if lane_jobs:
-            lane: _Lane | None = _Lane(list(lane_jobs))
-            self.pool.submit(lane.run)
-            for c, fut in lane_jobs:
-                if lane is None:
+            lane = Lane(self.pool, lane_jobs)
+            for fut, _, (c,) in lane_jobs:
+                patience = min(LANE_PATIENCE, start + self.timeout_of(c) - time.monotonic())
+                if not lane.wait(fut, patience):
                     break
-                lane = self._wait_for_lane(fut, lane, start + self.timeout_of(c))
         success = SUCCESS.new()
         duration = DURATION.new()
         build = BUILD_INFO.new()
@@ -195,19 +167,6 @@ class ScrapeCollector:
             DURATION.add(duration, (c.name,), took)
         yield success
         yield duration
-
-    def _wait_for_lane(self, fut: Future[Result], lane: _Lane, deadline: float) -> _Lane | None:
-        """Wait for a lane job; when the lane stalls, move what has not started to own threads."""
-        patience = min(LANE_PATIENCE, max(0.0, deadline - time.monotonic()))
-        try:
-            fut.result(timeout=patience)
-        except FutureTimeout:
-            for collector, queued in lane.take_rest():
-                self.pool.submit(_run_into, collector, queued)
-            return None
-        except Exception:  # the collector raised: reported in the second pass
-            return lane
-        return lane
 
     def close(self) -> None:
         self.pool.close()

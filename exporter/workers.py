@@ -14,6 +14,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -97,3 +98,61 @@ class WorkerPool:
             else:
                 fut.set_result(result)
             del fut, fn, args, item
+
+
+def run_into(fut: Future[T], fn: Callable[..., T], *args: Any) -> None:
+    """Run fn(*args) and settle `fut` with its result or exception."""
+    if not fut.set_running_or_notify_cancel():
+        return
+    try:
+        result = fn(*args)
+    except BaseException as exc:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+class Lane:
+    """Quick calls run one after another in a single pool task instead of a thread hand-off each.
+
+    Each call settles its own Future, so callers wait per call with their own deadlines. When a
+    call stalls (`wait` runs out of patience), the calls not yet started are handed to tasks of
+    their own, so one hung call delays the others by at most the patience.
+    """
+
+    def __init__(self, pool: WorkerPool,
+                 jobs: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]):
+        self._pool = pool
+        self._jobs = list(jobs)
+        self._lock = threading.Lock()
+        self._handed_over = False
+        if self._jobs:
+            pool.submit(self._run)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._jobs:
+                    return
+                fut, fn, args = self._jobs.pop(0)
+            run_into(fut, fn, *args)
+
+    def hand_over(self) -> None:
+        with self._lock:
+            rest, self._jobs = self._jobs, []
+            self._handed_over = True
+        for fut, fn, args in rest:
+            self._pool.submit(run_into, fut, fn, *args)
+
+    def wait(self, fut: Future[Any], patience: float) -> bool:
+        """Wait up to `patience` for one of the lane's futures; False once the lane handed over."""
+        if self._handed_over:
+            return False
+        try:
+            fut.result(timeout=max(0.0, patience))
+        except FutureTimeout:
+            self.hand_over()
+            return False
+        except BaseException:  # the call raised: its caller sees that through the future
+            return True
+        return True

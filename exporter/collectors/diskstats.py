@@ -48,7 +48,7 @@ class DiskstatsCollector:
         self.keep = device_filter or NameFilter()
 
     def collect(self) -> Iterator[Metric]:
-        counters = self.ps.disk_io_counters(perdisk=True, nowrap=True) or {}
+        counters = self.ps.disk_io_counters(perdisk=True, nowrap=False) or {}
         devices = sorted((d, c) for d, c in counters.items() if self.keep(d))
         if not devices:
             return

@@ -25,7 +25,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.collector import register
 from exporter.families import gauge
 from exporter.filters import NameFilter
-from exporter.workers import WorkerPool
+from exporter.workers import Lane, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ READONLY = gauge("node_filesystem_readonly", "Filesystem read-only status.", LAB
 DEVICE_ERROR = gauge("node_filesystem_device_error",
                      "Whether an error occurred while getting statistics for the given device.", LABELS)
 STAT_SPECS = (SIZE, FREE, AVAIL, FILES, FILES_FREE)  # in FsStat's field order
+
+
+STALL_PATIENCE = 0.1
 
 
 class FsStat(NamedTuple):
@@ -85,8 +88,11 @@ class FilesystemCollector:
         self.include_network = include_network
         self.stat = stat or (statvfs if hasattr(os, "statvfs") else disk_usage)
         self.pool = pool or WorkerPool("fs-stat", min_workers=1, max_workers=8)
-        # the runner's limit: the stats share one mount_timeout deadline, plus listing time
+        # the runner's limit: the stats share one mount_timeout deadline, plus listing time;
+        # collect() itself never blocks on a mount (the stats run on self.pool)
         self.timeout = mount_timeout + 1.0
+        self.blocking = False
+        self._keep: dict[tuple[str, str, str, str], tuple[str, str, str, bool] | None] = {}
         self._stuck: set[str] = set()
         self._lock = threading.Lock()
 
@@ -102,21 +108,34 @@ class FilesystemCollector:
         """(device, mountpoint, fstype, readonly) of the mounts to report, deduplicated."""
         seen = set()
         out = []
-        for p in self.ps.disk_partitions(all=True):
-            key = (p.device, p.mountpoint, p.fstype)
-            if key in seen or not self.mount_filter(p.mountpoint) or not self.fstype_filter(p.fstype):
+        parts = self.ps.disk_partitions(all=True)
+        if len(self._keep) > 4 * len(parts) + 64:  # mounts come and go: bound the memo
+            self._keep.clear()
+        for p in parts:
+            key = (p.device, p.mountpoint, p.fstype, p.opts)
+            if key not in self._keep:
+                self._keep[key] = self._decide(p.device, p.mountpoint, p.fstype, p.opts)
+            kept = self._keep[key]
+            if kept is None or kept[:3] in seen:
                 continue
-            if not self.include_network and is_network(p.fstype, p.opts):
-                continue
-            seen.add(key)
-            out.append((p.device, p.mountpoint, p.fstype, "ro" in p.opts.split(",")))
+            seen.add(kept[:3])
+            out.append(kept)
         return out
+
+    def _decide(self, device: str, mountpoint: str, fstype: str,
+                opts: str) -> tuple[str, str, str, bool] | None:
+        if not self.mount_filter(mountpoint) or not self.fstype_filter(fstype):
+            return None
+        if not self.include_network and is_network(fstype, opts):
+            return None
+        return device, mountpoint, fstype, "ro" in opts.split(",")
 
     def collect(self) -> Iterator[Metric]:
         fams = [spec.new() for spec in STAT_SPECS]
         readonly_fam = READONLY.new()
         error = DEVICE_ERROR.new()
         pending: list[tuple[tuple[str, str, str], bool, Future[FsStat]]] = []
+        jobs: list[tuple[Future[FsStat], Callable[[str], FsStat], tuple[str]]] = []
         for device, mountpoint, fstype, readonly in self.mounts():
             lv = (device, mountpoint, fstype)
             with self._lock:
@@ -124,8 +143,16 @@ class FilesystemCollector:
             if stuck:
                 DEVICE_ERROR.add(error, lv, 1.0)
                 continue
-            pending.append((lv, readonly, self.pool.submit(self.stat, mountpoint)))
+            fut: Future[FsStat] = Future()
+            pending.append((lv, readonly, fut))
+            jobs.append((fut, self.stat, (mountpoint,)))
         deadline = time.monotonic() + self.mount_timeout
+        # Stats take microseconds: one pool task runs them in turn, and hands the rest to
+        # tasks of their own if one stalls, so each mount still gets the whole mount timeout.
+        lane = Lane(self.pool, jobs)
+        for fut, _, _ in jobs:
+            if not lane.wait(fut, min(STALL_PATIENCE, deadline - time.monotonic())):
+                break
         for lv, readonly, fut in pending:
             try:
                 st = fut.result(timeout=max(0.0, deadline - time.monotonic()))

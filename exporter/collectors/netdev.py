@@ -50,7 +50,7 @@ class NetdevCollector:
         return kept
 
     def collect(self) -> Iterator[Metric]:
-        counters = self.ps.net_io_counters(pernic=True, nowrap=True)
+        counters = self.ps.net_io_counters(pernic=True, nowrap=False)
         devices = [(d, c) for d, c in counters.items() if self._keep(d)]
         for spec, field in STATS:
             fam = spec.new()
