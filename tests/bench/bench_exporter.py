@@ -6,8 +6,10 @@ Not a test (pytest does not collect it). Run from the repository root:
 
 Both exporters run on free 127.0.0.1 ports with the same collectors (cpu, meminfo/memory,
 filesystem, netdev, loadavg). Scrapes alternate between them, one new connection each, with
-Prometheus 2.42's Accept and Accept-Encoding headers, so both answer gzip-compressed text as
-they would to a real Prometheus. Prints series count, scrape latency p50/p90/p99, CPU seconds
+gzip accepted. `--accept prometheus` (default) sends Prometheus 2.42's Accept header: our
+exporter (prometheus_client) then answers OpenMetrics, node_exporter answers the text format
+(it does not enable OpenMetrics). `--accept text` asks both for the text format 0.0.4, the
+format-for-format comparison. Prints series count, scrape latency p50/p90/p99, CPU seconds
 per scrape (utime+stime from /proc/PID/stat over the measured scrapes), RSS after the run and
 start-to-first-scrape time, side by side with the ratios.
 """
@@ -28,11 +30,26 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
-          "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+ACCEPTS = {
+    "prometheus": ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+                   "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+    "text": "text/plain;version=0.0.4",
+}
+ACCEPT = ACCEPTS["prometheus"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LIKE_FOR_LIKE_NODE = ["--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
                       "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
+HOST_MODULES = ("cpu", "memory", "filesystem", "diskstats", "netdev", "loadavg", "os", "process")
+# Runs tradewatch-exporter's main() with only the host collector modules imported: what the
+# exporter costs when the probe/textfile modules are not loaded (see docs/exporter.md).
+HOST_ONLY = (
+    "import importlib, sys\n"
+    "import exporter.collectors as pkg\n"
+    f"pkg.load_all = lambda: [importlib.import_module('exporter.collectors.' + m)\n"
+    f"                        for m in {HOST_MODULES!r}]\n"
+    "from exporter.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 LIKE_FOR_LIKE_OURS = ["--collector.disable-defaults", "--collector.cpu", "--collector.memory",
                       "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
 
@@ -112,17 +129,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scrapes", type=int, default=300, help="measured scrapes per exporter (<= 5000)")
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--accept", choices=sorted(ACCEPTS), default="prometheus",
+                        help="Accept header: Prometheus 2.42's (default) or the text format only")
+    parser.add_argument("--host-modules-only", action="store_true",
+                        help="import only the host collector modules (not probes/textfile)")
     args = parser.parse_args()
+    global ACCEPT
+    ACCEPT = ACCEPTS[args.accept]
     n = max(10, min(args.scrapes, 5000))
     node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
-    ours_bin = str(Path(sys.executable).parent / "tradewatch-exporter")
+    ours_cmd = [str(Path(sys.executable).parent / "tradewatch-exporter")]
+    if args.host_modules_only:
+        ours_cmd = [sys.executable, "-c", HOST_ONLY]
     if not node_bin:
         print("prometheus-node-exporter is not installed (apt-get install prometheus-node-exporter)")
         return 1
     p1, p2 = free_port(), free_port()
     exporters: list[Exporter] = []
     try:
-        ours = Exporter("tradewatch", [ours_bin, "--listen", f"127.0.0.1:{p1}", *LIKE_FOR_LIKE_OURS], p1)
+        ours = Exporter("tradewatch", [*ours_cmd, "--listen", f"127.0.0.1:{p1}", *LIKE_FOR_LIKE_OURS], p1)
         exporters.append(ours)
         node = Exporter("node_exporter", [node_bin, f"--web.listen-address=127.0.0.1:{p2}",
                                           *LIKE_FOR_LIKE_NODE], p2)
@@ -149,7 +174,9 @@ def main() -> int:
         ("RSS after run (MB)", "{:.1f}", lambda e: rss[e.label]),
         ("start to first scrape (s)", "{:.3f}", lambda e: e.start_s),
     ]
-    print(f"{n} scrapes each, alternating, like-for-like collectors (cpu, memory, filesystem, netdev, loadavg)")
+    print(f"{n} scrapes each, alternating, like-for-like collectors (cpu, memory, filesystem, netdev, "
+          f"loadavg), Accept: {args.accept}, {os.cpu_count()} CPUs"
+          + (", host collector modules only" if args.host_modules_only else ""))
     print(f"{'':28}{'tradewatch':>14}{'node_exporter':>16}{'ratio':>9}")
     for label, fmt, get in rows:
         a, b = get(ours), get(node)
