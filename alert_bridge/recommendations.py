@@ -160,8 +160,8 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
         if fs.days_to_full is not None and fs.days_to_full <= r.fill_within_days:
             out.append(Recommendation(
                 "disk_fill", "high" if fs.days_to_full <= 1 else "medium",
-                f"Free space or grow {fs.mountpoint} on {fs.instance}: at the current rate it is full in "
-                f"{fs.days_to_full:.1f} days.",
+                f"Free space on, or grow, the filesystem {fs.mountpoint} of {fs.instance}: at the current "
+                f"rate it is full in {fs.days_to_full:.1f} days.",
                 f"{fs.usage_ratio:.0%} used now; linear trend reaches 100 % in {fs.days_to_full:.1f} days "
                 f"(rule: within {r.fill_within_days:g} days).",
                 subject=f"{fs.instance} {fs.mountpoint}",
