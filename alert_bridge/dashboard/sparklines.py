@@ -1,0 +1,154 @@
+"""Per-host series for the dashboard's sparklines: Prometheus range queries over the recording
+rules, or (Prometheus not configured or down) one current point per metric from the exporter.
+
+Ratios are 0..1 (as the recording rules), network rates are bytes per second. Each recording
+rule is OR-ed with the raw expression it records, so a Prometheus that scrapes the exporter but
+has not loaded our rule files still draws lines.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from alert_bridge import host_metrics
+from alert_bridge.prometheus_api import PrometheusAPI, PrometheusUnavailable
+from tradewatch import metric_names as mn
+
+POINTS = 120  # points per sparkline, whatever the window
+
+HOST_QUERIES: dict[str, str] = {
+    "cpu": (
+        f"{mn.REC_CPU_UTILISATION} or (1 - avg without (cpu) (sum without (mode) "
+        '(rate(node_cpu_seconds_total{mode=~"idle|iowait|steal"}[5m]))))'
+    ),
+    "memory": (
+        f"{mn.REC_MEMORY_UTILISATION} or (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)"
+    ),
+    "network_receive": (
+        f"{mn.REC_NETWORK_RECEIVE_BYTES} or "
+        'sum without (device) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))'
+    ),
+    "network_transmit": (
+        f"{mn.REC_NETWORK_TRANSMIT_BYTES} or "
+        'sum without (device) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))'
+    ),
+}
+FILESYSTEM_QUERY = (
+    f"{mn.REC_FILESYSTEM_USAGE} or (1 - node_filesystem_avail_bytes{{fstype!=\"\"}} "
+    '/ (node_filesystem_size_bytes{fstype!=""} > 0))'
+)
+METRICS = tuple(HOST_QUERIES)
+
+
+def _empty_host() -> dict[str, Any]:
+    host: dict[str, Any] = {name: {"current": None, "points": []} for name in METRICS}
+    host["filesystems"] = []
+    return host
+
+
+def _points(values: list[list[Any]]) -> list[list[float]]:
+    out = []
+    for t, v in values:
+        f = float(v)
+        if f == f and f not in (float("inf"), float("-inf")):  # NaN / Inf cannot be drawn
+            out.append([float(t), round(f, 6)])
+    return out
+
+
+def merge_ranges(
+    ranges: dict[str, list[dict[str, Any]]], filesystems: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Matrix results of HOST_QUERIES (by name) and FILESYSTEM_QUERY -> {instance: host}."""
+    hosts: dict[str, dict[str, Any]] = {}
+    for name, series_list in ranges.items():
+        for series in series_list:
+            instance = series["metric"].get("instance", "")
+            points = _points(series.get("values", []))
+            host = hosts.setdefault(instance, _empty_host())
+            if points and (not host[name]["points"] or len(points) > len(host[name]["points"])):
+                host[name] = {"current": points[-1][1], "points": points}
+    for series in filesystems:
+        m = series["metric"]
+        points = _points(series.get("values", []))
+        if not points:
+            continue
+        hosts.setdefault(m.get("instance", ""), _empty_host())["filesystems"].append(
+            {
+                "mountpoint": m.get("mountpoint", ""),
+                "device": m.get("device", ""),
+                "current": points[-1][1],
+                "points": points,
+            }
+        )
+    for host in hosts.values():
+        host["filesystems"].sort(key=lambda f: f["mountpoint"])
+    return dict(sorted(hosts.items()))
+
+
+def from_current(current: dict[str, Any], now: float) -> dict[str, Any]:
+    """host_metrics.current() output (percentages) -> the same shape with one point per metric."""
+    hosts: dict[str, Any] = {}
+    for instance, h in current.items():
+        host = _empty_host()
+
+        def one(value: float | None, scale: float = 1.0) -> dict[str, Any]:
+            if value is None:
+                return {"current": None, "points": []}
+            v = round(float(value) * scale, 6)
+            return {"current": v, "points": [[now, v]]}
+
+        host["cpu"] = one(h.get("cpu_percent"), 0.01)
+        host["memory"] = one(h.get("memory_percent"), 0.01)
+        host["network_receive"] = one(h.get("network_receive_bytes_per_second"))
+        host["network_transmit"] = one(h.get("network_transmit_bytes_per_second"))
+        host["filesystems"] = sorted(
+            (
+                {"mountpoint": f["mountpoint"], "device": f["device"], **one(f["used_percent"], 0.01)}
+                for f in h.get("filesystems", [])
+            ),
+            key=lambda f: f["mountpoint"],
+        )
+        hosts[instance] = host
+    return dict(sorted(hosts.items()))
+
+
+def collect(
+    prometheus_url: str,
+    exporter_url: str,
+    *,
+    window: float = 3600.0,
+    now: float | None = None,
+    api: PrometheusAPI | None = None,
+    timeout: float = 3.0,
+) -> dict[str, Any]:
+    """{"source", "window_seconds", "step_seconds", "generated_at", "hosts", "errors"}.
+
+    Raises LookupError (with the errors per source) when neither source answered.
+    """
+    now = time.time() if now is None else now
+    step = max(1.0, round(window / POINTS, 3))
+    errors: dict[str, str] = {}
+    base = {"window_seconds": window, "step_seconds": step, "generated_at": now}
+    if api is None and prometheus_url:
+        api = PrometheusAPI(prometheus_url, timeout=timeout)
+    if api is not None:
+        try:
+            start = now - window
+            ranges = {name: api.query_range(expr, start, now, step) for name, expr in HOST_QUERIES.items()}
+            fs = api.query_range(FILESYSTEM_QUERY, now - window, now, step)
+            hosts = merge_ranges(ranges, fs)
+            if hosts:
+                return {**base, "source": "prometheus", "hosts": hosts, "errors": errors}
+            errors["prometheus"] = "no node_* series yet (is the exporter scraped?)"
+        except PrometheusUnavailable as exc:
+            errors["prometheus"] = str(exc)
+    if not exporter_url:
+        errors.setdefault("exporter", "bridge.exporter_url is not set")
+        raise LookupError(errors)
+    try:
+        current = host_metrics.current("", exporter_url, timeout=timeout)
+    except LookupError as exc:
+        errors.update(exc.args[0])
+        raise LookupError(errors) from None
+    return {**base, "source": "exporter", "hosts": from_current(current["hosts"], now), "errors": errors}

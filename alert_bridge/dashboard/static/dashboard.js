@@ -1,0 +1,477 @@
+/* TradeWatch live dashboard: refreshes the server-rendered page from the bridge's JSON API.
+ * No dependencies, no build step. Config comes from data- attributes on <body> (the page's
+ * Content-Security-Policy forbids inline script). Every value is inserted with textContent.
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var SEVERITIES = ["emergency", "critical", "warning", "info"];
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var state = {
+    csrf: body.dataset.csrf || "",
+    loggedIn: body.dataset.loggedIn === "true",
+    canLogin: body.dataset.canLogin === "true",
+    loopbackWrite: body.dataset.loopbackWrite === "true",
+    refreshMs: Math.max(1, parseInt(body.dataset.refreshSeconds || "30", 10)) * 1000,
+    window: parseInt(body.dataset.window || "3600", 10),
+    lastOk: null,
+    alertsKey: null,
+    timer: null
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function clockTime(iso) {
+    var d = iso instanceof Date ? iso : new Date(iso);
+    if (isNaN(d.getTime())) { return String(iso); }
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function shortTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return String(iso); }
+    var sameDay = d.toDateString() === new Date().toDateString();
+    var time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return sameDay ? time : d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
+  }
+
+  function timeEl(iso, fmt) {
+    return el("time", { datetime: iso, text: (fmt || shortTime)(iso) });
+  }
+
+  function localiseTimes(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("time[datetime]"), function (t) {
+      t.textContent = t.id === "updated-time" ? clockTime(t.dateTime) : shortTime(t.dateTime);
+    });
+  }
+
+  function capitalise(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
+
+  function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
+
+  function rate(v) {
+    if (v === null || v === undefined) { return "—"; }
+    if (v >= 1048576) { return (v / 1048576).toFixed(1) + " MB/s"; }
+    if (v >= 1024) { return (v / 1024).toFixed(1) + " kB/s"; }
+    return v.toFixed(0) + " B/s";
+  }
+
+  function severityBadge(sev) {
+    return el("span", { "class": "sev sev-" + sev }, [
+      el("span", { "class": "sev-icon", "aria-hidden": "true" }), capitalise(sev)
+    ]);
+  }
+
+  // ------------------------------------------------------------------ HTTP
+
+  function api(method, path, payload) {
+    var headers = { "Accept": "application/json" };
+    if (payload !== undefined) { headers["Content-Type"] = "application/json"; }
+    if (method !== "GET" && state.csrf) { headers["X-CSRF-Token"] = state.csrf; }
+    return fetch(path, {
+      method: method,
+      headers: headers,
+      credentials: "same-origin",
+      cache: "no-store",
+      body: payload === undefined ? undefined : JSON.stringify(payload)
+    }).then(function (resp) {
+      return resp.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        return { ok: resp.ok, status: resp.status, data: data };
+      });
+    });
+  }
+
+  function errorText(res) {
+    if (res && res.data && res.data.error) {
+      var detail = res.data.detail;
+      if (detail && typeof detail === "object" && detail.error) { detail = detail.error; }
+      return res.data.error + (detail && typeof detail === "string" ? ": " + detail : "");
+    }
+    return "the bridge answered HTTP " + (res ? res.status : "?");
+  }
+
+  function say(id, text, kind) {
+    var node = $(id);
+    if (!node) { return; }
+    node.textContent = text;
+    node.className = "result" + (kind ? " result-" + kind : "");
+  }
+
+  // ------------------------------------------------------------------ sparklines
+
+  function sparkline(points, scaleMax, endTime) {
+    var w = 120, h = 28, pad = 2;
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("class", "spark-svg");
+    svg.setAttribute("focusable", "false");
+    if (!points || !points.length) { return svg; }
+    var end = endTime || points[points.length - 1][0];
+    var start = end - state.window;
+    var max = scaleMax;
+    if (max === null) {
+      max = 0;
+      points.forEach(function (p) { if (p[1] > max) { max = p[1]; } });
+      max = max > 0 ? max * 1.15 : 1;
+    }
+    function x(t) { return Math.max(0, Math.min(w, ((t - start) / state.window) * w)); }
+    function y(v) { return h - pad - Math.max(0, Math.min(1, v / max)) * (h - 2 * pad); }
+    if (points.length === 1) {
+      var dot = document.createElementNS(SVG_NS, "circle");
+      dot.setAttribute("cx", String(w - 3));
+      dot.setAttribute("cy", y(points[0][1]).toFixed(2));
+      dot.setAttribute("r", "2.5");
+      dot.setAttribute("class", "spark-dot");
+      svg.appendChild(dot);
+      return svg;
+    }
+    var line = points.map(function (p, i) {
+      return (i ? "L" : "M") + x(p[0]).toFixed(2) + " " + y(p[1]).toFixed(2);
+    }).join(" ");
+    var area = document.createElementNS(SVG_NS, "path");
+    area.setAttribute("d", line + " L" + x(points[points.length - 1][0]).toFixed(2) + " " + h +
+      " L" + x(points[0][0]).toFixed(2) + " " + h + " Z");
+    area.setAttribute("class", "spark-area");
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", line);
+    path.setAttribute("class", "spark-line");
+    path.setAttribute("vector-effect", "non-scaling-stroke");
+    svg.appendChild(area);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function metricRow(key, label, series, kind, mount, endTime) {
+    var current = series ? series.current : null;
+    var attrs = { "class": "metric", "data-metric": key };
+    if (mount) { attrs["data-mount"] = mount; }
+    var spark = el("span", { "class": "spark", "aria-hidden": "true" });
+    spark.appendChild(sparkline(series ? series.points : [], kind === "rate" ? null : 1, endTime));
+    return el("div", attrs, [
+      el("dt", { text: label }),
+      el("dd", {}, [el("span", { "class": "value", text: kind === "rate" ? rate(current) : pct(current) }), spark])
+    ]);
+  }
+
+  function renderHosts(data) {
+    var box = $("hosts");
+    var source = $("metrics-source");
+    var end = Date.parse(data.generated_at) / 1000;
+    if (data.source === "prometheus") {
+      source.textContent = "From Prometheus, last " + Math.round(data.window_seconds / 60) + " min";
+    } else {
+      source.textContent = "Current values from the exporter (Prometheus unavailable: no history)";
+    }
+    var cards = Object.keys(data.hosts).map(function (instance) {
+      var h = data.hosts[instance];
+      var rows = [
+        metricRow("cpu", "CPU", h.cpu, "pct", "", end),
+        metricRow("memory", "Memory", h.memory, "pct", "", end),
+        metricRow("network_receive", "Network in", h.network_receive, "rate", "", end),
+        metricRow("network_transmit", "Network out", h.network_transmit, "rate", "", end)
+      ];
+      h.filesystems.forEach(function (fs) {
+        rows.push(metricRow("filesystem", "Disk " + fs.mountpoint, fs, "pct", fs.mountpoint, end));
+      });
+      return el("article", { "class": "card host", "data-instance": instance }, [
+        el("h3", { text: instance }), el("dl", { "class": "metrics" }, rows)
+      ]);
+    });
+    box.replaceChildren.apply(box, cards.length ? cards : [el("p", { "class": "empty", text: "No host metrics yet." })]);
+  }
+
+  function metricsUnavailable(res) {
+    $("metrics-source").textContent = "No metrics source answered: " + errorText(res);
+  }
+
+  // ------------------------------------------------------------------ alerts, pause, outbox
+
+  function renderAlerts(data) {
+    var counts = data.counts || {};
+    SEVERITIES.forEach(function (sev) {
+      var n = counts[sev] || 0;
+      var strong = document.querySelector('[data-count="' + sev + '"]');
+      if (strong) {
+        strong.textContent = String(n);
+        strong.parentNode.classList.toggle("nonzero", n > 0);
+      }
+    });
+    var firing = (data.alerts || []).filter(function (a) { return a.status === "firing"; });
+    firing.sort(function (a, b) { return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity); });
+    var serious = firing.filter(function (a) { return a.severity === "critical" || a.severity === "emergency"; });
+    var unacked = serious.filter(function (a) { return !a.acked_at; });
+    var urgent = $("urgent");
+    urgent.hidden = serious.length === 0;
+    urgent.classList.toggle("pulsing", unacked.length > 0);
+    var worst = serious.length && serious[0].severity === "emergency" ? "Emergency" : "Critical";
+    $("urgent-text").textContent = unacked.length
+      ? worst + " alert firing" + (unacked.length > 1 ? " (" + unacked.length + ")" : "")
+      : worst + " alert firing (acknowledged)";
+    document.title = (unacked.length ? "(" + unacked.length + ") " : "") + "TradeWatch — live";
+
+    var key = JSON.stringify(firing.map(function (a) { return [a.id, a.acked_at, a.severity]; }));
+    if (key === state.alertsKey) { return; }  // unchanged: keep the table (and keyboard focus) as is
+    state.alertsKey = key;
+    var box = $("alerts-body");
+    if (!firing.length) {
+      box.replaceChildren(el("p", { "class": "empty ok-text" }, [
+        el("span", { "aria-hidden": "true", text: "✓" }), " No alerts firing."
+      ]));
+      return;
+    }
+    var rows = firing.map(function (a) {
+      var what = el("td", {}, [el("strong", { text: a.alertname })]);
+      if (a.annotations && a.annotations.summary) {
+        what.appendChild(el("br"));
+        what.appendChild(el("span", { "class": "muted", text: a.annotations.summary }));
+      }
+      var action = a.acked_at
+        ? el("span", { "class": "acked", text: "✓ Acknowledged" })
+        : el("button", {
+          type: "button", "class": "ack needs-auth", "data-alert-id": String(a.id),
+          "aria-label": "Acknowledge " + a.alertname + " on " + a.instance, text: "Acknowledge"
+        });
+      return el("tr", { "data-alert-id": String(a.id), "class": "row-" + a.severity }, [
+        el("td", {}, [severityBadge(a.severity)]), what, el("td", { text: a.instance }),
+        el("td", {}, [timeEl(a.starts_at)]), el("td", {}, [action])
+      ]);
+    });
+    var head = el("tr", {}, ["Severity", "Alert", "Instance", "Since", "Action"].map(function (t) {
+      return el("th", { scope: "col", text: t });
+    }));
+    box.replaceChildren(el("table", { "class": "alerts" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
+    applyAuth();
+  }
+
+  function renderPause(p) {
+    var node = $("pause-state");
+    node.className = "pause-state " + (p ? "paused" : "active");
+    if (!p) {
+      node.replaceChildren(el("span", { "class": "state-icon", "aria-hidden": "true", text: "▶" }),
+        " Active: emails are sent");
+      return;
+    }
+    var parts = [el("span", { "class": "state-icon", "aria-hidden": "true", text: "❚❚" }),
+      " Paused until ", timeEl(p.until)];
+    if (p.comment) { parts.push(" — " + p.comment); }
+    if (p.include_emergencies) { parts.push(" (emergencies too)"); }
+    node.replaceChildren.apply(node, parts);
+  }
+
+  function renderNotifications(data) {
+    var box = $("notifications-body");
+    var list = data.notifications || [];
+    if (!list.length) {
+      box.replaceChildren(el("p", { "class": "empty", text: "No notifications yet." }));
+      return;
+    }
+    var rows = list.map(function (n) {
+      var status = el("td", {}, [el("span", { "class": "status status-" + n.status }, [
+        el("span", { "class": "status-icon", "aria-hidden": "true" }), n.status
+      ])]);
+      if (n.last_error) {
+        status.appendChild(el("br"));
+        status.appendChild(el("span", { "class": "muted", text: n.last_error }));
+      }
+      return el("tr", { "data-notification-id": String(n.id) }, [
+        el("td", {}, [timeEl(n.created_at)]), el("td", { text: n.kind.replace(/_/g, " ") }),
+        el("td", { text: n.subject || "—" }), status
+      ]);
+    });
+    var head = el("tr", {}, ["Queued", "Kind", "About", "Status"].map(function (t) {
+      return el("th", { scope: "col", text: t });
+    }));
+    box.replaceChildren(el("table", { "class": "notifications" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
+  }
+
+  function renderHealth(data) {
+    $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.round(data.score));
+    $("health-grade").textContent = data.grade || "—";
+  }
+
+  // ------------------------------------------------------------------ refresh loop
+
+  function setStale(failed) {
+    var banner = $("stale");
+    if (failed) {
+      var since = state.lastOk ? " since " + clockTime(state.lastOk) : "";
+      $("stale-text").textContent = "The bridge has not answered" + since +
+        ": the figures below may be out of date. Retrying every " + state.refreshMs / 1000 + " s.";
+    }
+    banner.hidden = !failed;
+    body.classList.toggle("is-stale", failed);
+  }
+
+  function markUpdated() {
+    state.lastOk = new Date();
+    var t = $("updated-time");
+    t.dateTime = state.lastOk.toISOString();
+    t.textContent = clockTime(state.lastOk);
+  }
+
+  function refresh() {
+    clearTimeout(state.timer);
+    var core = api("GET", "/api/monitoring/alerts?status=firing&limit=200").then(function (res) {
+      if (!res.ok) { throw new Error(errorText(res)); }
+      renderAlerts(res.data);
+      renderPause(res.data.paused);
+    });
+    var extras = [
+      api("GET", "/api/monitoring/sparklines?window=" + state.window + "s").then(function (res) {
+        if (res.ok) { renderHosts(res.data); } else { metricsUnavailable(res); }
+      }),
+      api("GET", "/api/monitoring/notifications?limit=20").then(function (res) {
+        if (res.ok) { renderNotifications(res.data); }
+      }),
+      api("GET", "/api/monitoring/health-score").then(function (res) {
+        if (res.ok) { renderHealth(res.data); }
+      })
+    ];
+    return Promise.all([core].concat(extras)).then(function () {
+      markUpdated();
+      setStale(false);
+    }, function () {
+      setStale(true);
+    }).then(function () {
+      state.timer = setTimeout(refresh, state.refreshMs);
+    });
+  }
+
+  // ------------------------------------------------------------------ auth and actions
+
+  function canAct() { return state.loggedIn || state.loopbackWrite; }
+
+  function applyAuth() {
+    var allowed = canAct();
+    Array.prototype.forEach.call(document.querySelectorAll(".needs-auth"), function (b) {
+      b.disabled = !allowed;
+    });
+    var hint = $("auth-hint");
+    if (hint) { hint.hidden = allowed; }
+    var form = $("login-form");
+    if (form && body.dataset.page === "dashboard") { form.hidden = state.loggedIn || !state.canLogin; }
+    var signed = $("signed-in");
+    if (signed) { signed.hidden = !state.loggedIn; }
+  }
+
+  function onLogin(event) {
+    event.preventDefault();
+    var input = $("login-password");
+    say("login-result", "Checking…");
+    api("POST", "/api/auth/login", { password: input.value }).then(function (res) {
+      input.value = "";
+      if (!res.ok) {
+        say("login-result", res.status === 401 ? "Wrong password or token." : errorText(res), "error");
+        input.focus();
+        return;
+      }
+      if (body.dataset.page === "login") { window.location.reload(); return; }
+      state.csrf = res.data.csrf_token;
+      state.loggedIn = true;
+      say("login-result", "Signed in.", "ok");
+      applyAuth();
+    }, function () { say("login-result", "The bridge is not answering.", "error"); });
+  }
+
+  function onLogout() {
+    api("POST", "/api/auth/logout", {}).then(function () {
+      state.csrf = "";
+      state.loggedIn = false;
+      say("login-result", "Signed out.");
+      applyAuth();
+    });
+  }
+
+  function act(button, resultId, method, path, payload, done) {
+    button.disabled = true;
+    var old = button.textContent;
+    button.setAttribute("aria-busy", "true");
+    say(resultId, "Working…");
+    api(method, path, payload).then(function (res) {
+      if (res.ok) { done(res); } else {
+        say(resultId, (res.status === 401 || res.status === 403) && !canAct()
+          ? "Log in first." : "Failed: " + errorText(res), "error");
+      }
+    }, function () {
+      say(resultId, "Failed: the bridge is not answering.", "error");
+    }).then(function () {
+      button.removeAttribute("aria-busy");
+      button.textContent = old;
+      button.disabled = !canAct();
+      return refresh();
+    });
+  }
+
+  function onAck(event) {
+    var button = event.target.closest("button.ack");
+    if (!button) { return; }
+    var id = button.dataset.alertId;
+    act(button, "ack-result", "POST", "/api/monitoring/alerts/" + id + "/ack", {}, function (res) {
+      var a = res.data.alert;
+      say("ack-result", "Acknowledged " + a.alertname + " on " + a.instance + ".", "ok");
+      $("alerts").focus();
+    });
+  }
+
+  function onPause(event) {
+    event.preventDefault();
+    var payload = {
+      duration: $("pause-duration").value,
+      comment: $("pause-comment").value,
+      include_emergencies: $("pause-emergencies").checked
+    };
+    act($("pause-button"), "pause-result", "POST", "/api/monitoring/stop", payload, function (res) {
+      var p = res.data.paused;
+      var warn = p.silence_error ? " (Alertmanager silence failed: " + p.silence_error + ")" : "";
+      say("pause-result", "Notifications paused until " + clockTime(p.until) + "." + warn, warn ? "error" : "ok");
+    });
+  }
+
+  function onResume() {
+    act($("resume-button"), "pause-result", "POST", "/api/monitoring/start", {}, function (res) {
+      var d = res.data;
+      var text = d.resumed ? "Notifications resumed." : "Notifications were not paused.";
+      if (d.held_alerts) { text += " " + d.held_alerts + " held alert(s) summarised by email."; }
+      say("pause-result", text, "ok");
+    });
+  }
+
+  function onTestEmail() {
+    var button = $("test-email");
+    act(button, "test-result", "POST", "/api/monitoring/send-test-email", {}, function (res) {
+      var d = res.data;
+      say("test-result", "Delivered to " + d.recipients.join(", ") + " (" + d.message_id + ").", "ok");
+    });
+  }
+
+  function start() {
+    var login = $("login-form");
+    if (login) { login.addEventListener("submit", onLogin); }
+    if (body.dataset.page !== "dashboard") { return; }
+    localiseTimes(document);
+    $("logout").addEventListener("click", onLogout);
+    $("alerts-body").addEventListener("click", onAck);
+    $("pause-form").addEventListener("submit", onPause);
+    $("resume-button").addEventListener("click", onResume);
+    $("test-email").addEventListener("click", onTestEmail);
+    applyAuth();
+    refresh();
+  }
+
+  start();
+}());
