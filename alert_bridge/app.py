@@ -73,6 +73,10 @@ def create_app(
 
     reports_blueprint.install(app)  # daily report, health score, its gauge and scheduler job
 
+    from alert_bridge import dashboard
+
+    dashboard.install(app)  # GET / (live dashboard), sparklines and recent notifications
+
     if start_workers:
         from alert_bridge.workers import Workers
 
