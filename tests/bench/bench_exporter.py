@@ -125,17 +125,76 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+def breakdown(rounds: int = 20, per_round: int = 30) -> None:
+    """In-process CPU per scrape of each stage, like-for-like collectors (median of rounds)."""
+    sys.path.insert(0, str(REPO))
+    import importlib
+
+    from prometheus_client.exposition import generate_latest
+    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+    from exporter.scrape import ScrapeCollector, build_collectors, build_registry
+    from exporter.server import make_app
+    from exporter.settings import DefaultConfig
+
+    names = ["cpu", "memory", "filesystem", "netdev", "loadavg"]
+    for n in names:
+        importlib.import_module(f"exporter.collectors.{n}")
+    collectors = build_collectors(DefaultConfig(), names)
+    scrape_collector = ScrapeCollector(collectors)
+    app = make_app(build_registry(scrape_collector), b"")
+    families = list(scrape_collector.collect())
+
+    class Fixed:
+        def collect(self):
+            return families
+
+    text = generate_latest(Fixed())
+
+    def request(accept: str):
+        env = {"PATH_INFO": "/metrics", "REQUEST_METHOD": "GET", "HTTP_ACCEPT": accept,
+               "HTTP_ACCEPT_ENCODING": "gzip", "QUERY_STRING": ""}
+        return lambda: app(dict(env), lambda status, headers: None)
+
+    stages = {f"collector {c.name}": (lambda c=c: list(c.collect())) for c in collectors}
+    stages.update({
+        "all collectors, direct": lambda: [list(c.collect()) for c in collectors],
+        "all collectors, runner": lambda: list(scrape_collector.collect()),
+        "text encoder": lambda: generate_latest(Fixed()),
+        "OpenMetrics encoder": lambda: generate_openmetrics(Fixed()),
+        "gzip (level 9)": lambda: gzip.compress(text),
+        "WSGI app, text": request(ACCEPTS["text"]),
+        "WSGI app, Prometheus Accept": request(ACCEPTS["prometheus"]),
+    })
+    results: dict[str, list[float]] = {k: [] for k in stages}
+    for _ in range(rounds):
+        for label, fn in stages.items():
+            t0 = time.process_time()
+            for _ in range(per_round):
+                fn()
+            results[label].append((time.process_time() - t0) / per_round * 1000)
+    print(f"in-process CPU per call, median of {rounds} rounds of {per_round} (ms)")
+    for label, values in results.items():
+        print(f"  {label:32}{statistics.median(values):8.3f}")
+    scrape_collector.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scrapes", type=int, default=300, help="measured scrapes per exporter (<= 5000)")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--accept", choices=sorted(ACCEPTS), default="prometheus",
                         help="Accept header: Prometheus 2.42's (default) or the text format only")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="instead: in-process CPU of each stage of a scrape (collectors, encoders, gzip)")
     parser.add_argument("--host-modules-only", action="store_true",
                         help="import only the host collector modules (not probes/textfile)")
     args = parser.parse_args()
     global ACCEPT
     ACCEPT = ACCEPTS[args.accept]
+    if args.breakdown:
+        breakdown()
+        return 0
     n = max(10, min(args.scrapes, 5000))
     node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
     ours_cmd = [str(Path(sys.executable).parent / "tradewatch-exporter")]
