@@ -22,6 +22,7 @@ from dashboards.grafana import (
     target,
     targets,
     timeseries,
+    value_map,
 )
 from dashboards.grafana import (
     dashboard as make_dashboard,
@@ -164,13 +165,34 @@ def _network(cfg: Config) -> Row:
     ])
 
 
+def _probes() -> Row:
+    up = value_map({"0": ("down", "red"), "1": ("up", "green")})
+    return Row("Probes (run by this exporter)", [
+        stat("Probe status", [target(f"{m.PROBE_SUCCESS}{SEL}", "{{type}} {{probe}}", instant=True)],
+             "none", mappings=up, thresholds=steps("red", (1, "green")), graph=False, w=8, h=6,
+             text_mode="value_and_name",
+             description="Last result of each HTTP, TCP and SQL probe of the config's `probes:`."),
+        timeseries("Probe success ratio", targets(
+            (f"{m.REC_PROBE_SUCCESS_RATIO}{SEL}", "{{type}} {{probe}}"),
+        ), "percentunit", min_=0, max_=1, w=8, h=6,
+            description=f"Share of successful probes (recording rule {m.REC_PROBE_SUCCESS_RATIO})."),
+        timeseries("Probe duration", targets(
+            (f"{m.PROBE_DURATION}{SEL}", "{{type}} {{probe}}"),
+        ), "s", min_=0, fill=0, w=8, h=6),
+        stat("HTTP status", [target(f"{m.PROBE_HTTP_STATUS}{SEL}", "{{probe}}", instant=True)], "none",
+             thresholds=steps("red", (200, "green"), (400, "red")), graph=False, w=24, h=3,
+             text_mode="value_and_name",
+             description="Status code of each HTTP probe's last answer; 0 when there was none."),
+    ])
+
+
 def build(cfg: Config) -> dict[str, Any]:
     return make_dashboard(
         UID, "TradeWatch / Host overview",
         description="USE view (utilisation, saturation, errors) of one host's CPU, memory, "
                     "disks, filesystems and network, from the TradeWatch exporter.",
         tags=["tradewatch", "host"],
-        rows=[_overview(cfg), _cpu(cfg), _memory(cfg), _disk(cfg), _network(cfg)],
+        rows=[_overview(cfg), _cpu(cfg), _memory(cfg), _disk(cfg), _network(cfg), _probes()],
         variables=[
             query_variable("job", "Job", "label_values(node_uname_info, job)"),
             query_variable("instance", "Instance", 'label_values(node_uname_info{job="$job"}, instance)'),

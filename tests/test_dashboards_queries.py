@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dashboards import build
 from tests.support.bridge import (
@@ -116,9 +117,15 @@ def resolve_variables(prom: Prometheus, dash: dict[str, Any]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def exporter(tmp: Path) -> Iterator[str]:
+def exporter(tmp: Path, bridge_url: str) -> Iterator[str]:
+    """The exporter, with an HTTP and a TCP probe of the bridge so the probe panels have data."""
     port = free_port()
-    args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}"]
+    config = tmp / "exporter.yaml"
+    config.write_text(yaml.safe_dump({"probes": {
+        "http": [{"name": "bridge-api", "url": f"{bridge_url}/api/openapi.json", "timeout": "2s"}],
+        "tcp": [{"name": "bridge-port", "address": bridge_url.removeprefix("http://"), "timeout": "1s"}],
+    }}))
+    args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", "--config", str(config)]
     with running(args, tmp / "exporter.log", ready_url=f"http://127.0.0.1:{port}/metrics"):
         yield f"127.0.0.1:{port}"
 
@@ -175,7 +182,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with contextlib.ExitStack() as es:
         bridge = es.enter_context(bridge_process(tmp, config_data(tmp, bridge={"api_token": TOKEN})))
         targets = {
-            EXPORTER_JOB: es.enter_context(exporter(tmp)),
+            EXPORTER_JOB: es.enter_context(exporter(tmp, bridge.url)),
             BOT_JOB: es.enter_context(demo_bot(tmp)),
             BRIDGE_JOB: bridge.url.removeprefix("http://"),
         }
