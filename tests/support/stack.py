@@ -176,6 +176,7 @@ class E2EStack:
         self.am_ports = [self.ports["alertmanager"]] + [free_port() for _ in range(alertmanagers - 1)]
         self.data = e2e_config(tmp, smtp.port, self.ports, probes, **overrides)
         self.config_path = tmp / "tradewatch.yaml"
+        tmp.mkdir(parents=True, exist_ok=True)
         self.token_file = tmp / "api_token"
         self.token_file.write_text(TOKEN + "\n")
         self.token_file.chmod(0o600)
