@@ -149,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         parser.error(str(exc))
     except Exception as exc:
-        if type(exc).__name__ == "ConfigError":
-            print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
-            return 2
-        raise
+        if not _is_config_error(exc):
+            raise
+        print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
+        return 2
 
     from exporter.scrape import ScrapeCollector, build_collectors, build_registry, enabled_names
     from exporter.server import PooledWSGIServer, index_page, make_app
@@ -163,10 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         collectors = build_collectors(cfg, names)
     except Exception as exc:
-        if type(exc).__name__ == "ConfigError":
-            print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
-            return 2
-        raise
+        if not _is_config_error(exc):
+            raise
+        print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
+        return 2
     scrape = ScrapeCollector(collectors, default_timeout=collectors_cfg.collector_timeout)
     app = make_app(build_registry(scrape), index_page([c.name for c in collectors], scrape.version))
     try:
@@ -176,6 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         scrape.close()
         return 1
     return serve(server, scrape, log, t_start, listen, [c.name for c in collectors])
+
+
+def _is_config_error(exc: BaseException) -> bool:
+    """ConfigError without importing the config machinery: if one was raised, it is loaded."""
+    config_module = sys.modules.get("tradewatch.config")
+    error_type = getattr(config_module, "ConfigError", None)
+    return error_type is not None and isinstance(exc, error_type)
 
 
 class _Stop(Exception):

@@ -159,7 +159,8 @@ class ScrapeCollector:
                     log.warning("collector %s did not finish within %gs", c.name, took)
                 except Exception as exc:
                     took = time.monotonic() - start
-                    log.warning("collector %s failed: %s: %s", c.name, type(exc).__name__, exc)
+                    log.warning("collector %s failed: %s: %s", c.name, type(exc).__name__, exc,
+                                exc_info=log.isEnabledFor(logging.DEBUG))
                 else:
                     ok = 1.0
                     yield from families
