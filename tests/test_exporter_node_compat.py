@@ -1,0 +1,61 @@
+"""Our node_* families against Debian's node_exporter 1.5 on this host: same names, types,
+label names and help texts, and the same meminfo fields."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.procs import Proc, binary, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def families(url: str) -> dict[str, tuple[str, str, frozenset[str]]]:
+    with urllib.request.urlopen(url, timeout=15) as resp:
+        text = resp.read().decode()
+    return {
+        f.name: (f.type, f.documentation, frozenset(k for s in f.samples for k in s.labels))
+        for f in text_string_to_metric_families(text)
+    }
+
+
+def serve(args: list[str], url: str, log: Path) -> dict[str, tuple[str, str, frozenset[str]]]:
+    env = {k: v for k, v in os.environ.items() if k != "TRADEWATCH_CONFIG"}
+    proc = Proc(args, log, env=env, cwd=log.parent)
+    try:
+        proc.wait_http(url)
+        return families(url)
+    finally:
+        proc.stop()
+
+
+def test_node_families_match_node_exporter(tmp_path):
+    p1, p2 = free_port(), free_port()
+    ours = serve([binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{p1}"],
+                 f"http://127.0.0.1:{p1}/metrics", tmp_path / "ours.log")
+    node = serve([binary("prometheus-node-exporter"), f"--web.listen-address=127.0.0.1:{p2}",
+                  "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
+                  "--collector.filesystem", "--collector.diskstats", "--collector.netdev",
+                  "--collector.loadavg", "--collector.stat", "--collector.uname", "--collector.os"],
+                 f"http://127.0.0.1:{p2}/metrics", tmp_path / "node.log")
+    ours_node = {n: v for n, v in ours.items() if n.startswith("node_")}
+    assert len(ours_node) > 40
+    missing = sorted(n for n in ours_node if n not in node)
+    assert not missing, f"families node_exporter does not have: {missing}"
+    for name, (typ, help_text, labels) in ours_node.items():
+        n_typ, n_help, n_labels = node[name]
+        assert typ == n_typ, name
+        assert labels == n_labels, name
+        assert help_text == n_help, name
+    # the same meminfo fields as node_exporter's meminfo collector
+    meminfo = {n for n in ours if n.startswith("node_memory_")}
+    assert meminfo == {n for n in node if n.startswith("node_memory_")}
+    # process_* as the Go client names and types them
+    for name in ("process_cpu_seconds", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+                 "process_start_time_seconds", "process_open_fds", "process_max_fds"):
+        assert ours[name][0] == node[name][0], name
