@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -49,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve HTTP only; another process runs the background workers",
     )
+    p.add_argument(
+        "--workers-inline",
+        action="store_true",
+        help="run the background workers as threads of this process instead of a child process",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 
@@ -90,7 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"cannot prepare the database {config.bridge.database}: {exc}")
     if applied:
         log.info("database %s: applied migrations %s", config.bridge.database, ", ".join(applied))
-    app = create_app(config, start_workers=not args.no_workers, db=db)
+    child = None
+    if args.no_workers or args.workers_inline:
+        app = create_app(config, start_workers=args.workers_inline, db=db)
+    else:
+        from alert_bridge.app import make_sender
+        from alert_bridge.worker_process import RemoteWakeSender, WorkerProcess
+
+        child = WorkerProcess(args.config, args.log_level)
+        local = make_sender(config, db, time.time)
+        sender = RemoteWakeSender(local, child.wake) if local is not None else None
+        app = create_app(config, start_workers=False, db=db, sender=sender)
     server = waitress.create_server(
         app,
         host=host,
@@ -99,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ident="tradewatch-bridge",
         max_request_body_size=config.bridge.max_body_bytes + 65536,
     )
+    if child is not None:
+        child.start()  # only once the address is bound: a failed start leaves no orphan
     stopping = threading.Event()
 
     def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -119,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         state = app.extensions["tradewatch"]
         if state.workers is not None:
             state.workers.stop()
+        if child is not None:
+            child.stop()
         db.close()
         log.info("stopped")
     return 0
