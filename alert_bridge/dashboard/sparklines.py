@@ -56,30 +56,38 @@ def _points(values: list[list[Any]]) -> list[list[float]]:
     return out
 
 
+Points = list[list[float]]
+
+
+def _union(series_list: list[dict[str, Any]], key: Any) -> dict[Any, tuple[dict[str, str], Points]]:
+    """Series by `key(labels)`, points merged by time.
+
+    `rule or raw` returns the raw series (no __name__) for steps before the rule first ran and
+    the recorded one (with __name__) after: one line for people, so they are joined here.
+    """
+    merged: dict[Any, tuple[dict[str, str], dict[float, float]]] = {}
+    for series in series_list:
+        labels = series["metric"]
+        _, points = merged.setdefault(key(labels), (labels, {}))
+        for t, v in _points(series.get("values", [])):
+            points.setdefault(t, v)
+    return {k: (labels, [[t, pts[t]] for t in sorted(pts)]) for k, (labels, pts) in merged.items() if pts}
+
+
 def merge_ranges(
     ranges: dict[str, list[dict[str, Any]]], filesystems: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Matrix results of HOST_QUERIES (by name) and FILESYSTEM_QUERY -> {instance: host}."""
     hosts: dict[str, dict[str, Any]] = {}
     for name, series_list in ranges.items():
-        for series in series_list:
-            instance = series["metric"].get("instance", "")
-            points = _points(series.get("values", []))
-            host = hosts.setdefault(instance, _empty_host())
-            if points and (not host[name]["points"] or len(points) > len(host[name]["points"])):
-                host[name] = {"current": points[-1][1], "points": points}
-    for series in filesystems:
-        m = series["metric"]
-        points = _points(series.get("values", []))
-        if not points:
-            continue
-        hosts.setdefault(m.get("instance", ""), _empty_host())["filesystems"].append(
-            {
-                "mountpoint": m.get("mountpoint", ""),
-                "device": m.get("device", ""),
-                "current": points[-1][1],
-                "points": points,
-            }
+        for instance, (_, points) in _union(series_list, lambda m: m.get("instance", "")).items():
+            hosts.setdefault(instance, _empty_host())[name] = {"current": points[-1][1], "points": points}
+    by_mount = _union(
+        filesystems, lambda m: (m.get("instance", ""), m.get("mountpoint", ""), m.get("device", ""))
+    )
+    for (instance, mountpoint, device), (_, points) in by_mount.items():
+        hosts.setdefault(instance, _empty_host())["filesystems"].append(
+            {"mountpoint": mountpoint, "device": device, "current": points[-1][1], "points": points}
         )
     for host in hosts.values():
         host["filesystems"].sort(key=lambda f: f["mountpoint"])

@@ -1,0 +1,61 @@
+"""The dashboard's browser-test stack: a real exporter, Prometheus (1 s scrapes, our recording
+rules), aiosmtpd and a `tradewatch-bridge` process; and Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support.bridge import TOKEN, BridgeProcess, bridge_process, config_data
+from tests.support.procs import binary, free_port, running
+from tests.support.prom import Prometheus, prometheus
+from tests.support.smtp import SmtpServer, smtp_server
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "dashboard-pass-for-tests"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--disable-quic",
+]
+
+
+@dataclass
+class DashboardStack:
+    bridge: BridgeProcess
+    prom: Prometheus
+    smtp: SmtpServer
+    instance: str  # the exporter's instance label, as Prometheus and the dashboard name it
+
+
+def rule_files() -> list[str]:
+    return sorted(str(p) for p in (REPO / "prometheus" / "rules").glob("*.yml"))
+
+
+@contextlib.contextmanager
+def dashboard_stack(tmp: Path, refresh_seconds: int = 2) -> Iterator[DashboardStack]:
+    exp_port = free_port()
+    instance = f"127.0.0.1:{exp_port}"
+    prom_cfg = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": rule_files(),
+        "scrape_configs": [{"job_name": "exporter", "static_configs": [{"targets": [instance]}]}],
+    }
+    exporter = [binary("tradewatch-exporter"), "--listen", instance]
+    with running(exporter, tmp / "exporter.log", ready_url=f"http://{instance}/metrics"), \
+            prometheus(tmp / "prom", prom_cfg) as prom, smtp_server() as smtp:
+        data: dict[str, Any] = config_data(
+            tmp,
+            email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none"},
+            bridge={
+                "api_token": TOKEN,
+                "dashboard_password": PASSWORD,
+                "prometheus_url": prom.url,
+                "exporter_url": f"http://{instance}/metrics",
+            },
+            dashboard={"refresh_seconds": refresh_seconds},
+        )
+        with bridge_process(tmp, data) as bridge:
+            yield DashboardStack(bridge, prom, smtp, instance)
