@@ -1,0 +1,81 @@
+"""Gathering the score's inputs: rule -> raw fallback, heartbeat gaps, alert time inside the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from alert_bridge import health_inputs
+from alert_bridge.db import Database
+from alert_bridge.prometheus_api import PrometheusUnavailable
+from tests.support.report import CannedPrometheus, add_alert, series
+from tradewatch.config import parse_config
+
+END = 1_800_000_000.0
+CFG = parse_config({"report": {"window": "1h"}}, env={})
+
+
+@pytest.fixture
+def conn(tmp_path):
+    db = Database(tmp_path / "tw.db")
+    db.migrate()
+    yield db.connection()
+    db.close()
+
+
+def test_raw_node_series_used_when_the_rule_has_no_data(conn):
+    start = END - 3600
+    raw = series("h:9100", start, [0.25] * 5, 900)
+    prom = CannedPrometheus(ranges={'node_cpu_seconds_total{mode="idle"}': [raw]}, instants={})
+    c = health_inputs.collect(CFG, end=END, api=prom, conn=conn)
+    host = c.health.hosts[0]
+    assert host.instance == "h:9100" and host.cpu_avg == pytest.approx(0.25)
+    assert any(n.startswith("cpu: recording rule had no data") for n in c.notes)
+    assert any("instance:node_cpu_utilisation:rate5m" in q for q in prom.queries)  # the rule was asked first
+
+
+def test_heartbeat_gaps_and_fresh_ratio(conn):
+    start, step = END - 3600, health_inputs.step_for(3600)
+    n = round(3600 / step) + 1
+    ages = [5.0] * 100 + [300.0] * 20 + [5.0] * (n - 120)  # 20 steps stale in the middle
+    now_age = [{"metric": {"instance": "bot:1"}, "value": [END, "5"]}]
+    prom = CannedPrometheus(
+        ranges={"trading_heartbeat_timestamp_seconds": [series("bot:1", start, ages, step)]},
+        instants={"time() - max by (instance) (trading_heartbeat": now_age},
+    )
+    c = health_inputs.collect(CFG, end=END, api=prom, conn=conn)
+    bot = next(h for h in c.health.hosts if h.instance == "bot:1")
+    assert bot.heartbeat_fresh_ratio == pytest.approx((n - 20) / n)
+    (hb,) = c.recommendations.heartbeats
+    assert hb.max_age_seconds == 300.0 and hb.stale_ratio == pytest.approx(20 / n)
+
+
+def test_heartbeat_missing_steps_count_as_stale(conn):
+    start, step = END - 3600, health_inputs.step_for(3600)
+    n = round(3600 / step) + 1
+    pts = series("bot:1", start, [5.0] * n, step)
+    del pts["values"][50:80]  # not even a heartbeat within the last hour there
+    prom = CannedPrometheus(ranges={"trading_heartbeat_timestamp_seconds": [pts]}, instants={})
+    c = health_inputs.collect(CFG, end=END, api=prom, conn=conn)
+    (hb,) = c.recommendations.heartbeats
+    assert hb.stale_ratio == pytest.approx(30 / n) and hb.max_age_seconds >= 3600
+
+
+def test_alert_time_is_clipped_to_the_window(conn):
+    add_alert(conn, alertname="Old", severity="critical", instance="h", starts=END - 7200, ends=END - 1800)
+    add_alert(conn, alertname="Open", severity="warning", instance="h", starts=END - 600)
+    add_alert(conn, alertname="Before", severity="critical", instance="h", starts=END - 9000, ends=END - 8000)
+    c = health_inputs.collect(CFG, end=END, api=None, conn=conn)
+    got = {a.alertname: a.firing_seconds for a in c.health.alerts}
+    assert got == {"Old": pytest.approx(1800), "Open": pytest.approx(600)}
+    assert "no Prometheus URL configured" in c.gaps[0]
+
+
+def test_a_bad_query_is_not_prometheus_down(conn):
+    class Picky(CannedPrometheus):
+        def query(self, expr, time=None):
+            if "deriv" in expr:
+                raise PrometheusUnavailable("http://p: bad_data: parse error")
+            return super().query(expr, time)
+
+    c = health_inputs.collect(CFG, end=END, api=Picky({}, {}), conn=conn)
+    assert c.prometheus_ok
