@@ -147,3 +147,46 @@ def test_report_from_real_prometheus_sent_once(tmp_path, stack):
             assert render.subject(d).startswith("[TradeWatch] Daily report")
         finally:
             db.close()
+
+
+def test_bridge_workers_send_the_scheduled_report_once(tmp_path):
+    """The job hooked into the bridge's workers sends today's report by itself, and a restarted
+    bridge the same day does not send it again (Prometheus is down here: the report says so)."""
+    from alert_bridge.app import create_app
+    from alert_bridge.workers import Workers
+
+    with smtp_server() as smtp:
+        now = datetime.now(UTC)
+        if now.strftime("%H:%M:%S") >= "23:59:40":
+            time.sleep(22)
+            now = datetime.now(UTC)
+        config = parse_config({
+            "bridge": {"prometheus_url": f"http://127.0.0.1:{free_port()}",
+                       "database": str(tmp_path / "tw.db")},
+            "intervals": {"daily_report": now.strftime("%H:%M")},
+            "email": {"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none",
+                      "from_email": "tw@example.com", "to": ["ops@example.com"]},
+        }, env={})
+        db = Database(config.bridge.database)
+        db.migrate()
+        with db.transaction() as conn:
+            conn.execute("UPDATE schema_migrations SET applied_at = applied_at - 86400")
+        app = create_app(config, start_workers=True, db=db)
+        state = app.extensions["tradewatch"]
+        try:
+            (msg,) = smtp.mailbox.wait_for(1, timeout=30)
+            assert msg["X-TradeWatch-Kind"] == "report"
+            body = msg.get_body(("plain",)).get_content()
+            assert "could not be queried" in body
+        finally:
+            state.workers.stop()
+        # a restarted bridge (new workers, same database) runs the job again: nothing is sent
+        again = Workers(config, db, sender=state.sender)
+        job = next(j for j in again.jobs if j.name == "daily_report")
+        assert again.run_job(job, time.time()) == 0
+        assert state.sender.run_once() == 0
+        assert len(smtp.mailbox.messages) == 1
+        runs = store.runs(db.connection())
+        # "catch_up" when this test process started after the send time (the start of this minute)
+        assert len(runs) == 1 and runs[0]["kind"] in ("scheduled", "catch_up")
+        db.close()
