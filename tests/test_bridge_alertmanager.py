@@ -34,8 +34,8 @@ def test_alert_through_alertmanager_is_stored_once_and_emailed_once(tmp_path):
     bridge_port = free_port()
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
-    with smtp_server() as smtp, \
-            alertmanager(tmp_path / "am", am_config(f"http://127.0.0.1:{bridge_port}", str(token_file))) as am:
+    am_cfg = am_config(f"http://127.0.0.1:{bridge_port}", str(token_file))
+    with smtp_server() as smtp, alertmanager(tmp_path / "am", am_cfg) as am:
         data = config_data(
             tmp_path,
             bridge={"api_token": TOKEN, "alertmanager_url": am.url},
