@@ -39,6 +39,7 @@ from tradewatch.duration import format_duration
 log = logging.getLogger("alert_bridge.health_inputs")
 
 Points = list[tuple[float, float]]
+WATCHDOG = "Watchdog"
 
 # quantity -> (recording rule expression, raw fallback expression), both `by (instance)`
 CPU = (
@@ -409,6 +410,8 @@ def _alerts(conn: sqlite3.Connection, start: float, end: float) -> list[dict[str
     rows = store_alerts.in_window(conn, start, end)
     out = []
     for a in rows:
+        if a["alertname"] == WATCHDOG:  # the pipeline's heartbeat, always firing: not an incident
+            continue
         began = float(a["starts_at_epoch"])
         stop = None
         if a["status"] == "resolved":

@@ -64,6 +64,7 @@ def test_alert_time_is_clipped_to_the_window(conn):
     add_alert(conn, alertname="Old", severity="critical", instance="h", starts=END - 7200, ends=END - 1800)
     add_alert(conn, alertname="Open", severity="warning", instance="h", starts=END - 600)
     add_alert(conn, alertname="Before", severity="critical", instance="h", starts=END - 9000, ends=END - 8000)
+    add_alert(conn, alertname="Watchdog", severity="info", instance="", starts=END - 90000)
     c = health_inputs.collect(CFG, end=END, api=None, conn=conn)
     got = {a.alertname: a.firing_seconds for a in c.health.alerts}
     assert got == {"Old": pytest.approx(1800), "Open": pytest.approx(600)}
