@@ -91,6 +91,35 @@ def _run(collector: Collector) -> Result:
     return families, time.perf_counter() - t0
 
 
+class _FamilyMerger:
+    """One family per name, as node_exporter's gatherer does: collectors may each emit samples
+    of the same family (the probe kinds all emit tradewatch_probe_success), and the exposition
+    format allows a family's HELP and TYPE only once."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Metric] = {}
+        self._copied: set[str] = set()
+
+    def add(self, family: Metric, collector: str) -> None:
+        first = self._by_name.get(family.name)
+        if first is None:
+            self._by_name[family.name] = family
+            return
+        if first.type != family.type:
+            log.warning("collector %s: %s is a %s elsewhere, not a %s: dropped", collector,
+                        family.name, first.type, family.type)
+            return
+        if family.name not in self._copied:  # never mutate a collector's own object
+            copy = Metric(first.name, first.documentation, first.type, first.unit)
+            copy.samples = list(first.samples)
+            self._by_name[family.name] = first = copy
+            self._copied.add(family.name)
+        first.samples.extend(family.samples)
+
+    def families(self) -> Iterable[Metric]:
+        return self._by_name.values()
+
+
 class ScrapeCollector:
     """A prometheus_client collector running our collectors with success/duration series."""
 
@@ -148,7 +177,8 @@ class ScrapeCollector:
         duration = DURATION.new()
         build = BUILD_INFO.new()
         BUILD_INFO.add(build, (self.version,), 1.0)
-        yield build
+        merged = _FamilyMerger()
+        merged.add(build, "")
         for c, fut, deadline in started:
             ok, took = 0.0, 0.0
             if fut is not None:
@@ -163,9 +193,11 @@ class ScrapeCollector:
                                 exc_info=log.isEnabledFor(logging.DEBUG))
                 else:
                     ok = 1.0
-                    yield from families
+                    for family in families:
+                        merged.add(family, c.name)
             SUCCESS.add(success, (c.name,), ok)
             DURATION.add(duration, (c.name,), took)
+        yield from merged.families()
         yield success
         yield duration
 

@@ -167,3 +167,48 @@ def test_a_slow_collector_hands_the_ones_behind_it_to_other_threads():
         "a": 1, "hangs": 0, "b": 1, "c": 1}
     # b and c were not kept waiting for the hung collector's whole time limit
     assert max(started_at["b"], started_at["c"]) - t0 < 0.8
+
+
+def test_same_family_from_several_collectors_is_merged_into_one():
+    spec = gauge("shared_family", "Shared.", ("part",))
+
+    class Part:
+        def __init__(self, name):
+            self.name = name
+            self.family = None
+
+        def collect(self):
+            self.family = spec.new()
+            spec.add(self.family, (self.name,), 1.0)
+            yield self.family
+
+    parts = [Part("a"), Part("b"), Part("c")]
+    runner = ScrapeCollector(parts, version="t")
+    families = [m for m in runner.collect() if m.name == "shared_family"]
+    assert len(families) == 1
+    assert sorted(s.labels["part"] for s in families[0].samples) == ["a", "b", "c"]
+    assert len(parts[0].family.samples) == 1  # the collectors' own objects are left alone
+    text = generate_latest(build_registry(runner)).decode()
+    assert text.count("# HELP shared_family ") == 1
+    runner.close()
+
+
+def test_a_family_with_a_conflicting_type_is_dropped_not_served_twice():
+    class G:
+        name = "g"
+
+        def collect(self):
+            yield gauge("clash", "A gauge.").value(1)
+
+    class C:
+        name = "c"
+
+        def collect(self):
+            from exporter.families import counter
+
+            yield counter("clash", "A counter.").value(2)
+
+    runner = ScrapeCollector([G(), C()])
+    got = [m for m in runner.collect() if m.name == "clash"]
+    assert len(got) == 1 and got[0].type == "gauge"
+    runner.close()
