@@ -54,7 +54,12 @@ def session(browser: Any, stack: DashboardStack) -> Iterator[Session]:
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(f"console: {msg.text} ({msg.location.get('url')})") if msg.type == "error" else None)
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            errors.append(f"console: {msg.text} ({msg.location.get('url')})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     try:
         yield Session(page, errors)
@@ -75,7 +80,7 @@ def _api(stack: DashboardStack, path: str) -> Any:
 
 def test_renders_host_metrics(session: Session, stack: DashboardStack) -> None:
     page = session.page
-    resp = page.goto(f"{stack.bridge.url}/?window=5m")
+    resp = page.goto(f"{stack.bridge.url}/?window=1m")
     assert resp is not None and resp.status == 200
     assert "script-src 'self'" in resp.headers["content-security-policy"]
     host = page.locator(f'article.host[data-instance="{stack.instance}"]')

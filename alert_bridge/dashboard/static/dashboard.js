@@ -121,15 +121,17 @@
     svg.setAttribute("class", "spark-svg");
     svg.setAttribute("focusable", "false");
     if (!points || !points.length) { return svg; }
-    var end = endTime || points[points.length - 1][0];
-    var start = end - state.window;
+    // x spans the data (at most the window): a young Prometheus still draws a readable line
+    var end = Math.max(endTime || 0, points[points.length - 1][0]);
+    var start = Math.max(end - state.window, points[0][0]);
+    var span = Math.max(1, end - start);
     var max = scaleMax;
     if (max === null) {
       max = 0;
       points.forEach(function (p) { if (p[1] > max) { max = p[1]; } });
       max = max > 0 ? max * 1.15 : 1;
     }
-    function x(t) { return Math.max(0, Math.min(w, ((t - start) / state.window) * w)); }
+    function x(t) { return Math.max(0, Math.min(w, ((t - start) / span) * w)); }
     function y(v) { return h - pad - Math.max(0, Math.min(1, v / max)) * (h - 2 * pad); }
     if (points.length === 1) {
       var dot = document.createElementNS(SVG_NS, "circle");
@@ -163,7 +165,7 @@
     var spark = el("span", { "class": "spark", "aria-hidden": "true" });
     spark.appendChild(sparkline(series ? series.points : [], kind === "rate" ? null : 1, endTime));
     return el("div", attrs, [
-      el("dt", { text: label }),
+      el("dt", { text: label, title: label }),
       el("dd", {}, [el("span", { "class": "value", text: kind === "rate" ? rate(current) : pct(current) }), spark])
     ]);
   }
@@ -235,7 +237,7 @@
       return;
     }
     var rows = firing.map(function (a) {
-      var what = el("td", {}, [el("strong", { text: a.alertname })]);
+      var what = el("td", { "data-label": "Alert" }, [el("strong", { text: a.alertname })]);
       if (a.annotations && a.annotations.summary) {
         what.appendChild(el("br"));
         what.appendChild(el("span", { "class": "muted", text: a.annotations.summary }));
@@ -247,8 +249,9 @@
           "aria-label": "Acknowledge " + a.alertname + " on " + a.instance, text: "Acknowledge"
         });
       return el("tr", { "data-alert-id": String(a.id), "class": "row-" + a.severity }, [
-        el("td", {}, [severityBadge(a.severity)]), what, el("td", { text: a.instance }),
-        el("td", {}, [timeEl(a.starts_at)]), el("td", {}, [action])
+        el("td", { "data-label": "Severity" }, [severityBadge(a.severity)]), what,
+        el("td", { "data-label": "Instance", text: a.instance }),
+        el("td", { "data-label": "Since" }, [timeEl(a.starts_at)]), el("td", { "data-label": "Action" }, [action])
       ]);
     });
     var head = el("tr", {}, ["Severity", "Alert", "Instance", "Since", "Action"].map(function (t) {
@@ -281,7 +284,7 @@
       return;
     }
     var rows = list.map(function (n) {
-      var status = el("td", {}, [el("span", { "class": "status status-" + n.status }, [
+      var status = el("td", { "data-label": "Status" }, [el("span", { "class": "status status-" + n.status }, [
         el("span", { "class": "status-icon", "aria-hidden": "true" }), n.status
       ])]);
       if (n.last_error) {
@@ -289,8 +292,9 @@
         status.appendChild(el("span", { "class": "muted", text: n.last_error }));
       }
       return el("tr", { "data-notification-id": String(n.id) }, [
-        el("td", {}, [timeEl(n.created_at)]), el("td", { text: n.kind.replace(/_/g, " ") }),
-        el("td", { text: n.subject || "—" }), status
+        el("td", { "data-label": "Queued" }, [timeEl(n.created_at)]),
+        el("td", { "data-label": "Kind", text: n.kind.replace(/_/g, " ") }),
+        el("td", { "data-label": "About", text: n.subject || "—" }), status
       ]);
     });
     var head = el("tr", {}, ["Queued", "Kind", "About", "Status"].map(function (t) {
@@ -383,7 +387,7 @@
       if (body.dataset.page === "login") { window.location.reload(); return; }
       state.csrf = res.data.csrf_token;
       state.loggedIn = true;
-      say("login-result", "Signed in.", "ok");
+      say("login-result", "");
       applyAuth();
     }, function () { say("login-result", "The bridge is not answering.", "error"); });
   }
