@@ -14,7 +14,7 @@ from exporter.collectors.diskstats import DiskstatsCollector
 from exporter.collectors.loadavg import LoadavgCollector
 from exporter.collectors.memory import MemoryCollector, parse_meminfo
 from exporter.collectors.netdev import NetdevCollector
-from exporter.collectors.os import OsCollector, parse_os_release, read_os_release
+from exporter.collectors.osinfo import OsCollector, parse_os_release, read_os_release
 from exporter.collectors.process import ProcessCollector
 from exporter.filters import NameFilter
 from exporter.settings import COLLECTOR_DEFAULTS

@@ -39,7 +39,7 @@ ACCEPT = ACCEPTS["prometheus"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LIKE_FOR_LIKE_NODE = ["--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
                       "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
-HOST_MODULES = ("cpu", "memory", "filesystem", "diskstats", "netdev", "loadavg", "os", "process")
+HOST_MODULES = ("cpu", "memory", "filesystem", "diskstats", "netdev", "loadavg", "osinfo", "process")
 # Runs tradewatch-exporter's main() with only the host collector modules imported: what the
 # exporter costs when the probe/textfile modules are not loaded (see docs/exporter.md).
 HOST_ONLY = (

@@ -1,4 +1,4 @@
-"""node_boot_time_seconds, node_uname_info and node_os_info / node_os_version.
+"""The `os` collector: node_boot_time_seconds, node_uname_info, node_os_info, node_os_version.
 
 Boot time comes from psutil on every OS. uname labels are node_exporter's (sysname, release,
 version, machine, nodename, domainname); domainname is read where Linux exposes it and is
