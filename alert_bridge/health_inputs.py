@@ -40,6 +40,7 @@ log = logging.getLogger("alert_bridge.health_inputs")
 
 Points = list[tuple[float, float]]
 WATCHDOG = "Watchdog"
+MIN_FORECAST_WINDOW = 3600.0  # disk-fill forecasts need at least an hour of trend
 
 # quantity -> (recording rule expression, raw fallback expression), both `by (instance)`
 CPU = (
@@ -252,10 +253,12 @@ def collect(
     fs_now = prom.instant_labels(
         f"1 - node_filesystem_avail_bytes{_FS_SEL} / node_filesystem_size_bytes{_FS_SEL}"
     )
-    fs_days = prom.instant_labels(
-        f"node_filesystem_avail_bytes{_FS_SEL}"
-        f" / -(deriv(node_filesystem_avail_bytes{_FS_SEL}[{trend_range}]) < 0) / 86400"
-    )
+    fs_days: list[tuple[dict[str, str], float]] = []
+    if window >= MIN_FORECAST_WINDOW:  # a trend of a few minutes is noise, not a forecast
+        fs_days = prom.instant_labels(
+            f"node_filesystem_avail_bytes{_FS_SEL}"
+            f" / -(deriv(node_filesystem_avail_bytes{_FS_SEL}[{trend_range}]) < 0) / 86400"
+        )
     mem_warn = (config.thresholds.memory_percent.warning or 85) / 100
     mem_above = prom.instant(
         f"avg_over_time((({MEMORY[1]}) > bool {mem_warn})[{W}:{S}])"
@@ -320,6 +323,8 @@ def collect(
         if not up_series:
             gaps.append("No `up` series: scrape success and data freshness are unknown.")
     notes = [f"{n}: recording rule had no data; computed from raw series" for n in prom.fallbacks]
+    if window < MIN_FORECAST_WINDOW:
+        notes.append("disk-fill forecasts skipped: the window is shorter than an hour")
 
     health = HealthInputs(window_seconds=window, hosts=host_inputs, alerts=loads)
     recs = RecommendationInputs(

@@ -80,3 +80,18 @@ def test_a_bad_query_is_not_prometheus_down(conn):
 
     c = health_inputs.collect(CFG, end=END, api=Picky({}, {}), conn=conn)
     assert c.prometheus_ok
+
+
+def test_disk_fill_forecast_needs_an_hour_of_window(conn):
+    fs = {"instance": "h:9100", "mountpoint": "/var", "device": "/dev/sda2", "fstype": "ext4"}
+    prom = CannedPrometheus(ranges={}, instants={
+        "deriv(": [{"metric": fs, "value": [END, "2.5"]}],
+        "1 - node_filesystem_avail_bytes": [{"metric": fs, "value": [END, "0.8"]}],
+    })
+    c = health_inputs.collect(CFG, end=END, api=prom, conn=conn)
+    (f,) = c.recommendations.filesystems
+    assert (f.instance, f.mountpoint, f.usage_ratio, f.days_to_full) == ("h:9100", "/var", 0.8, 2.5)
+    short = parse_config({"report": {"window": "10m"}}, env={})
+    c = health_inputs.collect(short, end=END, api=prom, conn=conn)
+    assert c.recommendations.filesystems[0].days_to_full is None
+    assert any("disk-fill forecasts skipped" in n for n in c.notes)
