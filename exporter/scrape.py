@@ -130,7 +130,7 @@ class ScrapeCollector:
         self.version = version if version is not None else exporter_version()
         self.pool = pool or WorkerPool("collector", min_workers=min(2, len(self.collectors) or 1),
                                        max_workers=max(4, len(self.collectors) + 2))
-        self._running: dict[str, Future[Result]] = {}
+        self._running: dict[str, tuple[Future[Result], float]] = {}  # name -> (run, its deadline)
         self._lock = threading.Lock()
 
     def timeout_of(self, collector: Collector) -> float:
@@ -155,14 +155,21 @@ class ScrapeCollector:
         lane_jobs: list[tuple[Future[Result], Any, tuple[Collector]]] = []
         with self._lock:
             for c in self.collectors:
-                previous = self._running.get(c.name)
+                previous, previous_deadline = self._running.get(c.name, (None, 0.0))
                 if previous is not None and not previous.done():
-                    log.warning("collector %s: the previous run has not returned yet (hanging?)", c.name)
-                    started.append((c, None, start))
+                    if previous_deadline > start:
+                        # a concurrent scrape (an HA pair of Prometheus servers) started it
+                        # moments ago: share its result instead of running the collector twice
+                        started.append((c, previous, previous_deadline))
+                    else:
+                        log.warning("collector %s: the previous run has not returned yet (hanging?)",
+                                    c.name)
+                        started.append((c, None, start))
                     continue
                 fut: Future[Result] = Future()
-                self._running[c.name] = fut
-                started.append((c, fut, start + self.timeout_of(c)))
+                deadline = start + self.timeout_of(c)
+                self._running[c.name] = (fut, deadline)
+                started.append((c, fut, deadline))
                 if getattr(c, "blocking", bool(getattr(c, "timeout", None))):
                     self.pool.submit(run_into, fut, _run, c)
                 else:

@@ -212,3 +212,32 @@ def test_a_family_with_a_conflicting_type_is_dropped_not_served_twice():
     got = [m for m in runner.collect() if m.name == "clash"]
     assert len(got) == 1 and got[0].type == "gauge"
     runner.close()
+
+
+def test_concurrent_scrapes_share_a_run_in_flight_instead_of_failing():
+    gate = threading.Event()
+    runs = []
+
+    class Slow:
+        name = "slow"
+
+        def collect(self):
+            runs.append(1)
+            gate.wait(5)
+            yield SPEC.value(7)
+
+    runner = ScrapeCollector([Slow()], default_timeout=3)
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(scrape(runner))) for _ in range(2)]
+    for th in threads:
+        th.start()
+    time.sleep(0.3)
+    gate.set()
+    for th in threads:
+        th.join(10)
+    runner.close()
+    assert len(results) == 2
+    for got in results:  # an HA pair scraping at once: both get the data, success 1
+        assert got[names.COLLECTOR_SUCCESS][(("collector", "slow"),)] == 1
+        assert got["test_value"][()] == 7
+    assert len(runs) == 1
