@@ -1,0 +1,261 @@
+"""The dashboard's views with Flask's test client: escaping, CSP, login/CSRF, read access, the
+sparkline endpoint's fallback to the exporter, and the notifications listing."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from alert_bridge.app import create_app
+from alert_bridge.dashboard import sparklines
+from alert_bridge.store import outbox
+from tests.support.bridge import TOKEN, Clock, alert, make_config, webhook
+from tests.support.procs import free_port
+
+PASSWORD = "correct horse battery"
+FIXTURES = Path(__file__).parent / "fixtures" / "dashboard"
+EVIL = "<script>alert('x')</script>"
+
+
+@contextlib.contextmanager
+def exposition_server(text: str) -> Iterator[str]:
+    """A tiny HTTP server answering every GET with `text` (an exporter's /metrics)."""
+    body = text.encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _app(tmp_path: Path, **bridge: Any) -> Flask:
+    cfg = make_config(tmp_path, bridge={"api_token": TOKEN, "dashboard_password": PASSWORD, **bridge})
+    app = create_app(cfg, clock=Clock())
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    application = _app(tmp_path)
+    yield application
+    application.extensions["tradewatch"].db.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _login(client: FlaskClient, password: str = PASSWORD) -> Any:
+    return client.post("/api/auth/login", json={"password": password})
+
+
+def _fire(client: FlaskClient, *alerts: dict[str, Any]) -> None:
+    resp = client.post("/api/monitoring/webhook", json=webhook(*alerts),
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 200, resp.json
+
+
+def test_page_escapes_alert_labels(client: FlaskClient) -> None:
+    _fire(client, alert(EVIL, severity="critical", instance=f"{EVIL}:9100"))
+    resp = client.get("/")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    # the critical alert is shown with a word, the pulsing indicator and an acknowledge button
+    assert 'class="urgent pulsing"' in html
+    assert "Critical</span>" in html
+    assert re.search(r'<button type="button" class="ack" data-alert-id="\d+"', html)
+
+
+def test_page_has_a_strict_csp_and_no_inline_script(client: FlaskClient) -> None:
+    resp = client.get("/")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+    html = resp.get_data(as_text=True)
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all(" src=" in s for s in scripts)
+    assert not re.search(r"\son[a-z]+=", html), "inline event handlers are blocked by the CSP"
+    assert " style=" not in html
+    for name in ("dashboard.js", "dashboard.css"):
+        static = client.get(f"/dashboard/static/{name}")
+        assert static.status_code == 200
+        static.close()
+
+
+def test_secrets_never_rendered(client: FlaskClient) -> None:
+    for html in (client.get("/").get_data(as_text=True),
+                 (_login(client), client.get("/"))[1].get_data(as_text=True)):
+        assert TOKEN not in html and PASSWORD not in html
+
+
+def test_login_sets_session_and_csrf_token(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-logged-in="false"' in page and 'data-csrf=""' in page
+    resp = _login(client)
+    assert resp.status_code == 200 and resp.json["authenticated"] is True
+    token = resp.json["csrf_token"]
+    assert token
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-logged-in="true"' in page
+    assert f'data-csrf="{token}"' in page
+    # the session acts only with its CSRF token
+    assert client.post("/api/monitoring/stop", json={"duration": "10m"}).status_code == 403
+    ok = client.post("/api/monitoring/stop", json={"duration": "10m"}, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200 and ok.json["paused"]["until"]
+    assert "Paused until" in client.get("/").get_data(as_text=True)
+
+
+def test_login_with_api_token_also_works(client: FlaskClient) -> None:
+    assert _login(client, TOKEN).status_code == 200
+
+
+def test_wrong_password_refused(client: FlaskClient) -> None:
+    resp = _login(client, "not the password")
+    assert resp.status_code == 401
+    assert resp.json["error"] == "unauthorized"
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-logged-in="false"' in page
+    assert client.post("/api/monitoring/stop", json={"duration": "10m"}).status_code == 401
+
+
+def test_beyond_loopback_reading_needs_login_unless_read_open(tmp_path: Path) -> None:
+    remote = {"REMOTE_ADDR": "10.1.2.3"}
+    app = _app(tmp_path / "closed")
+    try:
+        client = app.test_client()
+        resp = client.get("/", environ_base=remote)
+        assert resp.status_code == 401
+        html = resp.get_data(as_text=True)
+        assert 'id="login-form"' in html and "Active alerts" not in html
+        assert "Content-Security-Policy" in resp.headers
+        assert client.get("/api/monitoring/sparklines", environ_base=remote).status_code == 401
+        assert client.get("/api/monitoring/notifications", environ_base=remote).status_code == 401
+        login = client.post("/api/auth/login", json={"password": PASSWORD}, environ_base=remote)
+        assert login.status_code == 200
+        assert client.get("/", environ_base=remote).status_code == 200
+    finally:
+        app.extensions["tradewatch"].db.close()
+    app = _app(tmp_path / "open", read_open=True)
+    try:
+        resp = app.test_client().get("/", environ_base=remote)
+        assert resp.status_code == 200 and "Active alerts" in resp.get_data(as_text=True)
+    finally:
+        app.extensions["tradewatch"].db.close()
+
+
+def test_sparklines_fall_back_to_exporter_when_prometheus_is_down(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with exposition_server((FIXTURES / "exporter.prom").read_text()) as exporter_url:
+        app = _app(tmp_path, prometheus_url=dead, exporter_url=exporter_url)
+        try:
+            client = app.test_client()
+            resp = client.get("/api/monitoring/sparklines")
+            assert resp.status_code == 200, resp.json
+            data = resp.json
+            page = client.get("/").get_data(as_text=True)
+        finally:
+            app.extensions["tradewatch"].db.close()
+    assert data["source"] == "exporter"
+    assert dead in data["errors"]["prometheus"]
+    (instance, host), = data["hosts"].items()
+    assert instance == exporter_url.split("/")[2]
+    assert host["memory"]["current"] == pytest.approx(0.75)
+    assert len(host["memory"]["points"]) == 1
+    assert host["cpu"] == {"current": None, "points": []}  # a rate needs two scrapes: Prometheus
+    mounts = {f["mountpoint"]: f["current"] for f in host["filesystems"]}
+    assert mounts == {"/": pytest.approx(0.75), "/data": pytest.approx(0.25)}
+    assert "Current values from the exporter" in page
+    assert 'data-mount="/data"' in page and "75.0%" in page
+
+
+def test_sparklines_without_any_source_is_a_503(client: FlaskClient) -> None:
+    resp = client.get("/api/monitoring/sparklines")
+    assert resp.status_code == 503
+    assert resp.json["error"] == "no metrics source reachable"
+    assert "exporter" in resp.json["detail"]
+    assert "No metrics source answered" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("window", ["soon", "10s", "2d"])
+def test_bad_window_is_a_400(client: FlaskClient, window: str) -> None:
+    resp = client.get(f"/api/monitoring/sparklines?window={window}")
+    assert resp.status_code == 400 and "window" in resp.json["error"]
+
+
+class FakeRangeAPI:
+    """query_range answers per expression (the logic under test is the merge, not HTTP)."""
+
+    def __init__(self, answers: dict[str, list[dict[str, Any]]]):
+        self.answers, self.calls = answers, []
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        self.calls.append((expr, start, end, step))
+        return self.answers.get(expr, [])
+
+
+def test_rule_and_raw_series_join_into_one_line() -> None:
+    raw = {"metric": {"instance": "h:9184", "job": "exporter"}, "values": [[100, "0.5"], [110, "0.6"]]}
+    rec = {"metric": {"__name__": "instance:node_cpu_utilisation:rate5m", "instance": "h:9184",
+                      "job": "exporter"}, "values": [[120, "0.7"], [130, "NaN"], [140, "0.8"]]}
+    fs_raw = {"metric": {"instance": "h:9184", "mountpoint": "/", "device": "sda"}, "values": [[100, "0.1"]]}
+    fs_rec = {"metric": {"__name__": "x", "instance": "h:9184", "mountpoint": "/", "device": "sda"},
+              "values": [[110, "0.2"]]}
+    api = FakeRangeAPI({sparklines.HOST_QUERIES["cpu"]: [raw, rec],
+                        sparklines.FILESYSTEM_QUERY: [fs_raw, fs_rec]})
+    data = sparklines.collect("", "", window=600, now=1000.0, api=api)  # type: ignore[arg-type]
+    assert data["source"] == "prometheus"
+    cpu = data["hosts"]["h:9184"]["cpu"]
+    assert cpu["points"] == [[100, 0.5], [110, 0.6], [120, 0.7], [140, 0.8]]
+    assert cpu["current"] == 0.8
+    (fs,) = data["hosts"]["h:9184"]["filesystems"]
+    assert fs["points"] == [[100, 0.1], [110, 0.2]] and fs["mountpoint"] == "/"
+    assert data["hosts"]["h:9184"]["memory"] == {"current": None, "points": []}
+    assert {(c[1], c[2], c[3]) for c in api.calls} == {(400.0, 1000.0, 5.0)}  # 120 points over the window
+
+
+def test_notifications_listing_hides_message_bodies(app: Flask, client: FlaskClient) -> None:
+    db = app.extensions["tradewatch"].db
+    with db.transaction() as conn:
+        outbox.enqueue(conn, "test", ["a@example.com", "b@example.com"], {"note": "hello"},
+                       raw=b"Subject: secret body", now=1_800_000_000.0)
+    resp = client.get("/api/monitoring/notifications?limit=5")
+    assert resp.status_code == 200
+    (n,) = resp.json["notifications"]
+    assert n["kind"] == "test" and n["status"] == "pending" and n["recipients"] == 2
+    assert "context" not in n and "raw" not in n and "secret body" not in resp.get_data(as_text=True)
+    assert resp.json["stats"]["depth"] == 1
+    assert client.get("/api/monitoring/notifications?limit=0").status_code == 400
+
+
+def test_openapi_describes_the_dashboard_endpoints(client: FlaskClient) -> None:
+    paths = client.get("/api/openapi.json").json["paths"]
+    assert {"/", "/api/monitoring/sparklines", "/api/monitoring/notifications"} <= set(paths)
