@@ -109,6 +109,7 @@ class _Prom:
         self.api, self.start, self.end, self.step = api, start, end, step
         self.error: str | None = None if api is not None else "no Prometheus URL configured"
         self.fallbacks: list[str] = []
+        self.failed: list[str] = []  # queries Prometheus refused (reported, not fatal)
 
     @property
     def ok(self) -> bool:
@@ -124,13 +125,13 @@ class _Prom:
             text = str(exc)
             if "bad_data" in text or "execution" in text:
                 log.warning("query failed: %s", text)
+                self.failed.append(text.split(": ", 1)[-1][:200])
                 return None
             self.error = _short_error(text)
             log.warning("Prometheus unavailable: %s", self.error)
             return None
 
     def instant(self, expr: str) -> dict[str, float]:
-        assert self.api is not None or self.error
         result = self._call(lambda: self.api.query(expr, self.end)) or []  # type: ignore[union-attr]
         out: dict[str, float] = {}
         for sample in result:
@@ -323,6 +324,7 @@ def collect(
         if not up_series:
             gaps.append("No `up` series: scrape success and data freshness are unknown.")
     notes = [f"{n}: recording rule had no data; computed from raw series" for n in prom.fallbacks]
+    notes += [f"a query failed: {f}" for f in prom.failed]
     if window < MIN_FORECAST_WINDOW:
         notes.append("disk-fill forecasts skipped: the window is shorter than an hour")
 

@@ -80,6 +80,7 @@ def test_a_bad_query_is_not_prometheus_down(conn):
 
     c = health_inputs.collect(CFG, end=END, api=Picky({}, {}), conn=conn)
     assert c.prometheus_ok
+    assert any("parse error" in n for n in c.notes)  # reported, not hidden
 
 
 def test_disk_fill_forecast_needs_an_hour_of_window(conn):
