@@ -1,0 +1,57 @@
+"""`GET /api/monitoring/metrics` against the real exporter, and through a real Prometheus scraping it."""
+
+from __future__ import annotations
+
+import pytest
+
+from alert_bridge import host_metrics
+from alert_bridge.prometheus_api import PrometheusAPI
+from tests.support.procs import binary, free_port, running, wait_until
+from tests.support.prom import prometheus
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def exporter(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", "--collector.disable-defaults",
+            "--collector.cpu", "--collector.memory", "--collector.loadavg", "--collector.filesystem",
+            "--collector.netdev"]
+    with running(args, tmp_path / "exporter.log", ready_url=url):
+        yield url
+
+
+def _sane(host: dict) -> None:
+    assert 0 < host["memory_percent"] < 100
+    assert host["load1"] is not None and host["load1"] >= 0
+    assert host["filesystems"] and all(0 <= f["used_percent"] <= 100 for f in host["filesystems"])
+
+
+def test_exporter_fallback_reads_a_real_scrape(exporter):
+    dead_prometheus = f"http://127.0.0.1:{free_port()}"
+    body = host_metrics.current(dead_prometheus, exporter)
+    assert body["source"] == "exporter" and "prometheus" in body["errors"]
+    [host] = body["hosts"].values()
+    _sane(host)
+    assert host["cpu_percent"] is None  # one scrape cannot give a rate
+
+
+def test_prometheus_gives_rates_per_instance(tmp_path, exporter):
+    target = exporter.removeprefix("http://").removesuffix("/metrics")
+    cfg = {"global": {"scrape_interval": "1s"},
+           "scrape_configs": [{"job_name": "node", "static_configs": [{"targets": [target]}]}]}
+    with prometheus(tmp_path / "prom", cfg) as prom:
+        api = PrometheusAPI(prom.url)
+
+        def has_rate():
+            return api.query('rate(node_cpu_seconds_total{mode="idle"}[2m])')
+
+        wait_until(has_rate, 30, what="two scrapes of the exporter in Prometheus")
+        body = host_metrics.current(prom.url, "")
+    assert body["source"] == "prometheus" and body["errors"] == {}
+    host = body["hosts"][target]
+    _sane(host)
+    assert 0 <= host["cpu_percent"] <= 100
+    assert host["network_receive_bytes_per_second"] is not None
