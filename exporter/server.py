@@ -63,6 +63,9 @@ def make_app(registry: CollectorRegistry, index: bytes) -> WSGIApp:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # a client that connects and sends nothing must not hold a worker for ever
+    timeout = 10
+
     def log_message(self, format: str, *args: Any) -> None:  # no access log per scrape
         pass
 
@@ -73,7 +76,9 @@ class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], app: WSGIApp, pool: WorkerPool | None = None):
-        self.pool = pool or WorkerPool("http", min_workers=1, max_workers=8)
+        # Idle workers wait between scrapes; more start when requests overlap (slow or idle
+        # clients), up to a cap like node_exporter's --web.max-requests, and retire when idle.
+        self.pool = pool or WorkerPool("http", min_workers=1, max_workers=64, idle_seconds=60)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _QuietHandler)

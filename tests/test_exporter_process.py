@@ -217,3 +217,16 @@ def test_exporter_imports_nothing_of_the_bridge():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_idle_connections_do_not_block_scrapes(exporter):
+    import socket
+
+    host, port = exporter.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port)), timeout=5) for _ in range(12)]
+    try:
+        got = scrape(exporter)  # more idle clients than HTTP workers: still served
+        assert got["node_load1"][()] >= 0
+    finally:
+        for s in idle:
+            s.close()
