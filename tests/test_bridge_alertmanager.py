@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.bridge import TOKEN, alert_rows, bridge_process, config_data, notifications
+from tests.support.bridge import TOKEN, alert_rows, bridge_process, config_data, metric_value, notifications
 from tests.support.procs import free_port, wait_until
 from tests.support.prom import alertmanager
 from tests.support.smtp import smtp_server
@@ -98,3 +98,36 @@ def test_pause_with_alertmanager_down_still_mutes_and_says_why(tmp_path):
         assert body["paused"]["silence_id"] is None and "127.0.0.1" in body["paused"]["silence_error"]
         status, listing = bridge.request("GET", "/api/monitoring/alerts")
         assert listing["paused"]["id"] == body["paused"]["id"]
+
+
+def test_an_ha_pair_of_alertmanagers_delivers_one_stored_alert_and_one_email(tmp_path):
+    """Two Alertmanagers both notify (as an HA pair does when gossip is late): one email."""
+    bridge_port = free_port()
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    am_cfg = am_config(f"http://127.0.0.1:{bridge_port}", str(token_file))
+    with smtp_server() as smtp, alertmanager(tmp_path / "am1", am_cfg) as am1, \
+            alertmanager(tmp_path / "am2", am_cfg) as am2:
+        data = config_data(
+            tmp_path,
+            bridge={"api_token": TOKEN},
+            email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none"},
+        )
+        with bridge_process(tmp_path, data, port=bridge_port) as bridge:
+            starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+            labels = {"alertname": "DiskFull", "instance": "db-1:9184", "severity": "emergency",
+                      "category": "system"}
+            for am in (am1, am2):
+                am.post_alerts([{"labels": labels, "startsAt": starts}])
+
+            def both_delivered():
+                _, text = bridge.request("GET", "/metrics")
+                return metric_value(text, "tradewatch_bridge_webhooks_total", result="duplicate") == 1
+
+            wait_until(both_delivered, 20, what="the second Alertmanager's webhook")
+            smtp.mailbox.wait_for(1, timeout=20)
+            wait_until(lambda: notifications(bridge.db_path)[0]["status"] == "sent", 10, what="sent")
+            assert len(alert_rows(bridge.db_path)) == 1
+            assert len(notifications(bridge.db_path)) == 1
+            assert len(smtp.mailbox.messages) == 1
+            assert sorted(smtp.mailbox.envelopes[0].rcpt_tos) == ["boss@example.com", "ops@example.com"]
