@@ -8,6 +8,7 @@ errors -> CSRF refusal -> stale warning (the bridge is stopped last).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,9 @@ def test_renders_host_metrics(session: Session, stack: DashboardStack) -> None:
     live = stack.prom.query(f'instance_mountpoint:node_filesystem_usage:ratio{{mountpoint="/",'
                             f'instance="{stack.instance}"}}')
     assert live and abs(100 * float(live[0]["value"][1]) - used) < 2, (used, live)
+    # the health score (from /api/monitoring/health-score) with its grade
+    expect(page.locator("#health-score")).to_have_text(re.compile(r"^\d{1,3}$"))
+    expect(page.locator("#health-grade")).not_to_have_text("—")
 
 
 def test_refreshes_without_reloading(session: Session) -> None:

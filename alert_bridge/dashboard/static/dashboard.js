@@ -8,6 +8,7 @@
   var body = document.body;
   var SEVERITIES = ["emergency", "critical", "warning", "info"];
   var SVG_NS = "http://www.w3.org/2000/svg";
+  var HEALTH_EVERY_MS = 60000;
   var state = {
     csrf: body.dataset.csrf || "",
     loggedIn: body.dataset.loggedIn === "true",
@@ -17,6 +18,7 @@
     window: parseInt(body.dataset.window || "3600", 10),
     lastOk: null,
     alertsKey: null,
+    healthAt: 0,
     timer: null
   };
 
@@ -342,10 +344,14 @@
       api("GET", "/api/monitoring/notifications?limit=20").then(function (res) {
         if (res.ok) { renderNotifications(res.data); }
       }),
-      api("GET", "/api/monitoring/health-score").then(function (res) {
-        if (res.ok) { renderHealth(res.data); }
-      })
     ];
+    // the score covers report.window (24 h): computing it every few seconds would only cost queries
+    if (Date.now() - state.healthAt >= Math.max(state.refreshMs, HEALTH_EVERY_MS)) {
+      state.healthAt = Date.now();
+      extras.push(api("GET", "/api/monitoring/health-score").then(function (res) {
+        if (res.ok) { renderHealth(res.data); }
+      }));
+    }
     return Promise.all([core].concat(extras)).then(function () {
       markUpdated();
       setStale(false);
