@@ -97,6 +97,32 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
         assert not alive
 
 
+def test_env_file_settings_reach_the_bridge_and_a_test_email_arrives(tmp_path: Path) -> None:
+    """What `tradewatch setup` writes to .env is what the stack's bridge sends with."""
+    from tests.support.smtp import smtp_server
+    from tradewatch.stack_env import write_env_file
+
+    with smtp_server() as smtp:
+        env_file = tmp_path / ".env"
+        write_env_file(env_file, {"SMTP_SERVER": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+                                  "SMTP_SECURITY": "none", "FROM_EMAIL": "tw@example.com",
+                                  "ALERT_EMAIL": "ops@example.com, dev@example.com"})
+        ports = free_ports()
+        root = tmp_path / "stack"
+        with running_stack(root, ports, "--env-file", str(env_file)) as run:
+            out = run.proc.output()
+            assert f"sent through 127.0.0.1:{smtp.port} (none) to ops@example.com, dev@example.com" in out
+            token = (root / "secrets" / "api_token").read_text().strip()
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{ports['bridge']}/api/monitoring/send-test-email", method="POST",
+                data=b"{}", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                assert json.load(resp)["status"] == "sent"
+            msgs = smtp.mailbox.wait_for(1)
+            assert msgs[0]["X-TradeWatch-Kind"] == "test"
+            assert set(smtp.mailbox.envelopes[0].rcpt_tos) == {"ops@example.com", "dev@example.com"}
+
+
 def test_busy_port_is_named_and_nothing_starts(tmp_path: Path) -> None:
     import socket
 

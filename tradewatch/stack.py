@@ -385,6 +385,18 @@ def _warn_mismatch(cfg: Config, opts: Options) -> None:
             opts.out(f"tradewatch: warning: bridge.{key} is {url}, but the stack runs it on port {want}")
 
 
+def token_source(cfg: Config, layout: Layout) -> str:
+    """Where the bridge's token comes from (never the token itself)."""
+    if not cfg.bridge.api_token:
+        return "none configured (the bridge only listens on loopback)"
+    try:
+        if layout.token_file.read_text(encoding="utf-8").strip() == cfg.bridge.api_token:
+            return f"{layout.token_file} (mode 0600)"
+    except OSError:
+        pass
+    return "TRADEWATCH_API_TOKEN from the environment or .env (or set in the config)"
+
+
 def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, took: float) -> str:
     rows = [(p.title, p.url) for p in parts if p.name not in ("alertmanager", "prometheus")]
     rows[1:1] = [("Prometheus", f"http://{HOST}:{opts.ports.prometheus}/"),
@@ -397,7 +409,7 @@ def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, too
         "",
         f"  {'emails':<13} {email_destination(cfg, opts.layout)}",
         f"  {'config':<13} {config_path}",
-        f"  {'API token':<13} {opts.layout.token_file} (mode 0600)",
+        f"  {'API token':<13} {token_source(cfg, opts.layout)}",
         f"  {'data, logs':<13} {opts.layout.root}",
         f"  {'status, stop':<13} bash deploy/run-stack.sh status | stop",
     ]

@@ -47,8 +47,9 @@ def free_ports() -> dict[str, int]:
 
 
 def stack_command(root: Path, ports: dict[str, int], *extra: str) -> list[str]:
-    args = [sys.executable, "-m", "tradewatch.stack", *extra, "--dir", str(root),
-            "--env-file", str(root / "no.env")]
+    """The supervisor's command line; `extra` may carry its own --env-file (else none is read)."""
+    env_file = [] if "--env-file" in extra else ["--env-file", str(root / "no.env")]
+    args = [sys.executable, "-m", "tradewatch.stack", *extra, "--dir", str(root), *env_file]
     for part, port in ports.items():
         args += [f"--{part.replace('_', '-')}-port", str(port)]
     return args
