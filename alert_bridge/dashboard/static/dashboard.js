@@ -312,11 +312,12 @@
 
   // ------------------------------------------------------------------ refresh loop
 
-  function setStale(failed) {
+  function setStale(failed, reason) {
     var banner = $("stale");
     if (failed) {
       var since = state.lastOk ? " since " + clockTime(state.lastOk) : "";
-      $("stale-text").textContent = "The bridge has not answered" + since +
+      var what = reason ? "The bridge refused the refresh (" + reason + ")" : "The bridge has not answered";
+      $("stale-text").textContent = what + since +
         ": the figures below may be out of date. Retrying every " + state.refreshMs / 1000 + " s.";
     }
     banner.hidden = !failed;
@@ -333,7 +334,7 @@
   function refresh() {
     clearTimeout(state.timer);
     var core = api("GET", "/api/monitoring/alerts?status=firing&limit=200").then(function (res) {
-      if (!res.ok) { throw new Error(errorText(res)); }
+      if (!res.ok) { throw { refused: errorText(res) }; }
       renderAlerts(res.data);
       renderPause(res.data.paused);
     });
@@ -355,8 +356,8 @@
     return Promise.all([core].concat(extras)).then(function () {
       markUpdated();
       setStale(false);
-    }, function () {
-      setStale(true);
+    }, function (err) {
+      setStale(true, err && err.refused);
     }).then(function () {
       state.timer = setTimeout(refresh, state.refreshMs);
     });
