@@ -39,5 +39,13 @@ elif ! have_binaries; then
     echo "https://prometheus.io/download/, then run this again." >&2
     exit 1
 fi
-ensure_venv .venv
+# Reuse the venv when the project's dependencies have not changed since it was installed (a
+# second start needs no network); pip runs again after pyproject.toml changes.
+stamp=.venv/.run-stack-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -x .venv/bin/tradewatch-bridge ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "Installing TradeWatch into .venv ..." >&2
+    ensure_venv .venv
+    echo "$want" > "$stamp"
+fi
 exec .venv/bin/python -m tradewatch.stack up "$@"

@@ -411,7 +411,8 @@ def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, too
         f"  {'config':<13} {config_path}",
         f"  {'API token':<13} {token_source(cfg, opts.layout)}",
         f"  {'data, logs':<13} {opts.layout.root}",
-        f"  {'status, stop':<13} bash deploy/run-stack.sh status | stop",
+        f"  {'status, stop':<13} bash deploy/run-stack.sh status | stop"
+        + ("" if opts.layout.root == DEFAULT_DIR.resolve() else f" (with --dir {opts.layout.root})"),
     ]
     return "\n".join(lines)
 
