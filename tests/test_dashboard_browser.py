@@ -22,6 +22,7 @@ from tests.support.procs import wait_until
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
+expect.set_options(timeout=15_000)  # a refresh on a busy 2-core machine can take a few seconds
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
