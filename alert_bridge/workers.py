@@ -63,6 +63,11 @@ def _expire_pauses(ctx: JobContext) -> int:
     return 1 if result.notification_id else 0
 
 
+def _checkpoint(ctx: JobContext) -> int:
+    ctx.db.checkpoint()
+    return 0
+
+
 def default_jobs(config: Config) -> list[Job]:
     repeat = config.escalation.emergency_repeat_minutes * 60
     return [
@@ -70,6 +75,7 @@ def default_jobs(config: Config) -> list[Job]:
         Job("watchdog", min(30.0, max(0.5, config.bridge.watchdog_timeout / 10)), watchdog.run),
         Job("pause_expiry", 1.0, _expire_pauses),
         Job("retention", 3600.0, retention.run, record=True),
+        Job("wal_checkpoint", 2.0, _checkpoint),
     ]
 
 
