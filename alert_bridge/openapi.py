@@ -464,6 +464,22 @@ SPEC["paths"].update(
 )
 
 
+_HTML = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+_TOKEN = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}]
+SPEC["paths"]["/ack/{token}"] = {
+    "get": {
+        "summary": "One-click acknowledge link from an email: shows a confirmation page",
+        "parameters": _TOKEN,
+        "responses": {"200": _HTML, **_errors(404)},
+    },
+    "post": {
+        "summary": "Acknowledge through the signed link (the token is the credential)",
+        "parameters": _TOKEN,
+        "responses": {"200": _HTML, **_errors(404, 503)},
+    },
+}
+
+
 def add_paths(paths: dict[str, Any]) -> None:
     """Other areas (dashboard) describe their routes here, at import time of their blueprint."""
     SPEC["paths"].update(paths)
