@@ -207,16 +207,48 @@ def test_port_in_use_exits_1(tmp_path, exporter):
     assert res.returncode == 1 and "cannot listen" in res.stderr
 
 
-def test_exporter_imports_nothing_of_the_bridge():
-    code = ("import sys, exporter.cli\n"
-            "from exporter.collectors import load_all\n"
-            "load_all()\n"
-            "heavy = {'flask', 'jinja2', 'matplotlib', 'requests', 'waitress', 'css_inline',"
-            " 'alert_bridge'}\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+# What `tradewatch-exporter` (its console script calls exporter.cli:main) has imported once it
+# has served a scrape without any config: a thread scrapes it, records sys.modules, then stops it.
+_RUN_AND_LIST_MODULES = """
+import os, signal, sys, threading, time, urllib.request
+from exporter.cli import main
+
+port, out = sys.argv[1], sys.argv[2]
+
+def scrape_then_stop():
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                resp.read()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+    with open(out, "w") as fh:
+        fh.write("\\n".join(sorted(sys.modules)))
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=scrape_then_stop, daemon=True).start()
+sys.exit(main(["--listen", f"127.0.0.1:{port}"]))
+"""
+
+# The bridge's libraries, the strict config loader and what only configured probes need.
+NOT_IMPORTED = ("pydantic", "pydantic_core", "yaml", "sqlite3", "_sqlite3", "flask", "jinja2", "requests",
+                "matplotlib", "waitress", "css_inline", "alert_bridge", "tradewatch.config", "psycopg")
+
+
+def test_exporter_without_config_imports_nothing_heavy(tmp_path):
+    out = tmp_path / "modules.txt"
+    res = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, str(free_port()), str(out)],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=_env())
     assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == "[]"
+    modules = out.read_text().split("\n")
+    assert "exporter.collectors.probe_http" in modules  # every collector module was loaded
+    assert "prometheus_client.exposition" in modules  # and it served a scrape
+    loaded = sorted(m for m in modules if m in NOT_IMPORTED or m.split(".")[0] in NOT_IMPORTED)
+    assert loaded == []
 
 
 def test_idle_connections_do_not_block_scrapes(exporter):

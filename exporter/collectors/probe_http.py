@@ -13,11 +13,11 @@ import base64
 import http.client
 import logging
 import re
-import ssl
 import time
 import urllib.parse
 from collections.abc import Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -25,7 +25,9 @@ from prometheus_client.metrics_core import Metric
 from exporter.collector import register
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
 from tradewatch import metric_names as names
-from tradewatch.config import Config, HttpProbe
+
+if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config file is used
+    from tradewatch.config import Config, HttpProbe
 
 log = logging.getLogger("exporter.probes.http")
 
@@ -60,6 +62,8 @@ def probe(cfg: HttpProbe, deadline: float) -> ProbeResult:
     try:
         host, port = url.hostname or "", url.port
         if url.scheme == "https":
+            import ssl  # lazily: only https probes pay for it
+
             ctx = ssl.create_default_context()
             if not cfg.verify_tls:
                 ctx.check_hostname = False

@@ -21,7 +21,7 @@ import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -29,7 +29,9 @@ from prometheus_client.metrics_core import Metric
 from exporter.collector import register
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
 from tradewatch import metric_names as names
-from tradewatch.config import Config, ConfigError, SqlProbe, SqlQuery
+
+if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config file is used
+    from tradewatch.config import Config, SqlProbe, SqlQuery
 
 log = logging.getLogger("exporter.probes.sql")
 
@@ -159,6 +161,8 @@ def load_psycopg(config: Config, index: int) -> Any:
     try:
         return importlib.import_module("psycopg")
     except ImportError:
+        from tradewatch.config import ConfigError
+
         probe = config.probes.sql[index]
         raise ConfigError(config.source, [(
             f"probes.sql[{index}].driver",

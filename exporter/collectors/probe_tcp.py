@@ -7,12 +7,15 @@ import socket
 import time
 from collections.abc import Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
-from tradewatch.config import Config, TcpProbe
+
+if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config file is used
+    from tradewatch.config import Config, TcpProbe
 
 log = logging.getLogger("exporter.probes.tcp")
 

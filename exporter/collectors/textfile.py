@@ -16,6 +16,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -23,7 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import register
 from tradewatch import metric_names as names
-from tradewatch.config import Config
+
+if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config file is used
+    from tradewatch.config import Config
 
 log = logging.getLogger("exporter.textfile")
 
