@@ -59,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def json_server_errors(max_body_bytes: int) -> None:
+    """Make the errors waitress answers by itself (a body over its size limit, a malformed
+    request line) use the bridge's JSON error shape, like everything Flask answers."""
+    import json
+
+    from waitress import utilities
+
+    def to_response(self: utilities.Error, ident: str | None = None) -> tuple[str, list, bytes]:
+        if self.code == 413:
+            error = {"error": "request body too large",
+                     "detail": f"the limit is {max_body_bytes} bytes (bridge.max_body_bytes)"}
+        else:
+            error = {"error": self.reason.lower(), "detail": str(self.body)}
+        body = json.dumps(error).encode()
+        return f"{self.code} {self.reason}", [("Content-Type", "application/json")], body
+
+    utilities.Error.to_response = to_response  # type: ignore[method-assign]
+
+
 def _fail(message: str) -> int:
     print(f"tradewatch-bridge: {message}", file=sys.stderr)
     return 2
@@ -85,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     import waitress
+
+    json_server_errors(config.bridge.max_body_bytes)
 
     from alert_bridge.app import create_app
     from alert_bridge.db import Database

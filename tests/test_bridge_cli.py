@@ -56,3 +56,31 @@ def test_cli_bad_config_and_listen_exit_2(tmp_path):
         timeout=30,
     )
     assert proc.returncode == 2 and "--listen must be HOST:PORT" in proc.stderr
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_oversized_bodies_get_the_json_413_from_the_real_server(tmp_path, chunked):
+    import http.client
+    import json
+
+    data = config_data(tmp_path, bridge={"max_body_bytes": 10_000})
+    with bridge_process(tmp_path, data) as bridge:
+        host, port = bridge.url.removeprefix("http://").split(":")
+        for size in (20_000, 500_000):  # over our limit; far over it (waitress answers itself)
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            try:
+                if chunked:
+                    conn.putrequest("POST", "/api/monitoring/webhook")
+                    conn.putheader("Transfer-Encoding", "chunked")
+                    conn.endheaders()
+                    chunk = b"a" * size
+                    conn.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n0\r\n\r\n")
+                else:
+                    conn.request("POST", "/api/monitoring/webhook", body=b"a" * size)
+                resp = conn.getresponse()
+                body = json.loads(resp.read())
+            finally:
+                conn.close()
+            assert resp.status == 413, (size, body)
+            assert body == {"error": "request body too large",
+                            "detail": "the limit is 10000 bytes (bridge.max_body_bytes)"}
