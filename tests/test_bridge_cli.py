@@ -84,3 +84,32 @@ def test_oversized_bodies_get_the_json_413_from_the_real_server(tmp_path, chunke
             assert resp.status == 413, (size, body)
             assert body == {"error": "request body too large",
                             "detail": "the limit is 10000 bytes (bridge.max_body_bytes)"}
+
+
+def test_two_bridge_processes_on_one_database_run_the_workers_once(tmp_path):
+    from tests.support.bridge import alert, notifications, webhook
+    from tests.support.smtp import smtp_server
+
+    with smtp_server() as smtp:
+        data = config_data(tmp_path, email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port,
+                                            "security": "none"})
+        with bridge_process(tmp_path, data, log_name="a.log") as a, \
+                bridge_process(tmp_path, data, log_name="b.log") as b:
+            def holders():
+                found = set()
+                for p in (a, b):
+                    status, body = p.request("GET", "/health")
+                    if status != 200:
+                        return None
+                    found.add(body["checks"]["workers"]["detail"])
+                return found
+
+            assert len(wait_until(holders, 20, what="both healthy")) == 1  # both name the same holder
+            payload = webhook(alert("DiskFull", severity="critical"))
+            assert a.request("POST", "/api/monitoring/webhook", payload)[0] == 200
+            assert b.request("POST", "/api/monitoring/webhook", payload)[0] == 200
+            smtp.mailbox.wait_for(1, timeout=20)
+            wait_until(lambda: notifications(a.db_path)[0]["status"] == "sent", 10, what="sent")
+            logs = [a.proc.output(), b.proc.output()]
+        assert len(notifications(a.db_path)) == 1 and len(smtp.mailbox.messages) == 1
+        assert sum("worker lease taken" in log for log in logs) == 1
