@@ -16,6 +16,8 @@ import functools
 import hmac
 import ipaddress
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -156,6 +158,49 @@ def csrf_token() -> str:
 
 # --------------------------------------------------------------------------- session endpoints
 
+LOGIN_FAILURES_ALLOWED = 10
+LOGIN_WINDOW_SECONDS = 300.0
+
+
+class LoginThrottle:
+    """At most N failed logins per client address per window (per process): the dashboard
+    password may be something a person can remember, so guessing it must be slow."""
+
+    def __init__(self, allowed: int = LOGIN_FAILURES_ALLOWED, window: float = LOGIN_WINDOW_SECONDS):
+        self.allowed, self.window = allowed, window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, addr: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(addr, []) if now - t < self.window]
+        if kept:
+            self._failures[addr] = kept
+        else:
+            self._failures.pop(addr, None)
+        return kept
+
+    def blocked(self, addr: str, now: float) -> bool:
+        with self._lock:
+            return len(self._recent(addr, now)) >= self.allowed
+
+    def failed(self, addr: str, now: float) -> None:
+        with self._lock:
+            self._recent(addr, now)
+            self._failures.setdefault(addr, []).append(now)
+
+    def succeeded(self, addr: str) -> None:
+        with self._lock:
+            self._failures.pop(addr, None)
+
+
+def _login_throttle() -> LoginThrottle:
+    """One throttle per app (so separate apps, e.g. in tests, never share failures)."""
+    extra = current_app.extensions["tradewatch"].extra
+    throttle = extra.get("login_throttle")
+    if throttle is None:
+        throttle = extra.setdefault("login_throttle", LoginThrottle())
+    return throttle
+
 
 @bp.post("/api/auth/login")
 def login() -> Any:
@@ -173,11 +218,17 @@ def login() -> Any:
             "login is not configured",
             "set bridge.api_token or bridge.dashboard_password; loopback clients need no login",
         )
+    addr, now, throttle = request.remote_addr or "", time.monotonic(), _login_throttle()
+    if throttle.blocked(addr, now):
+        raise ApiError(429, "too many failed logins", f"try again in {LOGIN_WINDOW_SECONDS:.0f} seconds",
+                       {"Retry-After": str(int(LOGIN_WINDOW_SECONDS))})
     # compare against both, always, so timing does not tell which one is set
     ok_token = token_matches(cfg.api_token, password)
     ok_password = token_matches(cfg.dashboard_password, password)
     if not (ok_token or ok_password):
+        throttle.failed(addr, now)
         raise _unauthorized("wrong password")
+    throttle.succeeded(addr)
     session.clear()
     session.permanent = True
     session["auth"] = True

@@ -39,6 +39,7 @@ _MESSAGES = {
     405: "method not allowed",
     413: "request body too large",
     415: "unsupported media type",
+    429: "too many requests",
 }
 
 

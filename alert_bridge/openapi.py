@@ -22,6 +22,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "CSRF token missing or cross-site request",
         404: "Not found",
         413: "Body larger than bridge.max_body_bytes",
+        429: "Too many failed logins from this address",
         502: "Upstream (SMTP) refused or failed",
         503: "Store or dependency unavailable; retry",
     }
@@ -384,7 +385,7 @@ SPEC: dict[str, Any] = {
                         },
                         "Logged in",
                     ),
-                    **_errors(400, 401),
+                    **_errors(400, 401, 429),
                 },
             }
         },

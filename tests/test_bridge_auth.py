@@ -174,3 +174,24 @@ def test_secrets_never_appear_in_api_output_or_logs(make, caplog):
 )
 def test_listen_host_classification(host, loopback):
     assert auth.host_is_loopback(host) is loopback
+
+
+def test_failed_logins_are_throttled_per_address(make):
+    c = make(api_token=TOKEN, dashboard_password="hunter2-long-password")
+    c.application.extensions["tradewatch"].extra["login_throttle"] = auth.LoginThrottle(allowed=3, window=60)
+    for _ in range(3):
+        assert c.post("/api/auth/login", json={"password": "guess"}, environ_base=REMOTE).status_code == 401
+    blocked = c.post("/api/auth/login", json={"password": "hunter2-long-password"}, environ_base=REMOTE)
+    assert blocked.status_code == 429 and blocked.headers["Retry-After"]
+    # another address is not affected
+    ok = c.post("/api/auth/login", json={"password": "hunter2-long-password"},
+                environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert ok.status_code == 200
+
+
+def test_throttle_window_expires():
+    t = auth.LoginThrottle(allowed=2, window=10)
+    t.failed("a", 0.0)
+    t.failed("a", 1.0)
+    assert t.blocked("a", 5.0)
+    assert not t.blocked("a", 11.5)
