@@ -53,7 +53,6 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=config.bridge.external_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        JSON_SORT_KEYS=False,
     )
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
