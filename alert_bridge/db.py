@@ -119,6 +119,10 @@ class Database:
                 continue
             conn.execute("BEGIN IMMEDIATE")
             try:
+                # another process may have applied it since we looked (two starting at once)
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
+                    conn.execute("ROLLBACK")
+                    continue
                 for statement in _statements(sql):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
