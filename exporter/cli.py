@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
         return 2
 
-    from exporter.scrape import ScrapeCollector, build_collectors, build_registry, enabled_names
+    from exporter.scrape import ScrapeCollector, build_collectors, enabled_names
     from exporter.server import PooledWSGIServer, index_page, make_app
 
     flags = {n: getattr(args, f"collector__{n}") for n in REGISTRY
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
         return 2
     scrape = ScrapeCollector(collectors, default_timeout=collectors_cfg.collector_timeout)
-    app = make_app(build_registry(scrape), index_page([c.name for c in collectors], scrape.version))
+    app = make_app(scrape, index_page([c.name for c in collectors], scrape.version))
     try:
         server = PooledWSGIServer((host, port), app)
     except OSError as exc:

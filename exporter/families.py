@@ -4,7 +4,12 @@ prometheus_client's `GaugeMetricFamily(...)` / `add_metric(...)` validate the na
 label dicts on every call; at ~130 series per scrape that was a third of the exporter's CPU per
 scrape. A `FamilySpec` validates name, type and labels once at start-up (through
 prometheus_client's own `Metric` constructor) and then builds the same `Metric` / `Sample`
-objects directly, which prometheus_client's exposition serialises as usual.
+objects directly, which any prometheus_client exposition serialises as usual.
+
+It also keeps, per label set, the label dict and the rendered series text (`name{labels}`, as
+prometheus_client's own encoders render it), so a label set seen in an earlier scrape (the
+same cpu/mode pairs, devices and mounts every time) costs neither a new dict nor formatting;
+`exporter.exposition` writes those families with them.
 """
 
 from __future__ import annotations
@@ -14,9 +19,20 @@ from collections.abc import Iterable, Sequence
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
 
+MAX_CACHED_LABEL_SETS = 4096
+"""Per family; beyond it (label values that change all the time) the cache starts afresh."""
+
+Entry = tuple[dict[str, str], str]  # (labels, series text), shared between scrapes: read-only
+
+
+class SpecMetric(Metric):
+    """A family built by a FamilySpec: each sample has its cached entry in `entries`."""
+
+    __slots__ = ("entries", "spec")
+
 
 class FamilySpec:
-    __slots__ = ("documentation", "labels", "name", "sample_name", "type")
+    __slots__ = ("_cache", "_header", "documentation", "labels", "name", "sample_name", "type")
 
     def __init__(self, name: str, documentation: str, typ: str = "gauge", labels: Sequence[str] = ()):
         if typ == "counter" and name.endswith("_total"):
@@ -30,25 +46,57 @@ class FamilySpec:
         self.type = proto.type
         self.labels = tuple(labels)
         self.sample_name = self.name + "_total" if self.type == "counter" else self.name
+        self._cache: dict[tuple[str, ...], Entry] = {}
+        self._header: dict[bool, str] = {}
 
-    def new(self) -> Metric:
-        m = Metric.__new__(Metric)
+    def new(self) -> SpecMetric:
+        m = SpecMetric.__new__(SpecMetric)
         m.name = self.name
         m.documentation = self.documentation
         m.unit = ""
         m.type = self.type
         m.samples = []
+        m.spec = self
+        m.entries = []
         return m
 
-    def value(self, value: float) -> Metric:
+    def value(self, value: float) -> SpecMetric:
         """A family with one unlabelled sample."""
         m = self.new()
-        m.samples.append(Sample(self.sample_name, {}, value))
+        self.add(m, (), value)
         return m
 
     def add(self, metric: Metric, label_values: Iterable[str], value: float) -> None:
-        labels = dict(zip(self.labels, label_values, strict=True))
-        metric.samples.append(Sample(self.sample_name, labels, value))
+        key = tuple(label_values)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._entry(key)
+        metric.samples.append(Sample(self.sample_name, entry[0], value))
+        entries = getattr(metric, "entries", None)
+        if entries is not None:
+            entries.append(entry)
+
+    def _entry(self, key: tuple[str, ...]) -> Entry:
+        if len(key) != len(self.labels):
+            raise ValueError(f"{self.name}: {len(self.labels)} label values expected, got {key!r}")
+        from exporter.exposition import series_text  # the encoder's own rendering, once per label set
+
+        labels = dict(zip(self.labels, key, strict=True))
+        entry = (labels, series_text(self.sample_name, labels))
+        if len(self._cache) >= MAX_CACHED_LABEL_SETS:
+            self._cache.clear()
+        self._cache[key] = entry
+        return entry
+
+    def header(self, openmetrics: bool) -> str:
+        """`# HELP` / `# TYPE` lines of this family in either format, rendered once."""
+        text = self._header.get(openmetrics)
+        if text is None:
+            from exporter.exposition import header_text
+
+            text = self._header[openmetrics] = header_text(self.name, self.documentation, self.type,
+                                                           openmetrics)
+        return text
 
 
 def gauge(name: str, documentation: str, labels: Sequence[str] = ()) -> FamilySpec:

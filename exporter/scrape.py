@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -120,12 +120,19 @@ class _FamilyMerger:
         return self._by_name.values()
 
 
+class SelectionError(ValueError):
+    """A bad collect[] / exclude[] query: the message says which names and why."""
+
+
 class ScrapeCollector:
     """A prometheus_client collector running our collectors with success/duration series."""
 
     def __init__(self, collectors: Iterable[Collector], *, default_timeout: float = 5.0,
-                 version: str | None = None, pool: WorkerPool | None = None):
+                 version: str | None = None, pool: WorkerPool | None = None,
+                 known: Iterable[str] | None = None):
         self.collectors = list(collectors)
+        # every name a scrape may select: the registered collectors, built or not
+        self.known = frozenset(known if known is not None else REGISTRY) | {c.name for c in self.collectors}
         self.default_timeout = default_timeout
         self.version = version if version is not None else exporter_version()
         self.pool = pool or WorkerPool("collector", min_workers=min(2, len(self.collectors) or 1),
@@ -140,21 +147,51 @@ class ScrapeCollector:
         # Nothing to pre-declare: keeps registration from running a whole scrape.
         return []
 
-    def collect(self) -> Iterator[Metric]:
-        """Start every collector, then wait for each until its deadline.
+    def select(self, collect: Sequence[str] = (), exclude: Sequence[str] = ()) -> frozenset[str] | None:
+        """node_exporter's `collect[]` / `exclude[]` query parameters -> the collectors to run
+        (None: all). Raises SelectionError naming unknown collectors, or when both are given.
 
-        Collectors that declare their own `timeout` (probes: they wait on the network) each get
-        a pool thread, unless they say `blocking = False` (filesystem: its stats run on threads
-        of its own). The others (the host collectors, a millisecond each) share one pool
-        task and run one after another, which costs a quarter less CPU per scrape than a thread
-        hand-off each; if one of them takes longer than LANE_PATIENCE, those not yet started
-        get threads of their own, so a slow or hung collector delays the rest by at most that.
+        A known collector that is disabled or has nothing configured (no probes of that kind)
+        is accepted and contributes no series, so one Prometheus job fits every exporter.
+        """
+        if not collect and not exclude:
+            return None
+        if collect and exclude:
+            raise SelectionError("collect[] and exclude[] cannot be combined")
+        unknown = sorted({n for n in (*collect, *exclude) if n not in self.known})
+        if unknown:
+            raise SelectionError(
+                f"unknown collector(s) {', '.join(unknown)} (known: {', '.join(sorted(self.known))})"
+            )
+        if collect:
+            return frozenset(collect)
+        return frozenset(c.name for c in self.collectors) - frozenset(exclude)
+
+    def collect(self, only: Collection[str] | None = None) -> Iterator[Metric]:
+        """Run every collector (or those in `only`) and yield their families, then the
+        success/duration families.
+
+        Collectors marked `inline = True` (the host collectors: they read kernel counters and
+        never wait on anything that can hang; filesystem's stats run on threads of its own) run
+        right here in the request's thread, after the others were started: no thread hand-off
+        on the hot path. The others start on the pool first and are waited for until their
+        deadlines: collectors that declare their own `timeout` (probes: they wait on the
+        network) each get a pool thread; the rest (textfile, anything not known to be safe)
+        share one pool task and run one after another, and if one of them takes longer than
+        LANE_PATIENCE, those not yet started get threads of their own, so a slow or hung
+        collector delays the rest by at most that.
         """
         start = time.monotonic()
-        started: list[tuple[Collector, Future[Result] | None, float]] = []
+        selected = self.collectors if only is None else [c for c in self.collectors if c.name in only]
+        started: list[tuple[Collector, Future[Result] | Result | None, float]] = []
         lane_jobs: list[tuple[Future[Result], Any, tuple[Collector]]] = []
+        inline: list[tuple[int, Collector]] = []
         with self._lock:
-            for c in self.collectors:
+            for c in selected:
+                if getattr(c, "inline", False):
+                    inline.append((len(started), c))
+                    started.append((c, None, 0.0))
+                    continue
                 previous, previous_deadline = self._running.get(c.name, (None, 0.0))
                 if previous is not None and not previous.done():
                     if previous_deadline > start:
@@ -174,8 +211,13 @@ class ScrapeCollector:
                     self.pool.submit(run_into, fut, _run, c)
                 else:
                     lane_jobs.append((fut, _run, (c,)))
-        if lane_jobs:
-            lane = Lane(self.pool, lane_jobs)
+        lane = Lane(self.pool, lane_jobs) if lane_jobs else None
+        for i, c in inline:
+            try:
+                started[i] = (c, _run(c), 0.0)
+            except Exception as exc:
+                started[i] = (c, exc, 0.0)  # type: ignore[assignment]
+        if lane is not None:
             for fut, _, (c,) in lane_jobs:
                 patience = min(LANE_PATIENCE, start + self.timeout_of(c) - time.monotonic())
                 if not lane.wait(fut, patience):
@@ -190,7 +232,12 @@ class ScrapeCollector:
             ok, took = 0.0, 0.0
             if fut is not None:
                 try:
-                    families, took = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+                    if isinstance(fut, Exception):
+                        raise fut
+                    if isinstance(fut, tuple):  # ran inline
+                        families, took = fut
+                    else:
+                        families, took = fut.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
                     took = self.timeout_of(c)
                     log.warning("collector %s did not finish within %gs", c.name, took)

@@ -23,6 +23,7 @@ CPU_SECONDS = counter("node_cpu_seconds_total", "Seconds the CPUs spent in each 
 
 class CpuCollector:
     name = "cpu"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, ps: Any = psutil):
         self.ps = ps

@@ -42,6 +42,7 @@ SPECS = tuple(
 
 class DiskstatsCollector:
     name = "diskstats"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, device_filter: NameFilter | None = None, ps: Any = psutil):
         self.ps = ps

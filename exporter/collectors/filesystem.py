@@ -77,6 +77,9 @@ def is_network(fstype: str, opts: str) -> bool:
 
 class FilesystemCollector:
     name = "filesystem"
+    # runs in the request thread (see exporter.scrape): the stats, the one call that can hang,
+    # run on this collector's own threads, each waited for at most mount_timeout
+    inline = True
 
     def __init__(self, *, mount_filter: NameFilter, fstype_filter: NameFilter, mount_timeout: float = 5.0,
                  include_network: bool = False, ps: Any = psutil,

@@ -23,6 +23,7 @@ LOAD15 = gauge("node_load15", "15m load average.")
 
 class LoadavgCollector:
     name = "loadavg"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, ps: Any = psutil):
         self.ps = ps

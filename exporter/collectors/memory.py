@@ -83,6 +83,7 @@ def os_family(platform: str) -> str:
 
 class MemoryCollector:
     name = "memory"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, ps: Any = psutil, meminfo: str | None = None, platform: str = sys.platform):
         self.ps = ps

@@ -35,6 +35,7 @@ STATS = tuple(
 
 class NetdevCollector:
     name = "netdev"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, device_filter: NameFilter | None = None, ps: Any = psutil):
         self.ps = ps

@@ -93,6 +93,7 @@ def uname() -> tuple[str, ...]:
 
 class OsCollector:
     name = "os"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, ps: Any = psutil, os_release: dict[str, str] | None = None, uname_fn: Any = uname):
         self.ps = ps

@@ -32,6 +32,7 @@ MAX_FDS = gauge("process_max_fds", "Maximum number of open file descriptors.")
 
 class ProcessCollector:
     name = "process"
+    inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, ps: Any = psutil, pid: int | None = None):
         self.proc = ps.Process(pid if pid is not None else os.getpid())

@@ -130,11 +130,12 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
     sys.path.insert(0, str(REPO))
     import importlib
 
-    from prometheus_client.exposition import generate_latest
+    from prometheus_client.exposition import choose_encoder, generate_latest
     from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-    from exporter.scrape import ScrapeCollector, build_collectors, build_registry
-    from exporter.server import make_app
+    from exporter.exposition import encode
+    from exporter.scrape import ScrapeCollector, build_collectors
+    from exporter.server import GZIP_LEVEL, make_app
     from exporter.settings import DefaultConfig
 
     names = ["cpu", "memory", "filesystem", "netdev", "loadavg"]
@@ -142,7 +143,7 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
         importlib.import_module(f"exporter.collectors.{n}")
     collectors = build_collectors(DefaultConfig(), names)
     scrape_collector = ScrapeCollector(collectors)
-    app = make_app(build_registry(scrape_collector), b"")
+    app = make_app(scrape_collector, b"")
     families = list(scrape_collector.collect())
 
     class Fixed:
@@ -160,9 +161,12 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
     stages.update({
         "all collectors, direct": lambda: [list(c.collect()) for c in collectors],
         "all collectors, runner": lambda: list(scrape_collector.collect()),
-        "text encoder": lambda: generate_latest(Fixed()),
-        "OpenMetrics encoder": lambda: generate_openmetrics(Fixed()),
-        "gzip (level 9)": lambda: gzip.compress(text),
+        "prometheus_client text encoder": lambda: generate_latest(Fixed()),
+        "prometheus_client OpenMetrics": lambda: generate_openmetrics(Fixed()),
+        "our text encoder": lambda: encode(families, *choose_encoder(ACCEPTS["text"])),
+        "our OpenMetrics encoder": lambda: encode(families, *choose_encoder(ACCEPTS["prometheus"])),
+        "gzip (level 9, the client's)": lambda: gzip.compress(text),
+        f"gzip (level {GZIP_LEVEL}, ours)": lambda: gzip.compress(text, compresslevel=GZIP_LEVEL),
         "WSGI app, text": request(ACCEPTS["text"]),
         "WSGI app, Prometheus Accept": request(ACCEPTS["prometheus"]),
     })
@@ -175,7 +179,7 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
             results[label].append((time.process_time() - t0) / per_round * 1000)
     print(f"in-process CPU per call, median of {rounds} rounds of {per_round} (ms)")
     for label, values in results.items():
-        print(f"  {label:32}{statistics.median(values):8.3f}")
+        print(f"  {label:36}{statistics.median(values):8.3f}")
     scrape_collector.close()
 
 
