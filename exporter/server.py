@@ -58,7 +58,7 @@ ALLOW = [("Allow", "OPTIONS,GET")]
 
 def _restrict(families: list[Any], names: list[str]) -> list[Any]:
     """prometheus_client's `name[]` filter (its restricted registry) over one scrape's families."""
-    registry = CollectorRegistry(auto_describe=False)
+    registry = CollectorRegistry(auto_describe=False, support_collectors_without_names=True)
 
     class Fixed:
         def collect(self) -> list[Any]:
