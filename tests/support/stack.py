@@ -170,8 +170,9 @@ class E2EStack:
     """The running pipeline and handles to poke at it."""
 
     def __init__(self, tmp: Path, smtp: SmtpServer, probes: dict[str, ProbeTarget], *, alertmanagers: int = 1,
-                 **overrides: Any):
+                 prometheus_args: tuple[str, ...] = (), **overrides: Any):
         self.tmp, self.smtp, self.probes = tmp, smtp, probes
+        self.prometheus_args = list(prometheus_args)
         self.ports = {"exporter": free_port(), "bridge": free_port(), "prometheus": free_port(),
                       "alertmanager": free_port()}
         self.am_ports = [self.ports["alertmanager"]] + [free_port() for _ in range(alertmanagers - 1)]
@@ -254,7 +255,7 @@ class E2EStack:
             f"--storage.tsdb.path={self.tmp / 'prom' / 'data'}",
             f"--web.listen-address=127.0.0.1:{self.ports['prometheus']}", "--web.enable-lifecycle",
             # alerts sent to Alertmanager expire 4 x this after Prometheus stops (default 1m)
-            "--rules.alert.resend-delay=1s", "--log.level=warn",
+            "--rules.alert.resend-delay=1s", "--log.level=warn", *self.prometheus_args,
         ], self.tmp / "prometheus.log")
 
     def start_bridge(self, wait: bool = False) -> None:
