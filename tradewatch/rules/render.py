@@ -158,6 +158,11 @@ def _file_sd(name: str) -> list[dict[str, Any]]:
 
 
 _PROBE_SERIES = "tradewatch_(probe|sql)_.*"
+# the exporter's probe collectors: the `exporter` job leaves them out of each host scrape and the
+# `probes` job asks for them alone (node_exporter's exclude[] / collect[] query parameters), so
+# probes run at intervals.api, not on every host scrape; the metric relabelling below stays as
+# a guard for exporters that ignore the parameters
+PROBE_COLLECTORS = ["probe_http", "probe_tcp", "probe_sql"]
 
 
 def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
@@ -166,6 +171,7 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
         {
             "job_name": "exporter",
             "file_sd_configs": _file_sd("exporter"),
+            "params": {"exclude[]": list(PROBE_COLLECTORS)},
             # probe results are kept from the `probes` job, at the probe interval
             "metric_relabel_configs": [
                 {"source_labels": ["__name__"], "regex": _PROBE_SERIES, "action": "drop"}
@@ -181,6 +187,7 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
             "scrape_interval": format_duration(api),
             "scrape_timeout": _timeout(api, max(10.0, slowest)),
             "file_sd_configs": _file_sd("exporter"),
+            "params": {"collect[]": list(PROBE_COLLECTORS)},
             "metric_relabel_configs": [
                 {"source_labels": ["__name__"], "regex": _PROBE_SERIES, "action": "keep"}
             ],
