@@ -139,3 +139,48 @@ def test_real_exporter_filters_per_scrape(tmp_path):
         err.value.close()
     finally:
         proc.stop()
+
+
+@pytest.mark.integration
+def test_prometheus_with_the_rendered_jobs_runs_probes_only_in_the_probes_job(tmp_path):
+    """The `exporter` and `probes` jobs of the rendered prometheus.yml, scraped by a real
+    Prometheus: the probe collector runs in the probes job only."""
+    import socket
+
+    import yaml
+
+    from tests.support.procs import wait_until
+    from tests.support.prom import prometheus
+    from tradewatch.config import parse_config
+    from tradewatch.rules.render import Deployment, prometheus_config
+
+    with socket.create_server(("127.0.0.1", 0)) as target:
+        probes = {"tcp": [{"name": "db", "address": f"127.0.0.1:{target.getsockname()[1]}", "timeout": "1s"}]}
+        cfg_file = tmp_path / "tradewatch.yaml"
+        cfg_file.write_text(yaml.safe_dump({"probes": probes}))
+        proc, url = start(tmp_path, "--config", str(cfg_file))
+        try:
+            cfg = parse_config({"intervals": {"system_metrics": "1s", "api": "2s"}, "probes": probes})
+            jobs = [j for j in prometheus_config(cfg, Deployment())["scrape_configs"]
+                    if j["job_name"] in ("exporter", "probes")]
+            assert [j["job_name"] for j in jobs] == ["exporter", "probes"]
+            workdir = tmp_path / "prometheus"
+            (workdir / "targets").mkdir(parents=True)
+            (workdir / "targets" / "exporter.yml").write_text(
+                yaml.safe_dump([{"targets": [url.removeprefix("http://")]}]))
+            config = {"global": {"scrape_interval": "1s", "scrape_timeout": "1s"}, "scrape_configs": jobs}
+            with prometheus(workdir, config) as prom:
+                def both_scraped():
+                    ups = {r["metric"]["job"]: r["value"][1] for r in prom.query("up")}
+                    return ups == {"exporter": "1", "probes": "1"}
+
+                wait_until(both_scraped, timeout=30)
+                ran = {(r["metric"]["job"], r["metric"]["collector"])
+                       for r in prom.query(names.COLLECTOR_SUCCESS)}
+                assert ("exporter", "cpu") in ran and ("exporter", "probe_tcp") not in ran
+                assert not any(job == "probes" for job, _ in ran)  # the probes job keeps probe series only
+                probe = prom.query(names.PROBE_SUCCESS)
+                assert [(r["metric"]["job"], r["metric"]["probe"], r["value"][1]) for r in probe] == [
+                    ("probes", "db", "1")]
+        finally:
+            proc.stop()
