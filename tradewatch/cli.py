@@ -38,7 +38,10 @@ def load_or_exit(path: str | None) -> Config:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tradewatch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="tradewatch",
+        description="TradeWatch operator commands. Every command takes --config FILE.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"tradewatch.commands.{module_name}")
