@@ -67,6 +67,29 @@ def test_probe_down_emails_one_critical_and_recovery_one_resolved_in_thread(stac
     print(f"breach -> critical email: {breach_to_email:.1f} s")
 
 
+def test_threshold_below_current_value_emails_one_critical_with_the_value(stack: E2EStack) -> None:
+    usage = float(wait_until(lambda: stack.query(mn.REC_MEMORY_UTILISATION), 30,
+                             what="memory utilisation in Prometheus")[0]["value"][1])
+    threshold = round(usage * 100 / 2, 2)
+    stack.set_thresholds(memory_percent={"critical": threshold})
+    try:
+        msg = stack.wait_emails(1, timeout=30, kind="firing", alertname="HostMemoryHigh")[0]
+    finally:
+        stack.set_thresholds(memory_percent={"critical": 1e9})
+    stack.wait_emails(1, timeout=30, kind="resolved", alertname="HostMemoryHigh")
+    quiet(4)
+    assert len(stack.emails("firing", "HostMemoryHigh")) == 1
+    assert len(stack.emails("resolved", "HostMemoryHigh")) == 1
+    host = f"127.0.0.1:{stack.ports['exporter']}"
+    assert msg["Subject"] == f"[CRITICAL] HostMemoryHigh on {host}"
+    text = text_of(msg)
+    shown = re.search(r"Memory utilisation on \S+ is ([\d.]+)%", text)
+    assert shown, text
+    # the value Prometheus evaluated, in human units, next to the configured threshold
+    assert abs(float(shown.group(1)) - usage * 100) < 5.0, (shown.group(0), usage)
+    assert f"critical above {threshold:g}%" in text
+
+
 def test_pause_creates_a_silence_and_resume_restores_delivery(stack: E2EStack) -> None:
     target = stack.probes["pause-api"]
     paused = stack.api("POST", "/api/monitoring/stop", {"duration": "10m", "comment": "e2e maintenance"})
