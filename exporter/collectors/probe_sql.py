@@ -12,7 +12,6 @@ a read-only session.
 from __future__ import annotations
 
 import contextlib
-import decimal
 import importlib
 import logging
 import math
@@ -54,6 +53,8 @@ def to_samples(query: SqlQuery, columns: Sequence[str], rows: Sequence[Sequence[
     tuple[list[str], float]
 ]:
     """Rows -> (label values, value) pairs; raises QueryError when they cannot be a gauge."""
+    import decimal  # here: 0.3 MB an exporter without SQL probes does not need
+
     missing = [c for c in query.labels if c not in columns]
     if missing:
         raise QueryError(f"label column(s) {missing} not in the result columns {list(columns)}")

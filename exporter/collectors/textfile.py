@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import register
 from tradewatch import metric_names as names
@@ -39,6 +38,8 @@ class TextfileError(Exception):
 
 def parse(text: str, file: str) -> list[Metric]:
     """Families of one file, with the parser's split families of one name joined back."""
+    from prometheus_client.parser import text_string_to_metric_families  # only with a textfile directory
+
     try:
         parsed = list(text_string_to_metric_families(text))
     except Exception as exc:  # the parser raises ValueError, IndexError... on bad input
