@@ -8,6 +8,7 @@ doubling to 15 min, until `email.max_attempts`; permanent ones (5xx) are marked 
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import logging
@@ -38,6 +39,8 @@ BASE_DELAY = 5.0
 MAX_DELAY = 900.0
 POLL_SECONDS = 1.0
 BATCH = 20
+CLAIM_CHUNK = 10  # rows claimed per UPDATE; their leases are renewed while they wait
+LEASE_SLACK = 5.0  # seconds a claim lasts beyond lease_seconds, so renewals are rare
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,10 @@ class OutboxSender:
         self.batch = batch
         self.poll_seconds = min(POLL_SECONDS, poll_seconds)
         self.max_attempts = config.email.max_attempts
-        # A claim must outlive one send (connect + TLS + login + data, each up to the timeout).
+        # A claim must outlive one send (connect + TLS + login + data, each up to the timeout):
+        # rows are claimed for a little longer, and renewed in a batch before they run short.
         self.lease_seconds = max(60.0, 6 * float(config.email.timeout))
+        self.claim_lease = self.lease_seconds + LEASE_SLACK
         self.counters = {"sent": 0, "failed": 0, "retried": 0}
         self.last_loop_at: float | None = None  # for /health: is the loop alive?
         self._wake = threading.Event()
@@ -96,36 +101,47 @@ class OutboxSender:
         """Ask the loop to look at the outbox now (after a webhook committed an email)."""
         self._wake.set()
 
-    def run_once(self) -> int:
+    def run_once(self, stop: threading.Event | None = None) -> int:
         """Try each due row once (at most `batch`); returns how many were attempted.
 
-        Rows are claimed one at a time, right before their send, so a lease never runs out
-        while the row waits behind slow sends of the same batch.
+        Due rows are claimed up to CLAIM_CHUNK at a time (one UPDATE) and sent one after the
+        other over one SMTP session, so a burst costs one connect and a few SQLite round trips
+        instead of a session and a claim per email. Before each send, the claims still waiting
+        are renewed if their lease has run down to less than one send's worth, so a row's lease
+        never runs out while it waits behind slow sends. If `stop` is set, rows not yet tried
+        are handed back untouched.
         """
         done = 0
-        while done < self.batch:
-            with self.db.transaction() as conn:
-                rows = outbox.claim_due(conn, self.clock(), 1, self.lease_seconds)
-            if not rows:
-                break
-            self._deliver(rows[0])
-            done += 1
+        with self._hold():
+            while done < self.batch and not (stop is not None and stop.is_set()):
+                with self.db.transaction() as conn:
+                    rows = outbox.claim_due(conn, self.clock(), min(CLAIM_CHUNK, self.batch - done),
+                                            self.claim_lease)
+                if not rows:
+                    break
+                done += self._deliver_claimed(rows, stop)
         return done
 
     def loop(self, stop: threading.Event) -> None:
-        """Deliver until `stop` is set: at once when woken, otherwise at least every second."""
+        """Deliver until `stop` is set: at once when woken, otherwise at least every second.
+
+        The SMTP session is kept open while there is work and for the transport's idle timeout
+        after it, so emails arriving a few at a time do not each pay for a new session.
+        """
         log.info("outbox sender started (%s transport)", getattr(self.transport, "name", "?"))
-        while not stop.is_set():
-            self.last_loop_at = time.time()
-            try:
-                # Drain: a full batch means more may be due right now.
-                while not stop.is_set() and self.run_once() >= self.batch:
-                    pass
-            except StoreUnavailable as exc:
-                log.warning("outbox sender: store unavailable (%s); retrying", exc)
-            except Exception:
-                log.exception("outbox sender: unexpected error; continuing")
-            self._wait(stop)
+        with self._hold():
+            while not stop.is_set():
+                self.last_loop_at = time.time()
+                try:
+                    # Drain: a full batch means more may be due right now.
+                    while not stop.is_set() and self.run_once(stop) >= self.batch:
+                        pass
+                except StoreUnavailable as exc:
+                    log.warning("outbox sender: store unavailable (%s); retrying", exc)
+                except Exception:
+                    log.exception("outbox sender: unexpected error; continuing")
+                self._close_idle()
+                self._wait(stop)
         log.info("outbox sender stopped")
 
     def deliver_now(self, id: int, *, wait_seconds: float | None = None) -> DeliveryResult:
@@ -137,7 +153,8 @@ class OutboxSender:
             row = outbox.claim(conn, id, self.clock(), self.lease_seconds)
             current = outbox.get(conn, id) if row is None else None
         if row is not None:
-            return self._deliver(row)
+            with self._hold():  # the session stays open only if the loop holds it too
+                return self._deliver(row)
         if current is None:
             return DeliveryResult("failed", f"no notification with id {id}")
         deadline = time.monotonic() + (self.lease_seconds if wait_seconds is None else wait_seconds)
@@ -158,6 +175,50 @@ class OutboxSender:
             if self._wake.wait(min(left, 0.1)):
                 break
         self._wake.clear()
+
+    def _deliver_claimed(self, rows: list[dict[str, Any]], stop: threading.Event | None) -> int:
+        held = {r["id"]: float(r["claimed_until"]) for r in rows}
+        tried = 0
+        for i, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                self._release(rows[i:], held)
+                break
+            if row["id"] in held and held[row["id"]] - self.clock() < self.lease_seconds:
+                held = self._extend(rows[i:], held)
+            if row["id"] not in held:
+                log.warning("notification %s: lease lost while waiting in a batch; not sending it",
+                            row["id"])
+                continue
+            self._deliver(row)
+            tried += 1
+        return tried
+
+    def _extend(self, rows: list[dict[str, Any]], held: dict[int, float]) -> dict[int, float]:
+        waiting = [(r["id"], held[r["id"]]) for r in rows if r["id"] in held]
+        until = self.clock() + self.claim_lease
+        with self.db.transaction() as conn:
+            kept = outbox.extend_leases(conn, waiting, until)
+        return dict.fromkeys(kept, until)
+
+    def _release(self, rows: list[dict[str, Any]], held: dict[int, float]) -> None:
+        waiting = [(r["id"], held[r["id"]]) for r in rows if r["id"] in held]
+        try:
+            with self.db.transaction() as conn:
+                outbox.release(conn, waiting)
+        except StoreUnavailable as exc:  # their leases run out and they are sent later anyway
+            log.warning("outbox sender: could not hand back %d claimed row(s): %s", len(waiting), exc)
+
+    def _hold(self) -> contextlib.AbstractContextManager[Any]:
+        hold = getattr(self.transport, "hold", None)
+        return hold() if hold is not None else contextlib.nullcontext()
+
+    def _close_idle(self) -> None:
+        close_idle = getattr(self.transport, "close_idle", None)
+        if close_idle is not None:
+            try:
+                close_idle()
+            except Exception:
+                log.exception("outbox sender: closing the idle SMTP session failed")
 
     def _message(self, row: dict[str, Any]) -> tuple[EmailMessage, list[str]]:
         recipients = [r for r in row["recipients"] if isinstance(r, str) and r.strip()]

@@ -16,8 +16,9 @@ import smtplib
 import socket
 import ssl
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,9 @@ from typing import Protocol
 from tradewatch.config import Email
 
 log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = 5.0  # seconds a held SMTP session may sit unused before the sender quits it
+MAX_PER_SESSION = 100  # then a fresh session: some providers cap messages per connection
 
 
 class DeliveryError(Exception):
@@ -97,16 +101,34 @@ def eml_name(message_id: str, now: float) -> str:
 # --------------------------------------------------------------------------- SMTP
 
 class SmtpTransport:
-    """One SMTP session per message: simple, and nothing to go stale between alerts."""
+    """SMTP delivery that reuses one session for a burst of messages.
+
+    By itself `send` opens a session, sends and quits (nothing left open). While a caller
+    `hold()`s the transport (the outbox sender does while it drains the queue and for
+    `idle_timeout` seconds after), the session stays open between messages: one connect + TLS
+    + EHLO + AUTH per burst instead of per email. A session the server dropped (idle timeout,
+    restart) is noticed at the next MAIL FROM, before the message was transmitted, and that
+    message is sent again at once on a fresh session; a failure during DATA is never repeated
+    here (the server may have taken the message): it goes back to the outbox as usual.
+    """
 
     name = "smtp"
 
-    def __init__(self, config: Email):
+    def __init__(self, config: Email, *, idle_timeout: float = IDLE_TIMEOUT,
+                 max_per_session: int = MAX_PER_SESSION):
         self.config = config
         self.host = config.smtp_server.strip()
         self.port = config.smtp_port
         self.security = config.security
         self.timeout = float(config.timeout) or 10.0
+        self.idle_timeout = idle_timeout
+        self.max_per_session = max_per_session
+        self.sessions = 0  # sessions opened so far (for tests and the benchmark)
+        self._client: smtplib.SMTP | None = None
+        self._sent_in_session = 0
+        self._last_used = 0.0
+        self._holds = 0
+        self._lock = threading.RLock()
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name verified unless `email.verify_tls: false`."""
@@ -116,28 +138,103 @@ class SmtpTransport:
             ctx.verify_mode = ssl.CERT_NONE
         return ctx
 
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the session open between sends until the outermost hold ends."""
+        with self._lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holds -= 1
+                if self._holds == 0:
+                    self.close()
+
+    def close_idle(self) -> None:
+        """Quit a held session unused for `idle_timeout` seconds (called by the sender loop)."""
+        with self._lock:
+            if self._client is not None and time.monotonic() - self._last_used >= self.idle_timeout:
+                self.close()
+
+    def close(self) -> None:
+        """Quit the open session, if any (politely; a dead one is just closed)."""
+        with self._lock:
+            client, self._client = self._client, None
+            self._sent_in_session = 0
+        if client is not None:
+            try:
+                client.quit()
+            except Exception:  # already gone: close the socket and move on
+                with contextlib.suppress(Exception):
+                    client.close()
+
     def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> None:
         if not recipients:
             raise PermanentError("no recipients: set email.to in the config")
-        try:
-            refused = self._send(msg, sender, list(recipients))
-        except DeliveryError:
-            raise
-        except Exception as exc:
-            raise classify(exc, self._secrets()) from None
+        with self._lock:
+            try:
+                refused = self._send_reusing(msg, sender, list(recipients))
+            except DeliveryError:
+                raise
+            except Exception as exc:
+                raise classify(exc, self._secrets()) from None
+            finally:
+                if self._holds == 0 or self._sent_in_session >= self.max_per_session:
+                    self.close()
         if refused:
             # Some recipients took it: the email is out; say who did not get it.
             log.warning("%s recipient(s) refused: %s", len(refused),
                         scrub(_describe_refused(refused), self._secrets()))
 
-    def _send(self, msg: EmailMessage, sender: str, recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+    def _send_reusing(self, msg: EmailMessage, sender: str,
+                      recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+        reused = self._client is not None
+        client = self._client or self._open()
+        try:
+            refused = self._transmit(client, msg, sender, recipients)
+        except Exception as exc:
+            if not (reused and not client.in_data and _session_lost(exc)):
+                raise
+            # The server dropped the kept session before it saw this message: once more, fresh.
+            log.info("SMTP session to %s:%s was closed by the server (%s); reconnecting",
+                     self.host, self.port, scrub(str(exc), self._secrets()) or type(exc).__name__)
+            refused = self._transmit(self._open(), msg, sender, recipients)
+        return refused
+
+    def _transmit(self, client: _Client, msg: EmailMessage, sender: str,
+                  recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+        client.in_data = False
+        try:
+            refused = client.send_message(msg, from_addr=sender, to_addrs=recipients)
+        except Exception as exc:
+            if _session_survives(exc):
+                self._touch()  # smtplib sent RSET after the refusal: the session is reusable
+            else:
+                self._drop()
+            raise
+        self._touch()
+        self._sent_in_session += 1
+        return refused
+
+    def _touch(self) -> None:
+        self._last_used = time.monotonic()
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        self._sent_in_session = 0
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def _open(self) -> _Client:
+        self._drop()
+        client: _Client
         if self.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=self.tls_context()
-            )
+            client = _SslClient(self.host, self.port, timeout=self.timeout, context=self.tls_context())
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+            client = _PlainClient(self.host, self.port, timeout=self.timeout)
+        try:
             client.ehlo()
             if self.security == "starttls":
                 if not client.has_extn("starttls"):
@@ -149,10 +246,57 @@ class SmtpTransport:
                 client.ehlo()
             if self.config.username:
                 client.login(self.config.username, self.config.password)
-            return client.send_message(msg, from_addr=sender, to_addrs=recipients)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.close()
+            raise
+        self.sessions += 1
+        self._client = client
+        self._touch()
+        return client
 
     def _secrets(self) -> list[str]:
         return [self.config.password] if self.config.password else []
+
+
+class _TracksData:
+    """Notes when DATA began: before it, the server cannot have taken the message."""
+
+    in_data = False
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self.in_data = True
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _PlainClient(_TracksData, smtplib.SMTP):
+    pass
+
+
+class _SslClient(_TracksData, smtplib.SMTP_SSL):
+    pass
+
+
+_Client = _PlainClient | _SslClient
+
+
+def _session_survives(exc: BaseException) -> bool:
+    """A refusal (4xx/5xx reply other than 421) leaves the session usable: smtplib sent RSET."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code != 421 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code not in (421, -1) \
+        and exc.smtp_code >= 400
+
+
+def _session_lost(exc: BaseException) -> bool:
+    """The server closed the session (not a timeout: a hung server is not retried at once)."""
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code in (421, -1)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError)
 
 
 def classify(exc: BaseException, secrets: Sequence[str] = ()) -> DeliveryError:

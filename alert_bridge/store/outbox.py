@@ -93,6 +93,41 @@ def claim(
     return rows[0] if rows else None
 
 
+def extend_leases(
+    conn: sqlite3.Connection, held: Sequence[tuple[int, float]], until: float
+) -> set[int]:
+    """Push the lease of rows this sender still holds out to `until`; returns their ids.
+
+    `held` pairs each id with the `claimed_until` the caller last set: a row whose lease ran
+    out and was claimed by another sender no longer matches, so it is not extended (and the
+    caller must not send it).
+    """
+    kept: set[int] = set()
+    for id_, claimed_until in held:
+        cur = conn.execute(
+            "UPDATE notifications SET claimed_until = ? WHERE id = ? AND status = 'sending'"
+            " AND claimed_until = ?",
+            (until, id_, claimed_until),
+        )
+        if cur.rowcount:
+            kept.add(id_)
+    return kept
+
+
+def release(conn: sqlite3.Connection, held: Sequence[tuple[int, float]]) -> int:
+    """Give back claimed rows that were not tried (the sender is stopping): pending again, due
+    at once, the claim's attempt not counted. Rows no longer held are left alone."""
+    released = 0
+    for id_, claimed_until in held:
+        cur = conn.execute(
+            "UPDATE notifications SET status = 'pending', claimed_until = NULL,"
+            " attempts = MAX(0, attempts - 1) WHERE id = ? AND status = 'sending' AND claimed_until = ?",
+            (id_, claimed_until),
+        )
+        released += cur.rowcount
+    return released
+
+
 def mark_sent(conn: sqlite3.Connection, id: int, now: float, message_id: str | None) -> None:
     conn.execute(
         "UPDATE notifications SET status = 'sent', sent_at = ?, message_id = ?, claimed_until = NULL,"
