@@ -167,7 +167,7 @@ def test_bad_port_flag_is_a_clear_error(tmp_path: Path) -> None:
     assert res.returncode == 2 and "bridge port 70000" in res.stderr
 
 
-def test_run_stack_sh_status_without_venv_says_so(tmp_path: Path) -> None:
+def test_run_stack_sh_status_goes_to_the_supervisor(tmp_path: Path) -> None:
     # the shell wrapper is thin: status/stop go straight to the supervisor module
     res = subprocess.run(["bash", str(REPO / "deploy" / "run-stack.sh"), "status", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
