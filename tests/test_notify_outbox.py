@@ -214,3 +214,35 @@ def test_stats_and_recent(db):
             "last_sent_at": None}
     finally:
         empty.close()
+
+
+def test_extend_leases_only_for_rows_still_held(db):
+    a, b, c = add(db, 3)
+    with db.transaction() as conn:
+        claimed = {r["id"]: r["claimed_until"] for r in outbox.claim_due(conn, T0, 10, 60)}
+    assert claimed == dict.fromkeys((a, b, c), T0 + 60)
+    # the leases ran out: another sender took one of them (a), and c was sent meanwhile
+    with db.transaction() as conn:
+        (rival,) = outbox.claim_due(conn, T0 + 61, 1, 60)
+        outbox.mark_sent(conn, c, T0 + 61, "<c@tradewatch>")
+    assert rival["id"] == a  # oldest first: a is the one re-claimed at T0 + 61
+    with db.transaction() as conn:
+        kept = outbox.extend_leases(conn, [(a, T0 + 60), (b, T0 + 60), (c, T0 + 60)], T0 + 200)
+    assert kept == {b}
+    conn = db.connection()
+    assert outbox.get(conn, b)["claimed_until"] == T0 + 200
+    assert outbox.get(conn, a)["claimed_until"] == T0 + 121  # the rival's lease is untouched
+    assert outbox.get(conn, c)["status"] == "sent"
+
+
+def test_release_gives_back_untried_claims_without_counting_an_attempt(db):
+    a, b = add(db, 2)
+    with db.transaction() as conn:
+        outbox.claim_due(conn, T0, 10, 60)
+        assert outbox.release(conn, [(a, T0 + 60), (b, T0 + 999)]) == 1  # b: not our lease value
+    conn = db.connection()
+    row = outbox.get(conn, a)
+    assert row["status"] == "pending" and row["attempts"] == 0 and row["claimed_until"] is None
+    assert outbox.get(conn, b)["status"] == "sending"
+    with db.transaction() as conn:
+        assert [r["id"] for r in outbox.claim_due(conn, T0, 10, 60)] == [a]
