@@ -69,6 +69,17 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
             line = next(ln for ln in status.stdout.splitlines() if ln.strip().startswith(part))
             assert " up " in f"{line} ", line
 
+        # a part that dies is restarted (new pid, healthy again)
+        def exporter_pid() -> int:
+            return json.loads((root / "run" / "exporter.pid").read_text())["pid"]
+
+        old = exporter_pid()
+        os.kill(old, signal.SIGKILL)
+        wait_until(lambda: exporter_pid() != old
+                   and http_ok(f"http://127.0.0.1:{ports['exporter']}/metrics"), 20,
+                   what="the supervisor to restart the killed exporter")
+        assert "exporter exited with status -9; restarting" in run.proc.output()
+
         children = run.descendants()
         assert len(children) >= 5, children
         run.proc.popen.send_signal(signal.SIGTERM)
