@@ -183,3 +183,20 @@ def test_run_stack_sh_status_goes_to_the_supervisor(tmp_path: Path) -> None:
     res = subprocess.run(["bash", str(REPO / "deploy" / "run-stack.sh"), "status", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 3 and "not running" in res.stdout
+
+
+def test_supervisor_killed_outright_takes_its_parts_down(tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to clean up: the parts get SIGTERM from the kernel (PDEATHSIG)."""
+    root = tmp_path / "stack"
+    with running_stack(root, free_ports()) as run:
+        children = run.descendants()
+        assert len(children) >= 4
+        run.proc.popen.kill()
+        run.proc.popen.wait(10)
+        _, alive = psutil.wait_procs(children, timeout=20)
+        assert not alive, [p.pid for p in alive]
+    # the pid files it left are recognised as stale, and `stop` cleans them up
+    res = stack_cli(root, "status")
+    assert res.returncode == 3 and "stale" in res.stdout
+    assert stack_cli(root, "stop").returncode == 0
+    assert not list((root / "run").glob("*.pid"))
