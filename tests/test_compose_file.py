@@ -257,6 +257,13 @@ def test_dockerfile_multi_stage_non_root_healthchecked(compose: dict[str, Any]) 
         if ln.upper().startswith("COPY ") and "--from=" not in ln:
             for src in ln.split()[1:-1]:
                 assert (REPO / src).exists(), f"COPY source {src} missing"
+    # the build context filter lets every COPY source through
+    ignore = (REPO / "deploy" / "Dockerfile.dockerignore").read_text().splitlines()
+    allowed = {ln[1:].rstrip("/") for ln in ignore if ln.startswith("!")}
+    for ln in lines:
+        if ln.upper().startswith("COPY ") and "--from=" not in ln:
+            for src in ln.split()[1:-1]:
+                assert src.rstrip("/") in allowed, f"{src} is excluded from the build context"
     # each of our services says which URL the image's HEALTHCHECK probes, on its own port
     for name in ("exporter", "bridge", "demo-bot"):
         service = compose["services"][name]
