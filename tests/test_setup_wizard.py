@@ -118,6 +118,52 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
     assert cfg.email.to == ["oncall@example.com", "boss@example.com"]
 
 
+def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing(tmp_path: Path,
+                                                                                  site: Path) -> None:
+    env_file = tmp_path / ".env"
+    dead = free_port()
+    child = pexpect.spawn(sys.executable, ["-m", "tradewatch.cli", "setup", "--config", str(site),
+                                           "--env-file", str(env_file), "--provider", "ssl",
+                                           "--server", "127.0.0.1", "--port", str(dead)],
+                          cwd=str(REPO), env=_env(), encoding="utf-8", timeout=30)
+    transcript: list[str] = []
+    child.logfile_read = _Collect(transcript)
+    child.expect("Username")
+    child.sendline("me")
+    child.expect("SMTP password")
+    child.sendline(PASSWORD)
+    child.expect("Sender address")
+    child.sendline("me@example.com")
+    child.expect("Alert recipients")
+    child.sendline("")  # defaults to the sender
+    child.expect(r"Send a test email now\?")
+    child.sendline("y")
+    child.expect("Test email FAILED: cannot reach")
+    child.expect(r"Save these settings anyway\? \[y/N\]")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and PASSWORD not in "".join(transcript)
+    values = read_env_file(env_file)
+    assert values["SMTP_SECURITY"] == "ssl" and values["SMTP_PORT"] == str(dead)
+    assert values["ALERT_EMAIL"] == "me@example.com" and values["SMTP_PASSWORD"] == PASSWORD
+
+    # a second run, interrupted: the saved password is offered, nothing changes
+    before = env_file.read_text()
+    child = pexpect.spawn(sys.executable, ["-m", "tradewatch.cli", "setup", "--config", str(site),
+                                           "--env-file", str(env_file)],
+                          cwd=str(REPO), env=_env(), encoding="utf-8", timeout=30)
+    child.expect(r"Email provider \[3\]")  # the saved provider is the default
+    child.sendline("")
+    child.expect(r"SMTP server \[127.0.0.1\]")
+    child.sendintr()
+    child.expect("nothing written")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert env_file.read_text() == before
+
+
 class _Collect:
     def __init__(self, sink: list[str]):
         self.sink = sink
