@@ -69,6 +69,14 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
             line = next(ln for ln in status.stdout.splitlines() if ln.strip().startswith(part))
             assert " up " in f"{line} ", line
 
+        # a newcomer's first email: the running bridge sends a test email to the file sink
+        res = subprocess.run([sys.executable, "-m", "tradewatch.stack", "test-email", "--dir", str(root),
+                              "--env-file", str(root / "no.env")], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "test email sent to ops@localhost" in res.stdout, res.stdout
+        emls = list((root / "outbox").glob("*.eml"))
+        assert len(emls) == 1 and "[TEST] TradeWatch test email" in emls[0].read_text()
+
         # a part that dies is restarted (new pid, healthy again)
         def exporter_pid() -> int:
             return json.loads((root / "run" / "exporter.pid").read_text())["pid"]

@@ -411,7 +411,7 @@ def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, too
         f"  {'config':<13} {config_path}",
         f"  {'API token':<13} {token_source(cfg, opts.layout)}",
         f"  {'data, logs':<13} {opts.layout.root}",
-        f"  {'status, stop':<13} bash deploy/run-stack.sh status | stop"
+        f"  {'more':<13} bash deploy/run-stack.sh status | stop | test-email"
         + ("" if opts.layout.root == DEFAULT_DIR.resolve() else f" (with --dir {opts.layout.root})"),
     ]
     return "\n".join(lines)
@@ -483,11 +483,48 @@ def stop(layout: Layout, out: Callable[[str], None] = print, timeout: float = 30
     return 0
 
 
+def test_email(layout: Layout, env_file: Path, out: Callable[[str], None] = print) -> int:
+    """POST /api/monitoring/send-test-email to the running bridge with the stack's token."""
+    info = read_pid(layout.pid_file("bridge"))
+    if not pid_alive(info):
+        out(f"tradewatch: the stack in {layout.root} is not running (start it: bash deploy/run-stack.sh)")
+        return EXIT_NOT_RUNNING
+    assert info is not None
+    token = os.environ.get("TRADEWATCH_API_TOKEN") or read_env_file(env_file).get("TRADEWATCH_API_TOKEN")
+    if not token:
+        try:
+            token = layout.token_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            token = ""
+    req = urllib.request.Request(
+        info["url"].rstrip("/") + "/api/monitoring/send-test-email", data=b"{}", method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            body = json.load(resp)
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.load(exc)
+        except ValueError:
+            detail = {"error": exc.reason}
+        out(f"tradewatch: test email NOT delivered ({exc.code}): {detail.get('error')}: "
+            f"{json.dumps(detail.get('detail'))}")
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        out(f"tradewatch: cannot reach the bridge at {info['url']}: {exc}")
+        return 1
+    out(f"tradewatch: test email {body.get('status')} to {', '.join(body.get('recipients') or [])} "
+        f"(notification {body.get('id')}); with the file sink it is an .eml file in bridge.outbox_dir "
+        f"({layout.outbox} with the stack's own config)")
+    return 0
+
+
 # --------------------------------------------------------------------------- command line
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=["up", "status", "stop"], default="up",
-                        help="up (default): start and supervise in the foreground; status; stop")
+    parser.add_argument("action", nargs="?", choices=["up", "status", "stop", "test-email"], default="up",
+                        help="up (default): start and supervise in the foreground; status; stop; "
+                        "test-email: have the running bridge send a test email and say where it went")
     parser.add_argument("--demo", action="store_true",
                         help="also run the demo trading bot (synthetic trading_* metrics)")
     parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
@@ -510,6 +547,8 @@ def run(args: argparse.Namespace) -> int:
         return status(layout)
     if args.action == "stop":
         return stop(layout)
+    if args.action == "test-email":
+        return test_email(layout, args.env_file)
     try:
         ports = Ports.from_env(os.environ, **{p: getattr(args, f"{p}_port") for p in PORTS})
     except ValueError as exc:
