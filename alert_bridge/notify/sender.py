@@ -13,6 +13,7 @@ import email
 import email.policy
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,8 @@ POLL_SECONDS = 1.0
 BATCH = 20
 CLAIM_CHUNK = 10  # rows claimed per UPDATE; their leases are renewed while they wait
 LEASE_SLACK = 5.0  # seconds a claim lasts beyond lease_seconds, so renewals are rare
+LOCK_POLL = 0.001  # seconds between tries for SQLite's write lock (see _commit_outcomes)
+_LOCKED = re.compile(r"locked|busy", re.I)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class OutboxSender:
         self.last_loop_at: float | None = None  # for /health: is the loop alive?
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        # Delivery outcomes not yet committed (see `_record`), and one writer of them at a time.
+        self._outcomes: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self._outcomes_lock = threading.Lock()
+        self._write_lock = threading.RLock()
 
     # ------------------------------------------------------------------ public
 
@@ -114,12 +121,13 @@ class OutboxSender:
         done = 0
         with self._hold():
             while done < self.batch and not (stop is not None and stop.is_set()):
-                with self.db.transaction() as conn:
-                    rows = outbox.claim_due(conn, self.clock(), min(CLAIM_CHUNK, self.batch - done),
-                                            self.claim_lease)
+                limit = min(CLAIM_CHUNK, self.batch - done)
+                rows = self._write(lambda conn, n=limit: outbox.claim_due(conn, self.clock(), n,
+                                                                          self.claim_lease))
                 if not rows:
                     break
                 done += self._deliver_claimed(rows, stop)
+            self._flush()
         return done
 
     def loop(self, stop: threading.Event) -> None:
@@ -142,6 +150,11 @@ class OutboxSender:
                     log.exception("outbox sender: unexpected error; continuing")
                 self._close_idle()
                 self._wait(stop)
+        try:
+            self._flush()
+        except Exception as exc:
+            log.error("outbox sender: %d outcome(s) not recorded at stop (%s): those emails may be "
+                      "sent again after their lease", len(self._outcomes), exc)
         log.info("outbox sender stopped")
 
     def deliver_now(self, id: int, *, wait_seconds: float | None = None) -> DeliveryResult:
@@ -154,7 +167,9 @@ class OutboxSender:
             current = outbox.get(conn, id) if row is None else None
         if row is not None:
             with self._hold():  # the session stays open only if the loop holds it too
-                return self._deliver(row)
+                result = self._deliver(row)
+            self._flush()
+            return result
         if current is None:
             return DeliveryResult("failed", f"no notification with id {id}")
         deadline = time.monotonic() + (self.lease_seconds if wait_seconds is None else wait_seconds)
@@ -196,15 +211,13 @@ class OutboxSender:
     def _extend(self, rows: list[dict[str, Any]], held: dict[int, float]) -> dict[int, float]:
         waiting = [(r["id"], held[r["id"]]) for r in rows if r["id"] in held]
         until = self.clock() + self.claim_lease
-        with self.db.transaction() as conn:
-            kept = outbox.extend_leases(conn, waiting, until)
+        kept = self._write(lambda conn: outbox.extend_leases(conn, waiting, until))
         return dict.fromkeys(kept, until)
 
     def _release(self, rows: list[dict[str, Any]], held: dict[int, float]) -> None:
         waiting = [(r["id"], held[r["id"]]) for r in rows if r["id"] in held]
         try:
-            with self.db.transaction() as conn:
-                outbox.release(conn, waiting)
+            self._write(lambda conn: outbox.release(conn, waiting))
         except StoreUnavailable as exc:  # their leases run out and they are sent later anyway
             log.warning("outbox sender: could not hand back %d claimed row(s): %s", len(waiting), exc)
 
@@ -283,17 +296,79 @@ class OutboxSender:
         return DeliveryResult("failed", error, None)
 
     def _record(self, mark: Callable[..., None], *args: Any) -> None:
-        # The email is already out (or not): losing its outcome to a briefly locked database
-        # would mean a duplicate after the lease, so try a few times before giving up.
+        """Note one outcome and try to commit it at once, without waiting for the write lock.
+
+        Under a webhook flood the web process holds SQLite's write lock most of the time, and
+        waiting for it once per email was what held the sender back. If the lock is taken, the
+        outcome stays queued here and is committed with the next claim (`_write`) or at the end
+        of the run, whichever is first: the next email does not wait. The row keeps its lease
+        until then, so nobody else sends it; only a crash in that window (at most one claim
+        chunk) means a resend.
+        """
+        with self._outcomes_lock:
+            self._outcomes.append((mark, args))
+        if not self._write_lock.acquire(blocking=False):
+            return  # another thread is writing: this outcome goes with the next write or flush
+        try:
+            self._commit_outcomes(None, wait=0.0)
+        except StoreUnavailable:
+            pass  # locked: recorded with the next claim or flush
+        finally:
+            self._write_lock.release()
+
+    def _write(self, work: Callable[[Any], Any]) -> Any:
+        """One transaction: the queued outcomes, then `work(conn)`; waits for the lock."""
+        with self._write_lock:
+            return self._commit_outcomes(work, wait=self.db.busy_timeout_ms / 1000)
+
+    def _flush(self) -> None:
+        """Commit queued outcomes now. The email is already out (or not): losing its outcome to
+        a briefly locked database would mean a duplicate after the lease, so try a few times."""
         for attempt in range(3):
             try:
-                with self.db.transaction() as conn:
-                    mark(conn, *args)
+                with self._write_lock:
+                    if self._outcomes:
+                        self._commit_outcomes(None)
                 return
             except StoreUnavailable:
                 if attempt == 2:
                     raise
                 time.sleep(0.5)
+
+    def _commit_outcomes(self, work: Callable[[Any], Any] | None, *, wait: float | None = None) -> Any:
+        """Commit the queued outcomes (and `work`); caller holds self._write_lock.
+
+        Waiting for SQLite's write lock is done here, trying every LOCK_POLL seconds, instead
+        of in SQLite's busy handler: that one sleeps 1, 2, 5, 10 ... 100 ms between tries, and
+        the web process, whose request threads queue on an in-process lock and commit back to
+        back under a flood, frees the database only for moments, so the sender's claims waited
+        up to 100 ms. `wait` 0 is one try.
+        """
+        wait = self.db.busy_timeout_ms / 1000 if wait is None else wait
+        with self._outcomes_lock:
+            pending = list(self._outcomes)
+        conn = self.db.connection()
+        deadline = time.monotonic() + wait
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    result = None
+                    with self.db.transaction() as tx:
+                        for mark, args in pending:
+                            mark(tx, *args)
+                        if work is not None:
+                            result = work(tx)
+                    break
+                except StoreUnavailable as exc:
+                    if time.monotonic() >= deadline or not _LOCKED.search(str(exc)):
+                        raise
+                    time.sleep(LOCK_POLL)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.db.busy_timeout_ms)}")
+        with self._outcomes_lock:
+            del self._outcomes[:len(pending)]
+        return result
 
     def _safe(self, error: str) -> str:
         secrets = [s for s in (self.config.email.password,) if s]
