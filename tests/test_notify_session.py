@@ -8,6 +8,7 @@ connection or refuse a message at a chosen point.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -327,3 +328,35 @@ def test_stopping_mid_batch_hands_back_the_rows_not_tried(db):
         assert after[n]["status"] == "pending" and after[n]["attempts"] == 0
         assert after[n]["claimed_until"] is None and after[n]["next_attempt_at"] <= clock()
     assert sender.run_once() == 3  # due at once for the next sender
+
+
+class LockingTransport:
+    """Another process's writer holds SQLite's write lock from the first send to the last."""
+
+    name = "locking"
+
+    def __init__(self, path, count):
+        self.path, self.count, self.sent = path, count, []
+        self.rival = sqlite3.connect(path, isolation_level=None)
+
+    def send(self, msg, sender, recipients):
+        self.sent.append(msg["Message-ID"])
+        if len(self.sent) == 1:
+            self.rival.execute("BEGIN IMMEDIATE")
+        if len(self.sent) == self.count:
+            self.rival.execute("COMMIT")
+
+
+def test_a_locked_database_does_not_hold_up_the_next_email(db):
+    ids = queue_notes(db, time.time(), [str(i) for i in range(4)])
+    transport = LockingTransport(db.path, 4)
+    try:
+        sender = OutboxSender(email_config(), db, transport=transport)
+        # With the lock held from the first send, recording each outcome before the next send
+        # would stall (and give up after the busy timeout); they are recorded after the lock.
+        assert sender.run_once() == 4
+    finally:
+        transport.rival.close()
+    assert len(set(transport.sent)) == 4
+    assert all(r["status"] == "sent" for r in rows(db, ids).values())
+    assert sender._outcomes == []
