@@ -4,6 +4,11 @@ All state is in SQLite (`alert_bridge/store/outbox.py`), so a restart picks up w
 process stopped: rows it had claimed come back once their lease passes. Transient failures
 (connection errors, timeouts, 4xx) are retried with exponential backoff and jitter, 5 s
 doubling to 15 min, until `email.max_attempts`; permanent ones (5xx) are marked failed at once.
+
+A burst is cheap: due rows are claimed several per UPDATE, sent over one SMTP session that the
+loop keeps open while there is work (see SmtpTransport.hold), and their outcomes are committed
+without waiting behind the web process's writes. Each row is still sent once: it stays leased
+(`sending`) until its outcome is committed.
 """
 
 from __future__ import annotations

@@ -44,6 +44,9 @@ class PermanentError(DeliveryError):
 
 
 class Transport(Protocol):
+    """What the sender needs. A transport may also offer `hold()` (a context manager: keep a
+    connection open between sends), `close_idle()` and `close()`; the sender uses them if so."""
+
     name: str
 
     def send(self, msg: EmailMessage, sender: str, recipients: Sequence[str]) -> None:
