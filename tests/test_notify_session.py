@@ -14,7 +14,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from alert_bridge.db import Database
 from alert_bridge.notify.compose import compose
@@ -23,7 +25,7 @@ from alert_bridge.notify.transport import SmtpTransport, TransientError
 from alert_bridge.store import outbox
 from tests.support.notify import FakeClock, email_config
 from tests.support.procs import free_port, wait_until
-from tests.support.smtp import Mailbox
+from tests.support.smtp import Mailbox, server_tls_context
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +104,8 @@ def db(tmp_path):
 
 
 def smtp_config(port, **email):
-    return email_config(smtp_server="127.0.0.1", smtp_port=port, security="none", timeout="3s", **email)
+    return email_config(smtp_server="127.0.0.1", smtp_port=port, timeout="3s",
+                        **{"security": "none", **email})
 
 
 def queue_notes(db, now, notes) -> dict[str, int]:
@@ -360,3 +363,26 @@ def test_a_locked_database_does_not_hold_up_the_next_email(db):
     assert len(set(transport.sent)) == 4
     assert all(r["status"] == "sent" for r in rows(db, ids).values())
     assert sender._outcomes == []
+
+
+def test_starttls_and_login_happen_once_for_a_burst(db, tmp_path):
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(mechanism)
+        return AuthResult(success=auth_data == LoginPassword(b"tw-user", b"pw"), handled=False)
+
+    tls = server_tls_context(ca.issue_cert("127.0.0.1"))
+    with counting_server(tls_context=tls, require_starttls=True, authenticator=authenticator,
+                         auth_require_tls=True) as (mailbox, port):
+        cfg = smtp_config(port, security="starttls", ca_file=str(ca_file), username="tw-user", password="pw")
+        sender = OutboxSender(cfg, db)
+        queue_notes(db, time.time(), [str(i) for i in range(5)])
+        assert sender.run_once() == 5
+        mailbox.wait_for(5)
+        assert sender.transport.sessions == 1
+        assert mailbox.sessions == 2  # EHLO before and after STARTTLS, on one connection
+        assert len(logins) == 1
