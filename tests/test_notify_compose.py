@@ -319,3 +319,17 @@ def test_identical_test_emails_of_different_rows_get_different_message_ids():
     two = compose("test", ctx, email_config(), now=NOW, notification_id=2)["Message-ID"]
     assert one != two
     assert one == compose("test", ctx, email_config(), now=NOW, notification_id=1)["Message-ID"]
+
+
+@pytest.mark.parametrize("kind", ["firing", "resolved", "emergency_repeat", "test", "watchdog"])
+def test_cached_header_classes_give_the_same_bytes_as_the_default_policy(kind, monkeypatch):
+    from alert_bridge.notify import compose as compose_mod
+
+    context = alert_context() if kind in compose_mod.ALERT_KINDS else {"note": "n"}
+    cfg = email_config()
+    fast = compose(kind, context, cfg, now=NOW, notification_id=4)
+    monkeypatch.setattr(compose_mod, "POLICY", email.policy.default)
+    plain = compose(kind, context, cfg, now=NOW, notification_id=4)
+    assert fast.policy.header_factory is not plain.policy.header_factory
+    boundary = re.compile(rb"={15}\d+==")
+    assert boundary.sub(b"B", fast.as_bytes()) == boundary.sub(b"B", plain.as_bytes())
