@@ -5,17 +5,19 @@
 query parameters; it writes with `exporter.exposition` and compresses at gzip level 1 (the
 client's app uses level 9: five times the CPU for a body a fifth smaller, on a ~10 kB page).
 
-Requests are handed to a small persistent worker pool instead of a new thread per connection
-(socketserver's ThreadingMixIn default), so a scrape costs no thread start-up.
+Requests are served by persistent worker threads that accept connections themselves (see
+PooledWSGIServer), so a scrape costs neither a thread start-up nor a hand-off between threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import json
 import socket
 import socketserver
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,7 +28,6 @@ from prometheus_client.registry import CollectorRegistry
 
 from exporter.exposition import encode
 from exporter.scrape import ScrapeCollector, SelectionError
-from exporter.workers import WorkerPool
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -134,19 +135,40 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    block_on_close = False
+class PooledWSGIServer(WSGIServer):
+    """Worker threads accept connections themselves and serve what they accepted.
+
+    A thread blocked in accept() is woken by the kernel and serves the request on the spot: no
+    hand-off from an accepting thread to a worker on the hot path (on a busy machine every
+    thread wake-up may wait for a CPU, which is what a scrape's tail latency is made of). While
+    a thread serves, another is waiting in accept(); when none is left (requests overlap, or a
+    client connects and sends nothing), a new one starts, up to `max_workers` like
+    node_exporter's --web.max-requests. A thread that finds enough others waiting retires.
+    Three wait by default: a client that sends its next request the moment it has the last
+    response then still finds a second thread waiting while the first one winds down, so
+    back-to-back scrapes start no threads.
+    """
+
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: WSGIApp, pool: WorkerPool | None = None):
-        # Idle workers wait between scrapes; more start when requests overlap (slow or idle
-        # clients), up to a cap like node_exporter's --web.max-requests, and retire when idle.
-        self.pool = pool or WorkerPool("http", min_workers=1, max_workers=64, idle_seconds=60)
+    def __init__(self, address: tuple[str, int], app: WSGIApp, *, min_workers: int = 3,
+                 max_workers: int = 64):
+        self.min_workers = max(1, min_workers)
+        self.max_workers = max(self.min_workers, max_workers)
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._accepting = 0
+        self._seq = 0
+        self._stopped = threading.Event()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _QuietHandler)
         self.set_app(app)
+
+    @property
+    def threads(self) -> int:
+        """Worker threads alive now (serving or waiting in accept)."""
+        return self._threads
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the FQDN of the listen address (a DNS lookup at
@@ -156,9 +178,58 @@ class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
         self.server_name, self.server_port = str(host), int(port)
         self.setup_environ()
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.pool.submit(self.process_request_thread, request, client_address)
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Start the accepting workers and wait until shutdown() or server_close(); signal
+        handlers run meanwhile (the wait is interruptible)."""
+        with self._lock:
+            for _ in range(self.min_workers):
+                self._start_worker()
+        while not self._stopped.wait(poll_interval):
+            pass
+
+    def shutdown(self) -> None:
+        self._stopped.set()
 
     def server_close(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked in accept()
         super().server_close()
-        self.pool.close()
+
+    def _start_worker(self) -> None:  # with self._lock held
+        self._threads += 1
+        self._seq += 1
+        threading.Thread(target=self._work, name=f"http-{self._seq}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._accepting += 1
+            try:
+                request, client_address = self.get_request()
+            except OSError:  # the socket was closed or shut down: stop
+                with self._lock:
+                    self._accepting -= 1
+                    self._threads -= 1
+                return
+            with self._lock:
+                self._accepting -= 1
+                if self._accepting == 0 and self._threads < self.max_workers:
+                    self._start_worker()  # the next client must find someone in accept()
+            if self._stopped.is_set():
+                self.shutdown_request(request)
+            else:
+                self._serve(request, client_address)
+            with self._lock:
+                if self._accepting >= 1 and self._threads > self.min_workers:
+                    self._threads -= 1
+                    return
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            if self.verify_request(request, client_address):
+                self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
