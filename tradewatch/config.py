@@ -186,6 +186,7 @@ class Email(_Strict):
     verify_tls: bool = True
     ca_file: str = ""  # PEM bundle trusted instead of the system CAs (private CA, tests)
     max_attempts: int = Field(16, ge=1)  # transient failures retried with backoff, then failed
+    connections: int = Field(2, ge=1, le=10)  # SMTP sessions used in parallel when several emails are due
 
     @field_validator("to", "escalation_to")
     @classmethod
