@@ -135,7 +135,7 @@ def rows(db, ids):
 def test_a_burst_goes_out_over_one_session_kept_while_the_loop_runs(db):
     notes = [str(i) for i in range(30)]
     with counting_server() as (mailbox, port):
-        sender = OutboxSender(smtp_config(port), db)
+        sender = OutboxSender(smtp_config(port, connections=1), db)
         stop = threading.Event()
         thread = threading.Thread(target=sender.loop, args=(stop,), daemon=True)
         thread.start()
@@ -157,6 +157,33 @@ def test_a_burst_goes_out_over_one_session_kept_while_the_loop_runs(db):
     for note, row in rows(db, {**ids, **more}).items():
         assert row["status"] == "sent" and row["attempts"] == 1
         assert row["message_id"] == got[note][0]  # each row records its own message
+
+
+def test_parallel_connections_share_a_burst_without_sending_anything_twice(db):
+    notes = [str(i) for i in range(40)]
+    with counting_server() as (mailbox, port):
+        sender = OutboxSender(smtp_config(port, connections=3), db)
+        assert sender.connections == 3
+        stop = threading.Event()
+        thread = threading.Thread(target=sender.loop, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            ids = queue_notes(db, time.time(), notes)
+            sender.wake()
+            mailbox.wait_for(40, timeout=20)
+            time.sleep(0.2)  # a duplicate would arrive here
+        finally:
+            stop.set()
+            thread.join(10)
+        assert not thread.is_alive()
+        assert not [t for t in threading.enumerate() if t.name.startswith("tradewatch-sender-")]
+        wait_until(lambda: mailbox.quits == mailbox.sessions, timeout=5, what="every session closed")
+        assert 1 <= mailbox.sessions <= 3
+    got = received_by_note(mailbox)
+    assert sorted(got) == sorted(notes) and all(len(v) == 1 for v in got.values())
+    for note, row in rows(db, ids).items():
+        assert row["status"] == "sent" and row["attempts"] == 1 and row["message_id"] == got[note][0]
+    assert sender.counters["sent"] == 40
 
 
 def test_an_idle_session_is_closed_and_the_next_email_opens_a_new_one(db):

@@ -31,6 +31,7 @@ from alert_bridge.db import Database, StoreUnavailable
 from alert_bridge.notify.compose import compose, recipients_for, sender_address
 from alert_bridge.notify.transport import (
     PermanentError,
+    SmtpTransport,
     TransientError,
     Transport,
     make_transport,
@@ -88,6 +89,10 @@ class OutboxSender:
         self.config = config
         self.db = db
         self.transport = transport or make_transport(config.email, config.bridge.outbox_dir)
+        # Parallel SMTP sessions in `loop` (email.connections): only for a transport made here
+        # from the config; an injected one is used alone.
+        own_smtp = transport is None and isinstance(self.transport, SmtpTransport)
+        self.connections = config.email.connections if own_smtp else 1
         self.clock = clock
         self.rng = rng
         self.on_result = on_result
@@ -101,6 +106,7 @@ class OutboxSender:
         self.counters = {"sent": 0, "failed": 0, "retried": 0}
         self.last_loop_at: float | None = None  # for /health: is the loop alive?
         self._wake = threading.Event()
+        self._wakes = [self._wake]  # one per lane while `loop` runs
         self._lock = threading.Lock()
         # Delivery outcomes not yet committed (see `_record`), and one writer of them at a time.
         self._outcomes: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -111,7 +117,8 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Ask the loop to look at the outbox now (after a webhook committed an email)."""
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Try each due row once (at most `batch`); returns how many were attempted.
@@ -123,15 +130,18 @@ class OutboxSender:
         never runs out while it waits behind slow sends. If `stop` is set, rows not yet tried
         are handed back untouched.
         """
+        return self._drain(stop, self.transport, CLAIM_CHUNK)
+
+    def _drain(self, stop: threading.Event | _Either | None, transport: Transport, chunk: int) -> int:
         done = 0
-        with self._hold():
+        with _hold(transport):
             while done < self.batch and not (stop is not None and stop.is_set()):
-                limit = min(CLAIM_CHUNK, self.batch - done)
+                limit = min(chunk, self.batch - done)
                 rows = self._write(lambda conn, n=limit: outbox.claim_due(conn, self.clock(), n,
                                                                           self.claim_lease))
                 if not rows:
                     break
-                done += self._deliver_claimed(rows, stop)
+                done += self._deliver_claimed(rows, stop, transport)
             self._flush()
         return done
 
@@ -139,22 +149,34 @@ class OutboxSender:
         """Deliver until `stop` is set: at once when woken, otherwise at least every second.
 
         The SMTP session is kept open while there is work and for the transport's idle timeout
-        after it, so emails arriving a few at a time do not each pay for a new session.
+        after it, so emails arriving a few at a time do not each pay for a new session. With
+        `email.connections` > 1, that many lanes (threads, each with its own session) claim and
+        send side by side: most of a send is waiting for the server's replies (four round trips
+        per email), so one session alone falls behind a burst when the server is slow to answer.
         """
-        log.info("outbox sender started (%s transport)", getattr(self.transport, "name", "?"))
-        with self._hold():
-            while not stop.is_set():
-                self.last_loop_at = time.time()
-                try:
-                    # Drain: a full batch means more may be due right now.
-                    while not stop.is_set() and self.run_once(stop) >= self.batch:
-                        pass
-                except StoreUnavailable as exc:
-                    log.warning("outbox sender: store unavailable (%s); retrying", exc)
-                except Exception:
-                    log.exception("outbox sender: unexpected error; continuing")
-                self._close_idle()
-                self._wait(stop)
+        log.info("outbox sender started (%s transport, %d connection(s))",
+                 getattr(self.transport, "name", "?"), self.connections)
+        transports = [self.transport] + [make_transport(self.config.email, self.config.bridge.outbox_dir)
+                                         for _ in range(self.connections - 1)]
+        wakes = [self._wake] + [threading.Event() for _ in transports[1:]]
+        chunk = max(1, CLAIM_CHUNK // len(transports))  # so a burst spreads over the lanes
+        halt = threading.Event()
+        either = _Either(stop, halt)
+        self._wakes = wakes
+        others = [threading.Thread(target=self._lane, args=(either, t, w, chunk, False), daemon=True,
+                                   name=f"tradewatch-sender-{i + 1}")
+                  for i, (t, w) in enumerate(zip(transports[1:], wakes[1:], strict=True))]
+        for thread in others:
+            thread.start()
+        try:
+            self._lane(either, self.transport, self._wake, chunk, True)
+        finally:
+            halt.set()
+            for event in wakes:
+                event.set()
+            for thread in others:
+                thread.join(30)
+            self._wakes = [self._wake]
         try:
             self._flush()
         except Exception as exc:
@@ -171,7 +193,7 @@ class OutboxSender:
             row = outbox.claim(conn, id, self.clock(), self.lease_seconds)
             current = outbox.get(conn, id) if row is None else None
         if row is not None:
-            with self._hold():  # the session stays open only if the loop holds it too
+            with _hold(self.transport):  # the session stays open only if the loop holds it too
                 result = self._deliver(row)
             self._flush()
             return result
@@ -185,18 +207,36 @@ class OutboxSender:
 
     # ------------------------------------------------------------------ internals
 
-    def _wait(self, stop: threading.Event) -> None:
+    def _lane(self, stop: _Either, transport: Transport, wake: threading.Event, chunk: int,
+              main: bool) -> None:
+        with _hold(transport):
+            while not stop.is_set():
+                if main:
+                    self.last_loop_at = time.time()
+                try:
+                    # Drain: a full batch means more may be due right now.
+                    while not stop.is_set() and self._drain(stop, transport, chunk) >= self.batch:
+                        pass
+                except StoreUnavailable as exc:
+                    log.warning("outbox sender: store unavailable (%s); retrying", exc)
+                except Exception:
+                    log.exception("outbox sender: unexpected error; continuing")
+                _close_idle(transport)
+                self._wait(stop, wake)
+
+    def _wait(self, stop: _Either, wake: threading.Event) -> None:
         # Wake on `wake()`, on `stop`, or after poll_seconds, whichever comes first.
         deadline = time.monotonic() + self.poll_seconds
         while not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            if self._wake.wait(min(left, 0.1)):
+            if wake.wait(min(left, 0.1)):
                 break
-        self._wake.clear()
+        wake.clear()
 
-    def _deliver_claimed(self, rows: list[dict[str, Any]], stop: threading.Event | None) -> int:
+    def _deliver_claimed(self, rows: list[dict[str, Any]], stop: threading.Event | _Either | None,
+                         transport: Transport) -> int:
         held = {r["id"]: float(r["claimed_until"]) for r in rows}
         tried = 0
         for i, row in enumerate(rows):
@@ -209,7 +249,7 @@ class OutboxSender:
                 log.warning("notification %s: lease lost while waiting in a batch; not sending it",
                             row["id"])
                 continue
-            self._deliver(row)
+            self._deliver(row, transport)
             tried += 1
         return tried
 
@@ -225,18 +265,6 @@ class OutboxSender:
             self._write(lambda conn: outbox.release(conn, waiting))
         except StoreUnavailable as exc:  # their leases run out and they are sent later anyway
             log.warning("outbox sender: could not hand back %d claimed row(s): %s", len(waiting), exc)
-
-    def _hold(self) -> contextlib.AbstractContextManager[Any]:
-        hold = getattr(self.transport, "hold", None)
-        return hold() if hold is not None else contextlib.nullcontext()
-
-    def _close_idle(self) -> None:
-        close_idle = getattr(self.transport, "close_idle", None)
-        if close_idle is not None:
-            try:
-                close_idle()
-            except Exception:
-                log.exception("outbox sender: closing the idle SMTP session failed")
 
     def _message(self, row: dict[str, Any]) -> tuple[EmailMessage, list[str]]:
         recipients = [r for r in row["recipients"] if isinstance(r, str) and r.strip()]
@@ -260,12 +288,13 @@ class OutboxSender:
             recipients = [a.addr_spec for a in msg["To"].addresses]
         return msg, recipients
 
-    def _deliver(self, row: dict[str, Any]) -> DeliveryResult:
+    def _deliver(self, row: dict[str, Any], transport: Transport | None = None) -> DeliveryResult:
         id_ = row["id"]
+        transport = transport or self.transport
         try:
             msg, recipients = self._message(row)
             sender = sender_address(self.config)
-            self.transport.send(msg, sender, recipients)
+            transport.send(msg, sender, recipients)
         except PermanentError as exc:
             return self._failed(row, str(exc))
         except TransientError as exc:
@@ -387,6 +416,30 @@ class OutboxSender:
                 self.on_result(result)
             except Exception:
                 log.exception("outbox sender: metrics hook failed")
+
+
+class _Either:
+    """Set when either event is: the caller's stop, or the loop's own halt for its lanes."""
+
+    def __init__(self, a: threading.Event, b: threading.Event):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
+
+
+def _hold(transport: Transport) -> contextlib.AbstractContextManager[Any]:
+    hold = getattr(transport, "hold", None)
+    return hold() if hold is not None else contextlib.nullcontext()
+
+
+def _close_idle(transport: Transport) -> None:
+    close_idle = getattr(transport, "close_idle", None)
+    if close_idle is not None:
+        try:
+            close_idle()
+        except Exception:
+            log.exception("outbox sender: closing the idle SMTP session failed")
 
 
 def _result_of(row: dict[str, Any] | None) -> DeliveryResult:
