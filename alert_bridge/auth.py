@@ -76,6 +76,19 @@ def _cross_site() -> bool:
     return origin == "null"
 
 
+def _trusted_loopback() -> bool:
+    """A loopback client that addressed us by a loopback name (or an allowed host).
+
+    The Host check defeats DNS rebinding: a page on evil.example whose name is made to resolve
+    to 127.0.0.1 reaches us from loopback, same-origin with itself, but with Host: evil.example.
+    """
+    if not is_loopback(request.remote_addr):
+        return False
+    host = request.host
+    host = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+    return host_is_loopback(host) or host in _config().security.allowed_hosts
+
+
 def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, "unauthorized", detail, {"WWW-Authenticate": 'Bearer realm="tradewatch"'})
 
@@ -88,7 +101,7 @@ def check_bearer_or_loopback() -> str:
         if token_matches(token, given):
             return "token"
         raise _unauthorized("send Authorization: Bearer <bridge.api_token>")
-    if is_loopback(request.remote_addr) and not _cross_site():
+    if _trusted_loopback() and not _cross_site():
         return "loopback"
     raise _unauthorized("no bridge.api_token is configured: only loopback clients are accepted")
 
@@ -105,7 +118,7 @@ def check_write() -> str:
         if token_matches(session.get("csrf", ""), request.headers.get("X-CSRF-Token")):
             return "session"
         raise ApiError(403, "CSRF token missing or wrong", "send the session's token in X-CSRF-Token")
-    if not cfg.api_token and is_loopback(request.remote_addr):
+    if not cfg.api_token and _trusted_loopback():
         if _cross_site():
             raise ApiError(403, "cross-site request refused", "log in and send X-CSRF-Token")
         return "loopback"
@@ -121,7 +134,7 @@ def check_read() -> str:
         raise _unauthorized("the bearer token does not match bridge.api_token")
     if session.get("auth"):
         return "session"
-    if cfg.read_open or is_loopback(request.remote_addr):
+    if cfg.read_open or _trusted_loopback():
         return "open"
     raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
 

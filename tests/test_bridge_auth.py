@@ -71,6 +71,24 @@ def test_cross_site_browser_request_to_loopback_is_refused(make):
     assert c.get("/api/monitoring/alerts").json["paused"] is None
 
 
+def test_dns_rebinding_host_is_not_trusted_as_loopback(make, tmp_path, clock):
+    c = make()
+    rebound = {"Host": "evil.example:8080", "Origin": "http://evil.example:8080"}
+    assert c.post("/api/monitoring/stop", json={"duration": "1h"}, environ_base=LOCAL,
+                  headers=rebound).status_code == 401
+    assert c.get("/api/monitoring/alerts", environ_base=LOCAL, headers=rebound).status_code == 401
+    for host in ("127.0.0.1:8080", "localhost", "[::1]:8080"):
+        assert c.get("/api/monitoring/alerts", environ_base=LOCAL, headers={"Host": host}).status_code == 200
+    application = create_app(make_config(tmp_path, security={"allowed_hosts": ["monitor.lan"]}), clock=clock)
+    try:
+        resp = application.test_client().get(
+            "/api/monitoring/alerts", environ_base=LOCAL, headers={"Host": "monitor.lan:8080"}
+        )
+        assert resp.status_code == 200
+    finally:
+        application.extensions["tradewatch"].db.close()
+
+
 def test_reads_need_auth_beyond_loopback_unless_read_open(make):
     closed = make(api_token=TOKEN)
     assert closed.get("/api/monitoring/alerts", environ_base=REMOTE).status_code == 401
