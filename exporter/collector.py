@@ -20,7 +20,13 @@ if TYPE_CHECKING:
 
 
 class Collector(Protocol):
-    """Stateless apart from what it was built with: `collect()` yields metric families."""
+    """Stateless apart from what it was built with: `collect()` yields metric families.
+
+    Optional attributes the runner (`exporter.scrape`) reads: `timeout` (seconds, instead of the
+    default per-collector limit; such a collector gets a pool thread of its own) and
+    `inline = True` for a collector that never waits on anything that can hang (kernel counters):
+    it runs in the scraping thread itself, with no thread hand-off.
+    """
 
     name: str
 

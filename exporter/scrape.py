@@ -183,7 +183,7 @@ class ScrapeCollector:
         """
         start = time.monotonic()
         selected = self.collectors if only is None else [c for c in self.collectors if c.name in only]
-        started: list[tuple[Collector, Future[Result] | Result | None, float]] = []
+        started: list[tuple[Collector, Future[Result] | None, float]] = []
         lane_jobs: list[tuple[Future[Result], Any, tuple[Collector]]] = []
         inline: list[tuple[int, Collector]] = []
         with self._lock:
@@ -213,10 +213,9 @@ class ScrapeCollector:
                     lane_jobs.append((fut, _run, (c,)))
         lane = Lane(self.pool, lane_jobs) if lane_jobs else None
         for i, c in inline:
-            try:
-                started[i] = (c, _run(c), 0.0)
-            except Exception as exc:
-                started[i] = (c, exc, 0.0)  # type: ignore[assignment]
+            fut = Future()
+            run_into(fut, _run, c)  # here, in this thread; the Future only carries the outcome
+            started[i] = (c, fut, time.monotonic())
         if lane is not None:
             for fut, _, (c,) in lane_jobs:
                 patience = min(LANE_PATIENCE, start + self.timeout_of(c) - time.monotonic())
@@ -232,12 +231,7 @@ class ScrapeCollector:
             ok, took = 0.0, 0.0
             if fut is not None:
                 try:
-                    if isinstance(fut, Exception):
-                        raise fut
-                    if isinstance(fut, tuple):  # ran inline
-                        families, took = fut
-                    else:
-                        families, took = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+                    families, took = fut.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
                     took = self.timeout_of(c)
                     log.warning("collector %s did not finish within %gs", c.name, took)

@@ -241,3 +241,59 @@ def test_concurrent_scrapes_share_a_run_in_flight_instead_of_failing():
         assert got[names.COLLECTOR_SUCCESS][(("collector", "slow"),)] == 1
         assert got["test_value"][()] == 7
     assert len(runs) == 1
+
+
+def test_inline_collectors_run_in_the_scraping_thread_and_fail_alone():
+    threads: list[str] = []
+
+    class InlineFine:
+        name = "inline_fine"
+        inline = True
+
+        def collect(self):
+            threads.append(threading.current_thread().name)
+            yield SPEC.value(42)
+
+    class InlineRaises(Raises):
+        name = "inline_raises"
+        inline = True
+
+    runner = ScrapeCollector([InlineRaises(), InlineFine(), Fine()], version="t")
+    try:
+        got = scrape(runner)
+    finally:
+        runner.close()
+    assert threads == [threading.current_thread().name]
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "inline_raises"),)] == 0
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "inline_fine"),)] == 1
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "fine"),)] == 1
+    assert got["test_value"][()] == 42
+
+
+def test_pool_collectors_start_before_the_inline_ones_and_overlap_them():
+    started = threading.Event()
+
+    class Background:
+        name = "background"
+        timeout = 2.0
+
+        def collect(self):
+            started.set()
+            yield from ()
+
+    class InlineWaits:
+        name = "inline_waits"
+        inline = True
+
+        def collect(self):
+            # only passes if the pool collector was already running while this one runs
+            assert started.wait(2)
+            yield from ()
+
+    runner = ScrapeCollector([InlineWaits(), Background()], version="t")
+    try:
+        got = scrape(runner)
+    finally:
+        runner.close()
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "inline_waits"),)] == 1
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "background"),)] == 1

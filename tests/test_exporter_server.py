@@ -57,8 +57,12 @@ def test_sequential_requests_are_served_by_the_accepting_workers_without_new_thr
     server, names = served
     for _ in range(20):
         assert get(server) == b"ok\n"
-    assert server.threads == 3  # no thread started per request
-    assert set(names) <= {"http-1", "http-2", "http-3"}
+    # served by the workers that accepted them: no thread per request (on an idle machine
+    # only http-1..3 serve; on a busy one a worker may be slow to get back to accept(), and
+    # another starts, then retires)
+    assert all(n.startswith("http-") for n in names)
+    assert len(set(names)) < len(names)
+    assert _wait(lambda: server.threads == 3)
 
 
 def test_idle_clients_do_not_block_requests_and_threads_stay_bounded(served):
