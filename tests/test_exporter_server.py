@@ -62,7 +62,7 @@ def test_sequential_requests_are_served_by_the_accepting_workers_without_new_thr
     # another starts, then retires)
     assert all(n.startswith("http-") for n in names)
     assert len(set(names)) < len(names)
-    assert _wait(lambda: server.threads == 3)
+    assert _wait(lambda: get(server) == b"ok\n" and server.threads == 3)  # extras retire after serving
 
 
 def test_idle_clients_do_not_block_requests_and_threads_stay_bounded(served):
