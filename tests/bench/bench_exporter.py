@@ -39,17 +39,6 @@ ACCEPT = ACCEPTS["prometheus"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LIKE_FOR_LIKE_NODE = ["--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
                       "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
-HOST_MODULES = ("cpu", "memory", "filesystem", "diskstats", "netdev", "loadavg", "osinfo", "process")
-# Runs tradewatch-exporter's main() with only the host collector modules imported: what the
-# exporter costs when the probe/textfile modules are not loaded (see docs/exporter.md).
-HOST_ONLY = (
-    "import importlib, sys\n"
-    "import exporter.collectors as pkg\n"
-    f"pkg.load_all = lambda: [importlib.import_module('exporter.collectors.' + m)\n"
-    f"                        for m in {HOST_MODULES!r}]\n"
-    "from exporter.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
 LIKE_FOR_LIKE_OURS = ["--collector.disable-defaults", "--collector.cpu", "--collector.memory",
                       "--collector.filesystem", "--collector.netdev", "--collector.loadavg"]
 
@@ -191,8 +180,6 @@ def main() -> int:
                         help="Accept header: Prometheus 2.42's (default) or the text format only")
     parser.add_argument("--breakdown", action="store_true",
                         help="instead: in-process CPU of each stage of a scrape (collectors, encoders, gzip)")
-    parser.add_argument("--host-modules-only", action="store_true",
-                        help="import only the host collector modules (not probes/textfile)")
     args = parser.parse_args()
     global ACCEPT
     ACCEPT = ACCEPTS[args.accept]
@@ -202,8 +189,6 @@ def main() -> int:
     n = max(10, min(args.scrapes, 5000))
     node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
     ours_cmd = [str(Path(sys.executable).parent / "tradewatch-exporter")]
-    if args.host_modules_only:
-        ours_cmd = [sys.executable, "-c", HOST_ONLY]
     if not node_bin:
         print("prometheus-node-exporter is not installed (apt-get install prometheus-node-exporter)")
         return 1
@@ -238,8 +223,7 @@ def main() -> int:
         ("start to first scrape (s)", "{:.3f}", lambda e: e.start_s),
     ]
     print(f"{n} scrapes each, alternating, like-for-like collectors (cpu, memory, filesystem, netdev, "
-          f"loadavg), Accept: {args.accept}, {os.cpu_count()} CPUs"
-          + (", host collector modules only" if args.host_modules_only else ""))
+          f"loadavg), Accept: {args.accept}, {os.cpu_count()} CPUs")
     print(f"{'':28}{'tradewatch':>14}{'node_exporter':>16}{'ratio':>9}")
     for label, fmt, get in rows:
         a, b = get(ours), get(node)
