@@ -246,3 +246,18 @@ def test_release_gives_back_untried_claims_without_counting_an_attempt(db):
     assert outbox.get(conn, b)["status"] == "sending"
     with db.transaction() as conn:
         assert [r["id"] for r in outbox.claim_due(conn, T0, 10, 60)] == [a]
+
+
+def test_any_due_agrees_with_claim_due(db):
+    conn = db.connection()
+    assert outbox.any_due(conn, T0) is False
+    (a,) = add(db, 1, now=T0 + 10)
+    assert outbox.any_due(conn, T0) is False  # not yet
+    assert outbox.any_due(conn, T0 + 10) is True
+    with db.transaction() as tx:
+        outbox.claim_due(tx, T0 + 10, 10, 60)
+    assert outbox.any_due(conn, T0 + 20) is False  # leased
+    assert outbox.any_due(conn, T0 + 70) is True  # lease expired: due again
+    with db.transaction() as tx:
+        outbox.mark_sent(tx, a, T0 + 20, "<a@tradewatch>")
+    assert outbox.any_due(conn, T0 + 9999) is False

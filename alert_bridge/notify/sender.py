@@ -137,6 +137,8 @@ class OutboxSender:
         with _hold(transport):
             while done < self.batch and not (stop is not None and stop.is_set()):
                 limit = min(chunk, self.batch - done)
+                if not self._outcomes and not outbox.any_due(self.db.connection(), self.clock()):
+                    break  # nothing to claim and nothing to record: no write transaction
                 rows = self._write(lambda conn, n=limit: outbox.claim_due(conn, self.clock(), n,
                                                                           self.claim_lease))
                 if not rows:

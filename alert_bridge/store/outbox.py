@@ -73,6 +73,18 @@ def claim_due(
     return sorted(_rows(cur), key=lambda r: (r["next_attempt_at"], r["id"]))
 
 
+def any_due(conn: sqlite3.Connection, now: float) -> bool:
+    """Whether `claim_due` would find anything: a read, which in WAL mode neither waits for nor
+    blocks writers, so a sender with nothing to do need not take the write lock to find out."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM notifications WHERE status = 'pending' AND next_attempt_at <= :now)"
+        " OR EXISTS (SELECT 1 FROM notifications WHERE status = 'sending'"
+        "   AND (claimed_until IS NULL OR claimed_until <= :now))",
+        {"now": now},
+    ).fetchone()
+    return bool(row[0])
+
+
 def claim(
     conn: sqlite3.Connection, id: int, now: float, lease_seconds: float
 ) -> dict[str, Any] | None:
