@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="then this many webhooks, each with one critical alert, at --rate per second: "
                     "webhook-to-SMTP latency when the bridge is not saturated")
     ap.add_argument("--rate", type=float, default=10.0, help="webhooks per second in the paced phase")
+    ap.add_argument("--smtp-connections", type=int, default=None,
+                    help="email.connections for the bridge (default: the config default)")
     args = ap.parse_args(argv)
 
     recorder = Recorder()
@@ -165,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
             tmp_path = Path(tmp)
-            data = config_data(tmp_path, email={"smtp_server": "127.0.0.1", "smtp_port": smtp_port,
-                                                "security": "none"})
+            email = {"smtp_server": "127.0.0.1", "smtp_port": smtp_port, "security": "none"}
+            if args.smtp_connections:
+                email["connections"] = args.smtp_connections
+            data = config_data(tmp_path, email=email)
             with bridge_process(tmp_path, data, extra_args=["--threads", str(args.threads),
                                                             "--log-level", "WARNING"]) as bridge:
                 port = int(bridge.url.rsplit(":", 1)[1])
