@@ -8,6 +8,8 @@ connection or refuse a message at a chosen point.
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 import sqlite3
 import threading
 import time
@@ -292,10 +294,16 @@ def test_held_session_closed_by_the_server_idle_timeout_is_recovered_at_once():
             msgs.append(compose("test", {"note": f"note-{n}."}, cfg, notification_id=len(msgs) + 1))
         with transport.hold():
             transport.send(msgs[0], "tw@example.com", ["ops@example.com"])
-            time.sleep(0.6)
+            sock = transport._client.sock
+            wait_until(lambda: _closed_by_peer(sock), timeout=10, what="aiosmtpd to time the session out")
             transport.send(msgs[1], "tw@example.com", ["ops@example.com"])
         mailbox.wait_for(2)
         assert mailbox.sessions == transport.sessions == 2
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
 
 
 def test_a_drop_during_data_is_reported_not_repeated_by_the_transport():
