@@ -516,7 +516,9 @@ RECORDS: list[RecordSpec] = [
     ),
     RecordSpec(
         m.REC_API_ERROR_RATIO, "api",
-        lambda c: (f"sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, _API_ERROR)}) "
+        # `or 0 * total`: a healthy bot with no error code yet has a ratio of 0, not no data.
+        lambda c: (f"(sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, _API_ERROR)}) "
+                   f"or 0 * sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, '')})) "
                    f"/ (sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, '')}) > 0)"),
         "share of exchange-API requests whose code is not 2xx/3xx (errors, timeouts, 429s)",
         _rec_api_err_sample,
