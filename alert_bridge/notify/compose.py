@@ -74,6 +74,11 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+def inline_css(html: str) -> str:
+    """HTML with its CSS moved into style attributes (every email we send: alerts and reports)."""
+    return _inliner().inline(html)
+
+
 def compose(
     kind: str,
     context: dict[str, Any],
@@ -117,7 +122,7 @@ def render(kind: str, view: dict[str, Any], env: jinja2.Environment) -> tuple[st
     """(plain text, HTML with CSS inlined) for `kind`."""
     text = env.get_template(f"{kind}.txt").render(view)
     html = env.get_template(f"{kind}.html").render(view)
-    return _tidy_text(text), _inliner().inline(html)
+    return _tidy_text(text), inline_css(html)
 
 
 def recipients_for(kind: str, context: dict[str, Any], config: Config) -> list[str]:

@@ -16,13 +16,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-import css_inline
 import jinja2
 
+from alert_bridge.notify.compose import DEFAULT_FROM, inline_css, sender_address
 from alert_bridge.reports.data import ReportData
 from tradewatch.config import Config
-
-DEFAULT_FROM = "tradewatch@localhost"
 
 
 @functools.cache
@@ -34,11 +32,6 @@ def template_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-@functools.cache
-def _inliner() -> css_inline.CSSInliner:
-    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def score_text(score: float | None) -> str:
@@ -64,7 +57,7 @@ def render_html(d: ReportData, *, inline_images: bool = False) -> str:
         return f"cid:{cid}"
 
     html = template_env().get_template("report.html").render(_globals(d, img))
-    return _inliner().inline(html)
+    return inline_css(html)
 
 
 def render_text(d: ReportData) -> str:
@@ -79,11 +72,6 @@ def render_text(d: ReportData) -> str:
 
 def subject(d: ReportData) -> str:
     return f"[TradeWatch] Daily report {d.report_date}: {score_text(d.score.score)}/100 ({d.score.grade})"
-
-
-def sender_address(config: Config) -> str:
-    email = config.email
-    return email.from_email or (email.username if "@" in email.username else "") or DEFAULT_FROM
 
 
 def build_message(d: ReportData, config: Config, *, kind: str, now: datetime | None = None,
