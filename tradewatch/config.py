@@ -416,6 +416,8 @@ class Collectors(_Strict):
     netdev_device_include: str = ""
     textfile_directory: Path | None = None
     collector_timeout: Duration = 5.0
+    # where the host's / is mounted when the exporter runs in a container (node_exporter's --path.rootfs)
+    path_rootfs: str = "/"
 
     @field_validator(
         "filesystem_mount_points_exclude",
@@ -433,6 +435,13 @@ class Collectors(_Strict):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("path_rootfs")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"must be an absolute path, got {value!r}")
         return value
 
 
