@@ -41,6 +41,7 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
     "netdev_device_include": "",
     "textfile_directory": None,
     "collector_timeout": 5.0,
+    "path_rootfs": "/",
 }
 LISTEN_DEFAULT = "127.0.0.1:9184"
 
