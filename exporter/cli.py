@@ -91,6 +91,10 @@ def build_parser(registrations: dict[str, Any]) -> argparse.ArgumentParser:
     opts.add_argument("--collector.filesystem.network", dest="filesystem_network", action="store_const",
                       const=True, default=None,
                       help="also report network filesystems (nfs, cifs, sshfs ...; skipped by default)")
+    opts.add_argument("--path.rootfs", dest="path_rootfs", metavar="PATH", default=None,
+                      help="where the host's / is mounted when running in a container (e.g. /host): "
+                      "only mounts under it are reported, as the host names them (/host/boot as "
+                      "/boot, /host as /), and statted under it (default: /)")
     opts.add_argument("--collector.textfile.directory", dest="textfile_directory", metavar="DIR",
                       type=Path, default=None, help="directory of *.prom files for the textfile collector")
     opts.add_argument("--collector.timeout", dest="collector_timeout", type=_seconds, metavar="DURATION",
@@ -116,6 +120,10 @@ def collector_overrides(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, field)
         if value is not None:
             out[field] = value
+    if args.path_rootfs is not None:
+        if not args.path_rootfs.startswith("/"):
+            raise UsageError(f"--path.rootfs: must be an absolute path, got {args.path_rootfs!r}")
+        out["path_rootfs"] = args.path_rootfs
     return out
 
 

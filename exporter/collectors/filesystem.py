@@ -6,6 +6,15 @@ asked for, and every stat runs in a worker thread bounded by the mount timeout. 
 stat does not answer in time gets node_filesystem_device_error 1 and is not statted again
 (still reported with device_error 1) until the hung call returns, so one dead NFS server costs
 one thread and never the scrape.
+
+In a container with the host's / mounted at `rootfs` (node_exporter's `--path.rootfs`, e.g.
+`/host`), the mounts under it are the host's: they are reported with the prefix stripped
+(`/host/boot` -> `/boot`, `/host` -> `/`) and statted at the prefixed path, and the container's
+own mounts (outside rootfs) are dropped. The filters see the stripped mount point.
+node_exporter instead reads PID 1's mount table (the host's when the container shares the
+host's PID namespace) and stats rootfs + every entry; this process's own table, in which a
+recursive bind of / (Docker's default) shows every host mount under rootfs, gives the same
+labels without needing the host's PID namespace, and every stat lands on the mount itself.
 """
 
 from __future__ import annotations
@@ -51,6 +60,12 @@ STAT_SPECS = (SIZE, FREE, AVAIL, FILES, FILES_FREE)  # in FsStat's field order
 STALL_PATIENCE = 0.1
 
 
+class Mount(NamedTuple):
+    labels: tuple[str, str, str]  # device, mountpoint (as the host sees it), fstype
+    readonly: bool
+    path: str  # where to stat it: the mount point in this process's view (under rootfs)
+
+
 class FsStat(NamedTuple):
     size: float
     free: float | None  # None where the OS API does not tell free from avail
@@ -71,6 +86,26 @@ def disk_usage(mountpoint: str) -> FsStat:
     return FsStat(u.total, None, u.free, None, None)
 
 
+def normalize_rootfs(rootfs: str) -> str:
+    """`/host/` and `/host` alike; `/` (or empty) means no prefix."""
+    return rootfs.rstrip("/") or "/"
+
+
+def host_mountpoint(mountpoint: str, rootfs: str) -> str | None:
+    """The mount point as the host sees it, or None when it is not under `rootfs` (normalized).
+
+    The prefix is matched on whole path components: under `/host`, `/hostdata` is not the
+    host's (node_exporter's plain string prefix would report it as `data`).
+    """
+    if rootfs == "/":
+        return mountpoint
+    if mountpoint == rootfs:
+        return "/"
+    if mountpoint.startswith(rootfs + "/"):
+        return mountpoint[len(rootfs):]
+    return None
+
+
 def is_network(fstype: str, opts: str) -> bool:
     return fstype.lower() in NETWORK_FS_TYPES or "remote" in opts.split(",")
 
@@ -82,20 +117,21 @@ class FilesystemCollector:
     inline = True
 
     def __init__(self, *, mount_filter: NameFilter, fstype_filter: NameFilter, mount_timeout: float = 5.0,
-                 include_network: bool = False, ps: Any = psutil,
+                 include_network: bool = False, rootfs: str = "/", ps: Any = psutil,
                  stat: Callable[[str], FsStat] | None = None, pool: WorkerPool | None = None):
         self.ps = ps
         self.mount_filter = mount_filter
         self.fstype_filter = fstype_filter
         self.mount_timeout = mount_timeout
         self.include_network = include_network
+        self.rootfs = normalize_rootfs(rootfs)
         self.stat = stat or (statvfs if hasattr(os, "statvfs") else disk_usage)
         self.pool = pool or WorkerPool("fs-stat", min_workers=1, max_workers=8)
         # the runner's limit: the stats share one mount_timeout deadline, plus listing time;
         # collect() itself never blocks on a mount (the stats run on self.pool)
         self.timeout = mount_timeout + 1.0
         self.blocking = False
-        self._keep: dict[tuple[str, str, str, str], tuple[str, str, str, bool] | None] = {}
+        self._keep: dict[tuple[str, str, str, str], Mount | None] = {}
         self._stuck: set[str] = set()
         self._lock = threading.Lock()
 
@@ -107,8 +143,8 @@ class FilesystemCollector:
 
         return done
 
-    def mounts(self) -> list[tuple[str, str, str, bool]]:
-        """(device, mountpoint, fstype, readonly) of the mounts to report, deduplicated."""
+    def mounts(self) -> list[Mount]:
+        """The mounts to report, deduplicated by their labels."""
         seen = set()
         out = []
         parts = self.ps.disk_partitions(all=True)
@@ -119,19 +155,21 @@ class FilesystemCollector:
             if key not in self._keep:
                 self._keep[key] = self._decide(p.device, p.mountpoint, p.fstype, p.opts)
             kept = self._keep[key]
-            if kept is None or kept[:3] in seen:
+            if kept is None or kept.labels in seen:
                 continue
-            seen.add(kept[:3])
+            seen.add(kept.labels)
             out.append(kept)
         return out
 
-    def _decide(self, device: str, mountpoint: str, fstype: str,
-                opts: str) -> tuple[str, str, str, bool] | None:
-        if not self.mount_filter(mountpoint) or not self.fstype_filter(fstype):
+    def _decide(self, device: str, mountpoint: str, fstype: str, opts: str) -> Mount | None:
+        label = host_mountpoint(mountpoint, self.rootfs)
+        if label is None:
+            return None
+        if not self.mount_filter(label) or not self.fstype_filter(fstype):
             return None
         if not self.include_network and is_network(fstype, opts):
             return None
-        return device, mountpoint, fstype, "ro" in opts.split(",")
+        return Mount((device, label, fstype), "ro" in opts.split(","), mountpoint)
 
     def collect(self) -> Iterator[Metric]:
         fams = [spec.new() for spec in STAT_SPECS]
@@ -139,16 +177,16 @@ class FilesystemCollector:
         error = DEVICE_ERROR.new()
         pending: list[tuple[tuple[str, str, str], bool, Future[FsStat]]] = []
         jobs: list[tuple[Future[FsStat], Callable[[str], FsStat], tuple[str]]] = []
-        for device, mountpoint, fstype, readonly in self.mounts():
-            lv = (device, mountpoint, fstype)
+        for mount in self.mounts():
+            lv, readonly = mount.labels, mount.readonly
             with self._lock:
-                stuck = mountpoint in self._stuck
+                stuck = lv[1] in self._stuck
             if stuck:
                 DEVICE_ERROR.add(error, lv, 1.0)
                 continue
             fut: Future[FsStat] = Future()
             pending.append((lv, readonly, fut))
-            jobs.append((fut, self.stat, (mountpoint,)))
+            jobs.append((fut, self.stat, (mount.path,)))
         deadline = time.monotonic() + self.mount_timeout
         # Stats take microseconds: one pool task runs them in turn, and hands the rest to
         # tasks of their own if one stalls, so each mount still gets the whole mount timeout.
@@ -188,4 +226,5 @@ def build(config: Any) -> FilesystemCollector:
         fstype_filter=NameFilter(s.filesystem_fs_types_include, s.filesystem_fs_types_exclude),
         mount_timeout=s.filesystem_timeout,
         include_network=s.filesystem_network,
+        rootfs=s.path_rootfs,
     )
