@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import namedtuple
@@ -134,3 +135,119 @@ def test_windows_style_stat_omits_what_it_cannot_tell():
     got = series(make(stat))
     assert ("node_filesystem_free_bytes", "/") not in got and ("node_filesystem_files", "/") not in got
     assert got[("node_filesystem_avail_bytes", "/")] == 30
+
+
+# --path.rootfs: the exporter in a container with the host's / mounted read-only at /host.
+# What the container's own mount table lists (a recursive bind of / shows the host's mounts).
+CONTAINER_PARTS = [
+    Part("overlay", "/", "overlay", "rw,relatime"),  # the container's own root
+    Part("proc", "/proc", "proc", "rw"),
+    Part("/dev/vda1", "/etc/hosts", "ext4", "rw"),  # container files bind-mounted by Docker
+    Part("/dev/vda1", "/etc/tradewatch/tradewatch.yaml", "ext4", "ro"),
+    Part("/dev/sda1", "/host", "ext4", "ro,relatime"),
+    Part("/dev/sda2", "/host/boot", "vfat", "ro,relatime"),
+    Part("proc", "/host/proc", "proc", "rw"),
+    Part("tmpfs", "/host/run", "tmpfs", "rw,nosuid"),
+    Part("/dev/sdc1", "/host/var/lib/docker/volumes", "ext4", "rw"),  # excluded by its host name
+    Part("/dev/sdb1", "/hostdata", "ext4", "rw"),  # a sibling, not under /host
+    Part("/dev/sda1", "/host", "ext4", "ro,relatime"),  # listed twice: reported once
+]
+
+
+def recording_stat(calls: list[str]):
+    def stat(path: str) -> FsStat:
+        calls.append(path)
+        return FsStat(len(path) * GIB, GIB, GIB, 10, 5)  # values tell which path was statted
+
+    return stat
+
+
+def labelsets(collector, family="node_filesystem_size_bytes"):
+    return sorted(tuple(s.labels[k] for k in ("device", "mountpoint", "fstype"))
+                  for f in collector.collect() for s in f.samples if s.name == family)
+
+
+@pytest.mark.parametrize("rootfs", ["/host", "/host/"])
+def test_rootfs_prefix_is_stripped_and_the_stat_uses_the_prefixed_path(rootfs):
+    calls: list[str] = []
+    c = make(recording_stat(calls), parts=CONTAINER_PARTS, rootfs=rootfs)
+    assert labelsets(c) == [
+        ("/dev/sda1", "/", "ext4"),
+        ("/dev/sda2", "/boot", "vfat"),
+        ("tmpfs", "/run", "tmpfs"),
+    ]
+    assert sorted(calls) == ["/host", "/host/boot", "/host/run"]
+    got = series(c)
+    assert got[("node_filesystem_size_bytes", "/boot")] == len("/host/boot") * GIB
+    assert got[("node_filesystem_readonly", "/")] == 1 and got[("node_filesystem_readonly", "/run")] == 0
+
+
+def test_rootfs_drops_the_containers_own_mounts():
+    c = make(fake_stat, parts=CONTAINER_PARTS, rootfs="/host")
+    mounts = {m for _, m in series(c)}
+    # /etc/hosts, the config file, the overlay root, /hostdata and /host/proc are not reported
+    assert mounts == {"/", "/boot", "/run"}
+    assert not any(m.startswith(("/etc", "/host", "data")) for m in mounts)
+
+
+def test_rootfs_filters_see_the_host_mount_point():
+    c = FilesystemCollector(mount_filter=NameFilter(include="^/boot$"), fstype_filter=NameFilter(),
+                            ps=SimpleNamespace(disk_partitions=lambda all: CONTAINER_PARTS),
+                            stat=fake_stat, rootfs="/host")
+    assert {m for _, m in series(c)} == {"/boot"}
+
+
+def test_default_rootfs_reports_every_mount_as_listed():
+    calls: list[str] = []
+    c = make(recording_stat(calls), parts=CONTAINER_PARTS)
+    assert c.rootfs == "/"
+    # the exclusions see the names as listed: /host/var/lib/docker/... is not /var/lib/docker/...
+    assert {m for _, m in series(c)} == {
+        "/etc/hosts", "/etc/tradewatch/tradewatch.yaml", "/host", "/host/boot", "/host/run",
+        "/host/var/lib/docker/volumes", "/hostdata",
+    }
+    assert set(calls) == {m for _, m in series(c)}  # each statted where it is listed
+    assert make(fake_stat, rootfs="/").rootfs == "/"
+
+
+def test_rootfs_statvfs_runs_on_the_prefixed_path(tmp_path):
+    # the real statvfs: the mount point under rootfs is the one statted, reported as /
+    host = tmp_path / "host"
+    host.mkdir()
+    c = FilesystemCollector(mount_filter=NameFilter(), fstype_filter=NameFilter(), rootfs=str(host),
+                            ps=SimpleNamespace(disk_partitions=lambda all: [
+                                Part("/dev/sda1", str(host), "ext4", "rw"),
+                                Part("/dev/sda9", str(host / "missing"), "ext4", "rw")]))
+    got = series(c)
+    st = os.statvfs(host)
+    assert got[("node_filesystem_size_bytes", "/")] == st.f_blocks * (st.f_frsize or st.f_bsize)
+    assert got[("node_filesystem_device_error", "/")] == 0
+    assert got[("node_filesystem_device_error", "/missing")] == 1  # statted at host/missing: absent
+
+
+def test_path_rootfs_flag_config_key_and_bad_values(tmp_path, capsys):
+    from exporter import cli
+    from exporter.collector import REGISTRY
+    from exporter.collectors import filesystem, load_all
+    from exporter.settings import DefaultConfig, with_collector_overrides
+
+    load_all()
+    parser = cli.build_parser(REGISTRY)
+    overrides = cli.collector_overrides(parser.parse_args(["--path.rootfs", "/host"]))
+    assert overrides == {"path_rootfs": "/host"}
+    assert filesystem.build(with_collector_overrides(DefaultConfig(), overrides)).rootfs == "/host"
+    assert filesystem.build(DefaultConfig()).rootfs == "/"
+    assert "path_rootfs" not in cli.collector_overrides(parser.parse_args([]))
+    with pytest.raises(cli.UsageError, match=r"--path\.rootfs: must be an absolute path"):
+        cli.collector_overrides(parser.parse_args(["--path.rootfs", "host"]))
+
+    from tradewatch.config import load_config
+
+    good = tmp_path / "good.yaml"
+    good.write_text("exporter:\n  collectors:\n    path_rootfs: /host\n")
+    assert filesystem.build(load_config(good, env={})).rootfs == "/host"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("exporter:\n  collectors:\n    path_rootfs: host\n")
+    assert cli.main(["--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "exporter.collectors.path_rootfs" in err and "absolute path" in err
