@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/system-packages.sh
-ensure_debian_packages prometheus prometheus-alertmanager prometheus-node-exporter chromium postgresql
+ensure_debian_packages python3-venv prometheus prometheus-alertmanager prometheus-node-exporter chromium postgresql
 ensure_venv .venv test,postgres
 echo "== ruff"
 .venv/bin/ruff check .
