@@ -237,3 +237,17 @@ def test_expand_refuses_unknown_template_forms() -> None:
         expand("{{ $value | title }}", {}, 1)
     with pytest.raises(ValueError, match="unsupported"):
         expand('{{ with query "up" }}{{ end }}', {}, 1)
+
+
+def test_for_durations_naming_an_unknown_alert_is_rejected(tmp_path):
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("alerting:\n  for_durations: {HostCPUHigh: 1m}\n")
+    for cmd in (["rules", "--out", str(tmp_path / "out")], ["check-config"]):
+        res = subprocess.run([sys.executable, "-m", "tradewatch.cli", *cmd, "--config", str(cfg)],
+                             capture_output=True, text=True)
+        assert res.returncode == 2, (cmd, res.stderr)
+        assert f"{cfg}: alerting.for_durations.HostCPUHigh: no such alert" in res.stderr
+    assert not (tmp_path / "out").exists()

@@ -29,9 +29,16 @@ def config_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def load_or_exit(path: str | None) -> Config:
-    """Load the config, or print the problem and exit with status 2 (bad input)."""
+    """Load the config, or print the problem and exit with status 2 (bad input).
+
+    Also checks what only the rule renderer knows (alert names in `alerting.for_durations`).
+    """
+    from tradewatch.rules.render import check_alert_names
+
     try:
-        return load_config(path)
+        cfg = load_config(path)
+        check_alert_names(cfg)
+        return cfg
     except ConfigError as exc:
         print(f"tradewatch: invalid configuration\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -470,6 +470,7 @@ class Config(_Strict):
     security: Security = Field(default_factory=Security)
     # where the file was read from; relative paths above are resolved against its folder
     source: Path | None = Field(default=None, exclude=True)
+    source_file: Path | None = Field(default=None, exclude=True)  # the file itself, for messages
 
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with every secret replaced by a mask."""
@@ -561,6 +562,7 @@ def parse_config(
         raise ConfigError(source, _problems(exc)) from None
     if source is not None:
         cfg = _resolve_paths(cfg, Path(source).resolve().parent)
+        cfg = cfg.model_copy(update={"source_file": Path(source)})
     return cfg
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from tradewatch.config import REPO_ROOT, Config
+from tradewatch.config import REPO_ROOT, Config, ConfigError
 from tradewatch.duration import format_duration
 from tradewatch.rules.specs import ALERTS, RECORDS, AlertSpec, threshold_text
 
@@ -284,11 +284,25 @@ def alertmanager_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- all files
 
+def check_alert_names(cfg: Config) -> None:
+    """`alerting.for_durations` keys must name alerts we render: a typo must not silently keep
+    the default `for:`. Raises ConfigError naming the key (the config alone cannot know them)."""
+    known = {spec.name for spec in ALERTS}
+    unknown = sorted(set(cfg.alerting.for_durations) - known)
+    if unknown:
+        raise ConfigError(
+            cfg.source_file,
+            [(f"alerting.for_durations.{name}", f"no such alert (known: {', '.join(sorted(known))})")
+             for name in unknown],
+        )
+
+
 def render_files(cfg: Config, dep: Deployment | None = None, *, source: str | None = None,
                  with_tests: bool = True) -> dict[str, str]:
     """{path relative to the output folder: text} for every generated file."""
     from tradewatch.rules.rule_tests import rule_test_files
 
+    check_alert_names(cfg)
     dep = dep or Deployment()
     src = source or "the configuration"
     files: dict[str, str] = {}
