@@ -96,6 +96,17 @@ def test_secrets_are_masked() -> None:
     assert cfg.masked()["email"]["password"] == "********"
 
 
+def test_passwords_in_urls_are_masked() -> None:
+    cfg = parse_config(
+        {"probes": {"http": [{"name": "api", "url": "https://bot:pa55word@api.example.com/ping"}]},
+         "bridge": {"prometheus_url": "http://admin:s3cret@127.0.0.1:9090"}},
+        env={},
+    )
+    dumped = str(cfg.masked())
+    assert "pa55word" not in dumped and "s3cret" not in dumped
+    assert "https://bot:********@api.example.com/ping" in dumped
+
+
 def test_default_config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert default_config_path({}) == EXAMPLE_CONFIG

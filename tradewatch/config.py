@@ -515,7 +515,17 @@ def mask_secrets(node: Any) -> Any:
         }
     if isinstance(node, list):
         return [mask_secrets(v) for v in node]
+    if isinstance(node, str):
+        return mask_url_password(node)
     return node
+
+
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@")
+
+
+def mask_url_password(text: str) -> str:
+    """`https://user:pw@host/` -> `https://user:********@host/` (URLs may carry credentials)."""
+    return _USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
