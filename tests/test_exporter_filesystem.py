@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import namedtuple
 from types import SimpleNamespace
 
 import pytest
 
-from exporter.collectors.filesystem import FilesystemCollector, FsStat
+from exporter.collectors.filesystem import FilesystemCollector, FsStat, Part, parse_mounts, read_pid1_mounts
 from exporter.filters import NameFilter
 from exporter.settings import COLLECTOR_DEFAULTS
-
-Part = namedtuple("sdiskpart", "device mountpoint fstype opts")
 
 PARTS = [
     Part("/dev/sda1", "/", "ext4", "rw,relatime"),
@@ -138,7 +135,18 @@ def test_windows_style_stat_omits_what_it_cannot_tell():
 
 
 # --path.rootfs: the exporter in a container with the host's / mounted read-only at /host.
-# What the container's own mount table lists (a recursive bind of / shows the host's mounts).
+# PID 1's mount table with the host's PID namespace: the host's own mount points and options.
+HOST_PARTS = [
+    Part("/dev/sda1", "/", "ext4", "rw,relatime"),
+    Part("/dev/sda2", "/boot", "vfat", "rw,relatime"),
+    Part("proc", "/proc", "proc", "rw"),
+    Part("tmpfs", "/run", "tmpfs", "rw,nosuid"),
+    Part("overlay", "/var/lib/docker/overlay2/abc/merged", "overlay", "rw"),
+    Part("/dev/sdb1", "/srv/archive", "ext4", "ro,relatime"),
+    Part("/dev/sda1", "/", "ext4", "rw,relatime"),
+]
+# The container's own table (without the host's PID namespace, PID 1's is this one too): the
+# host's mounts appear under /host through the recursive bind, read-only like the bind.
 CONTAINER_PARTS = [
     Part("overlay", "/", "overlay", "rw,relatime"),  # the container's own root
     Part("proc", "/proc", "proc", "rw"),
@@ -168,38 +176,56 @@ def labelsets(collector, family="node_filesystem_size_bytes"):
 
 
 @pytest.mark.parametrize("rootfs", ["/host", "/host/"])
-def test_rootfs_prefix_is_stripped_and_the_stat_uses_the_prefixed_path(rootfs):
+def test_rootfs_reports_pid1s_host_table_statted_under_rootfs(rootfs):
     calls: list[str] = []
-    c = make(recording_stat(calls), parts=CONTAINER_PARTS, rootfs=rootfs)
+    # psutil (this process's table) must not be what is reported: PID 1's is the host's
+    c = make(recording_stat(calls), parts=CONTAINER_PARTS, rootfs=rootfs, host_table=lambda: HOST_PARTS)
+    assert labelsets(c) == [
+        ("/dev/sda1", "/", "ext4"),
+        ("/dev/sda2", "/boot", "vfat"),
+        ("/dev/sdb1", "/srv/archive", "ext4"),
+        ("tmpfs", "/run", "tmpfs"),
+    ]
+    assert sorted(calls) == ["/host", "/host/boot", "/host/run", "/host/srv/archive"]
+    got = series(c)
+    assert got[("node_filesystem_size_bytes", "/boot")] == len("/host/boot") * GIB
+    # the host's mount options, not the read-only bind's
+    assert got[("node_filesystem_readonly", "/")] == 0
+    assert got[("node_filesystem_readonly", "/srv/archive")] == 1
+
+
+@pytest.mark.parametrize("pid1", [lambda: CONTAINER_PARTS, lambda: None],
+                         ids=["own-pid-namespace", "unreadable"])
+def test_rootfs_through_the_bind_strips_the_prefix_and_drops_the_containers_mounts(pid1):
+    # PID 1's table is the container's (no host PID namespace), or unreadable and psutil's is used
+    calls: list[str] = []
+    c = make(recording_stat(calls), parts=CONTAINER_PARTS, rootfs="/host", host_table=pid1)
     assert labelsets(c) == [
         ("/dev/sda1", "/", "ext4"),
         ("/dev/sda2", "/boot", "vfat"),
         ("tmpfs", "/run", "tmpfs"),
     ]
+    # statted where they are mounted; /etc/hosts, the config file, the overlay root and the
+    # sibling /hostdata are not reported, nor /host/proc and /host/var/lib/docker/... (excluded)
     assert sorted(calls) == ["/host", "/host/boot", "/host/run"]
-    got = series(c)
-    assert got[("node_filesystem_size_bytes", "/boot")] == len("/host/boot") * GIB
-    assert got[("node_filesystem_readonly", "/")] == 1 and got[("node_filesystem_readonly", "/run")] == 0
-
-
-def test_rootfs_drops_the_containers_own_mounts():
-    c = make(fake_stat, parts=CONTAINER_PARTS, rootfs="/host")
-    mounts = {m for _, m in series(c)}
-    # /etc/hosts, the config file, the overlay root, /hostdata and /host/proc are not reported
-    assert mounts == {"/", "/boot", "/run"}
-    assert not any(m.startswith(("/etc", "/host", "data")) for m in mounts)
+    assert series(c)[("node_filesystem_size_bytes", "/boot")] == len("/host/boot") * GIB
 
 
 def test_rootfs_filters_see_the_host_mount_point():
-    c = FilesystemCollector(mount_filter=NameFilter(include="^/boot$"), fstype_filter=NameFilter(),
-                            ps=SimpleNamespace(disk_partitions=lambda all: CONTAINER_PARTS),
-                            stat=fake_stat, rootfs="/host")
-    assert {m for _, m in series(c)} == {"/boot"}
+    for table in (HOST_PARTS, CONTAINER_PARTS):
+        c = FilesystemCollector(mount_filter=NameFilter(include="^/boot$"), fstype_filter=NameFilter(),
+                                ps=SimpleNamespace(disk_partitions=lambda all: CONTAINER_PARTS),
+                                stat=fake_stat, rootfs="/host", host_table=lambda t=table: t)
+        assert {m for _, m in series(c)} == {"/boot"}
 
 
 def test_default_rootfs_reports_every_mount_as_listed():
     calls: list[str] = []
-    c = make(recording_stat(calls), parts=CONTAINER_PARTS)
+
+    def pid1():
+        raise AssertionError("PID 1's table is only read with a rootfs")
+
+    c = make(recording_stat(calls), parts=CONTAINER_PARTS, host_table=pid1)
     assert c.rootfs == "/"
     # the exclusions see the names as listed: /host/var/lib/docker/... is not /var/lib/docker/...
     assert {m for _, m in series(c)} == {
@@ -210,18 +236,42 @@ def test_default_rootfs_reports_every_mount_as_listed():
     assert make(fake_stat, rootfs="/").rootfs == "/"
 
 
+def test_parse_and_read_pid1_mounts(tmp_path):
+    text = ("/dev/sda1 / ext4 rw,relatime 0 0\n"
+            "/dev/sdb1 /mnt/my\\040disk\\011x ext4 ro 0 0\n"
+            "server:/a\\134b /mnt/nfs nfs4 rw,addr=10.0.0.1 0 0\n"
+            "bad line\n")
+    assert parse_mounts(text) == [
+        Part("/dev/sda1", "/", "ext4", "rw,relatime"),
+        Part("/dev/sdb1", "/mnt/my disk\tx", "ext4", "ro"),
+        Part("server:/a\\b", "/mnt/nfs", "nfs4", "rw,addr=10.0.0.1"),
+    ]
+    assert read_pid1_mounts(str(tmp_path)) is None  # no such file: None, the caller falls back
+    (tmp_path / "1").mkdir()
+    (tmp_path / "1" / "mounts").write_text(text)
+    assert read_pid1_mounts(str(tmp_path))[1].mountpoint == "/mnt/my disk\tx"
+    # the collector reads it from psutil's procfs path
+    ps = SimpleNamespace(PROCFS_PATH=str(tmp_path), disk_partitions=lambda all: [])
+    calls: list[str] = []
+    c = FilesystemCollector(mount_filter=NameFilter(), fstype_filter=NameFilter(), ps=ps,
+                            stat=recording_stat(calls), rootfs="/host")
+    assert {m for _, m in series(c)} == {"/", "/mnt/my disk\tx"}  # nfs4 skipped as a network fs
+    assert set(calls) == {"/host", "/host/mnt/my disk\tx"}
+
+
 def test_rootfs_statvfs_runs_on_the_prefixed_path(tmp_path):
-    # the real statvfs: the mount point under rootfs is the one statted, reported as /
+    # the real statvfs: a host mount point is statted under rootfs
     host = tmp_path / "host"
-    host.mkdir()
+    (host / "data").mkdir(parents=True)
     c = FilesystemCollector(mount_filter=NameFilter(), fstype_filter=NameFilter(), rootfs=str(host),
-                            ps=SimpleNamespace(disk_partitions=lambda all: [
-                                Part("/dev/sda1", str(host), "ext4", "rw"),
-                                Part("/dev/sda9", str(host / "missing"), "ext4", "rw")]))
+                            ps=SimpleNamespace(disk_partitions=lambda all: []),
+                            host_table=lambda: [Part("/dev/sda1", "/", "ext4", "rw"),
+                                                Part("/dev/sda3", "/data", "ext4", "rw"),
+                                                Part("/dev/sda9", "/missing", "ext4", "rw")])
     got = series(c)
     st = os.statvfs(host)
     assert got[("node_filesystem_size_bytes", "/")] == st.f_blocks * (st.f_frsize or st.f_bsize)
-    assert got[("node_filesystem_device_error", "/")] == 0
+    assert got[("node_filesystem_device_error", "/data")] == 0
     assert got[("node_filesystem_device_error", "/missing")] == 1  # statted at host/missing: absent
 
 

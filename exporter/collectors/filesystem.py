@@ -8,19 +8,22 @@ stat does not answer in time gets node_filesystem_device_error 1 and is not stat
 one thread and never the scrape.
 
 In a container with the host's / mounted at `rootfs` (node_exporter's `--path.rootfs`, e.g.
-`/host`), the mounts under it are the host's: they are reported with the prefix stripped
-(`/host/boot` -> `/boot`, `/host` -> `/`) and statted at the prefixed path, and the container's
-own mounts (outside rootfs) are dropped. The filters see the stripped mount point.
-node_exporter instead reads PID 1's mount table (the host's when the container shares the
-host's PID namespace) and stats rootfs + every entry; this process's own table, in which a
-recursive bind of / (Docker's default) shows every host mount under rootfs, gives the same
-labels without needing the host's PID namespace, and every stat lands on the mount itself.
+`/host`), as node_exporter 1.5 does: the mount table is PID 1's (`/proc/1/mounts`: the host's
+when the container shares the host's PID namespace, so mount points, devices and options are
+the host's own), each mount is reported under its host name and statted under rootfs
+(`/boot` at `/host/boot`, `/` at `/host`). When PID 1's table is not the host's (no host PID
+namespace; or unreadable, then this process's table is used) the host's mounts show up in it
+under rootfs, through the bind: then only those are kept, with the prefix stripped
+(`/host/boot` -> `/boot`, `/host` -> `/`), and the container's own mounts are dropped, where
+node_exporter would report them too, statted at the wrong place. The filters see the host's
+mount point.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -106,6 +109,40 @@ def host_mountpoint(mountpoint: str, rootfs: str) -> str | None:
     return None
 
 
+class Part(NamedTuple):
+    """A mount table entry: the fields of psutil's `sdiskpart` this collector reads."""
+
+    device: str
+    mountpoint: str
+    fstype: str
+    opts: str
+
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def parse_mounts(text: str) -> list[Part]:
+    """/proc/PID/mounts (fstab(5) lines; space, tab, newline and backslash octal-escaped)."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 4:
+            device, mountpoint, fstype, opts = (_OCTAL.sub(lambda m: chr(int(m.group(1), 8)), f)
+                                                for f in fields[:4])
+            out.append(Part(device, mountpoint, fstype, opts))
+    return out
+
+
+def read_pid1_mounts(procfs: str = "/proc") -> list[Part] | None:
+    """PID 1's mount table (the host's with the host's PID namespace), None when unreadable."""
+    try:
+        with open(os.path.join(procfs, "1", "mounts"), encoding="utf-8", errors="surrogateescape") as fh:
+            return parse_mounts(fh.read())
+    except OSError as exc:
+        log.debug("reading PID 1's mount table: %s", exc)
+        return None
+
+
 def is_network(fstype: str, opts: str) -> bool:
     return fstype.lower() in NETWORK_FS_TYPES or "remote" in opts.split(",")
 
@@ -118,20 +155,23 @@ class FilesystemCollector:
 
     def __init__(self, *, mount_filter: NameFilter, fstype_filter: NameFilter, mount_timeout: float = 5.0,
                  include_network: bool = False, rootfs: str = "/", ps: Any = psutil,
-                 stat: Callable[[str], FsStat] | None = None, pool: WorkerPool | None = None):
+                 stat: Callable[[str], FsStat] | None = None, pool: WorkerPool | None = None,
+                 host_table: Callable[[], list[Part] | None] | None = None):
         self.ps = ps
         self.mount_filter = mount_filter
         self.fstype_filter = fstype_filter
         self.mount_timeout = mount_timeout
         self.include_network = include_network
         self.rootfs = normalize_rootfs(rootfs)
+        # only consulted with a rootfs other than /
+        self.host_table = host_table or (lambda: read_pid1_mounts(getattr(ps, "PROCFS_PATH", "/proc")))
         self.stat = stat or (statvfs if hasattr(os, "statvfs") else disk_usage)
         self.pool = pool or WorkerPool("fs-stat", min_workers=1, max_workers=8)
         # the runner's limit: the stats share one mount_timeout deadline, plus listing time;
         # collect() itself never blocks on a mount (the stats run on self.pool)
         self.timeout = mount_timeout + 1.0
         self.blocking = False
-        self._keep: dict[tuple[str, str, str, str], Mount | None] = {}
+        self._keep: dict[tuple[bool, str, str, str, str], Mount | None] = {}
         self._stuck: set[str] = set()
         self._lock = threading.Lock()
 
@@ -147,13 +187,13 @@ class FilesystemCollector:
         """The mounts to report, deduplicated by their labels."""
         seen = set()
         out = []
-        parts = self.ps.disk_partitions(all=True)
+        parts, through_bind = self._table()
         if len(self._keep) > 4 * len(parts) + 64:  # mounts come and go: bound the memo
             self._keep.clear()
         for p in parts:
-            key = (p.device, p.mountpoint, p.fstype, p.opts)
+            key = (through_bind, p.device, p.mountpoint, p.fstype, p.opts)
             if key not in self._keep:
-                self._keep[key] = self._decide(p.device, p.mountpoint, p.fstype, p.opts)
+                self._keep[key] = self._decide(p.device, p.mountpoint, p.fstype, p.opts, through_bind)
             kept = self._keep[key]
             if kept is None or kept.labels in seen:
                 continue
@@ -161,15 +201,30 @@ class FilesystemCollector:
             out.append(kept)
         return out
 
-    def _decide(self, device: str, mountpoint: str, fstype: str, opts: str) -> Mount | None:
-        label = host_mountpoint(mountpoint, self.rootfs)
-        if label is None:
-            return None
+    def _table(self) -> tuple[Any, bool]:
+        """The mount table, and whether the host's mounts appear in it under rootfs (a bind)."""
+        if self.rootfs == "/":
+            return self.ps.disk_partitions(all=True), False
+        parts = self.host_table()
+        if parts is None:
+            parts = self.ps.disk_partitions(all=True)
+        # the host's own table never lists the container's bind of /; a container's table does
+        through_bind = any(host_mountpoint(p.mountpoint, self.rootfs) is not None for p in parts)
+        return parts, through_bind
+
+    def _decide(self, device: str, mountpoint: str, fstype: str, opts: str,
+                through_bind: bool = False) -> Mount | None:
+        if through_bind or self.rootfs == "/":
+            label, path = host_mountpoint(mountpoint, self.rootfs), mountpoint
+            if label is None:
+                return None
+        else:  # a host mount point: stat it under rootfs
+            label, path = mountpoint, self.rootfs + mountpoint.rstrip("/")
         if not self.mount_filter(label) or not self.fstype_filter(fstype):
             return None
         if not self.include_network and is_network(fstype, opts):
             return None
-        return Mount((device, label, fstype), "ro" in opts.split(","), mountpoint)
+        return Mount((device, label, fstype), "ro" in opts.split(","), path)
 
     def collect(self) -> Iterator[Metric]:
         fams = [spec.new() for spec in STAT_SPECS]
@@ -221,6 +276,8 @@ class FilesystemCollector:
 @register("filesystem", help="filesystem space and inodes (node_filesystem_*)")
 def build(config: Any) -> FilesystemCollector:
     s = config.exporter.collectors
+    if s.path_rootfs != "/" and not os.path.isdir(s.path_rootfs):
+        log.warning("path.rootfs %s is not a directory: every filesystem will report an error", s.path_rootfs)
     return FilesystemCollector(
         mount_filter=NameFilter(s.filesystem_mount_points_include, s.filesystem_mount_points_exclude),
         fstype_filter=NameFilter(s.filesystem_fs_types_include, s.filesystem_fs_types_exclude),
