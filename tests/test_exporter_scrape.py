@@ -226,12 +226,33 @@ def test_concurrent_scrapes_share_a_run_in_flight_instead_of_failing():
             gate.wait(5)
             yield SPEC.value(7)
 
+    class DecisionLock:
+        """The runner's lock, counting how many scrapes have decided what to run."""
+
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.decided = threading.Semaphore(0)
+
+        def __enter__(self):
+            self.lock.acquire()
+            return self
+
+        def __exit__(self, *exc):
+            self.lock.release()
+            self.decided.release()
+
     runner = ScrapeCollector([Slow()], default_timeout=3)
+    lock = DecisionLock()
+    runner._lock = lock  # type: ignore[assignment]
     results: list[dict] = []
     threads = [threading.Thread(target=lambda: results.append(scrape(runner))) for _ in range(2)]
     for th in threads:
         th.start()
-    time.sleep(0.3)
+    # both scrapes have chosen between starting the collector and sharing a run, while the
+    # first run is still held at the gate: the second one found it in flight
+    for _ in threads:
+        assert lock.decided.acquire(timeout=10), "a scrape never reached the runner"
+    assert not gate.is_set() and len(runs) <= 1
     gate.set()
     for th in threads:
         th.join(10)
