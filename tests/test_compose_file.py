@@ -127,7 +127,11 @@ def test_profiles_and_host_view(compose: dict[str, Any]) -> None:
     assert _mounts(exporter)["/host"] == "/" and "/:/host:ro,rslave" in exporter["volumes"]
     cfg = load_config(_mounted_file(exporter, "/etc/tradewatch/tradewatch.yaml"),
                       env={"TRADEWATCH_API_TOKEN": "x"})
-    assert cfg.exporter.collectors.filesystem_mount_points_include.startswith("^/host")
+    # the host's mounts, named as the host names them (node_exporter's --path.rootfs)
+    assert cfg.exporter.collectors.path_rootfs == "/host"
+    command = exporter["command"]
+    assert command[command.index("--path.rootfs") + 1] == "/host"
+    assert not cfg.exporter.collectors.filesystem_mount_points_include  # /host/... would never match
     for name, service in services.items():  # published ports stay on loopback unless asked
         for port in service.get("ports", []):
             assert port.startswith("${TRADEWATCH_BIND:-127.0.0.1}:"), f"{name}: {port}"
