@@ -92,7 +92,7 @@ def test_every_flag_is_documented():
 
     for flag in [*REGEX_FLAGS, "--collector.filesystem.mount-timeout", "--collector.filesystem.network",
                  "--collector.textfile.directory", "--collector.timeout", "--collector.disable-defaults",
-                 "--listen", "--config", "--log-level"]:
+                 "--path.rootfs", "--listen", "--config", "--log-level"]:
         assert re.search(re.escape(f"`{flag}"), text), flag
 
 
