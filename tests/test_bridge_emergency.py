@@ -7,9 +7,21 @@ import time
 import pytest
 
 from tests.support.bridge import alert, bridge_process, config_data, notifications, webhook
+from tests.support.procs import wait_until
 from tests.support.smtp import smtp_server
 
 pytestmark = pytest.mark.integration
+
+REPEAT_MINUTES = 0.04  # 2.4 s; the bridge checks for due repeats every quarter of that
+# after the ack and the drain: two repeat periods plus a check interval, long enough for a
+# repeat that should not happen to be queued and sent
+QUIET_WINDOW = 2 * REPEAT_MINUTES * 60 + REPEAT_MINUTES * 15 + 0.5
+
+
+def _settled(db_path) -> list[dict] | None:
+    """The outbox rows once none is pending or sending (None until then)."""
+    rows = notifications(db_path)
+    return None if any(n["status"] in ("pending", "sending") for n in rows) else rows
 
 
 def test_emergency_repeats_until_acked_then_stops(tmp_path):
@@ -17,7 +29,7 @@ def test_emergency_repeats_until_acked_then_stops(tmp_path):
         data = config_data(
             tmp_path,
             email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none"},
-            escalation={"emergency_repeat_minutes": 0.04},  # 2.4 s
+            escalation={"emergency_repeat_minutes": REPEAT_MINUTES},
         )
         with bridge_process(tmp_path, data) as bridge:
             status, _ = bridge.request("POST", "/api/monitoring/webhook",
@@ -29,9 +41,12 @@ def test_emergency_repeats_until_acked_then_stops(tmp_path):
             alert_id = notifications(bridge.db_path)[0]["alert_id"]
             status, _ = bridge.request("POST", f"/api/monitoring/alerts/{alert_id}/ack", {"comment": "on it"})
             assert status == 200
-            time.sleep(0.5)  # a repeat already queued before the ack may still leave
+            # a repeat queued before the ack may still leave: wait until nothing is pending/sending
+            drained = wait_until(lambda: _settled(bridge.db_path), 20, what="the drain after the ack")
             count = len(smtp.mailbox.messages)
-            time.sleep(6)  # more than two repeat periods
+            assert count == sum(n["status"] == "sent" for n in drained)  # every sent row reached SMTP
+            time.sleep(QUIET_WINDOW)
             assert len(smtp.mailbox.messages) == count
-            kinds = [n["kind"] for n in notifications(bridge.db_path)]
+            assert notifications(bridge.db_path) == drained  # nothing new was even queued
+            kinds = [n["kind"] for n in drained]
             assert kinds[0] == "firing" and set(kinds[1:]) == {"emergency_repeat"}
