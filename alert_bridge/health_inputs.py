@@ -312,7 +312,8 @@ def collect(
     if not prom.ok:
         gaps.insert(0, f"Prometheus ({config.bridge.prometheus_url}) could not be queried: {prom.error}. "
                        "Host metrics, charts, trading figures and data integrity are missing from this "
-                       "report; the score covers only what the alert store shows.")
+                       "report; the score counts the integrity component as 0 (monitoring cannot see) and "
+                       "covers the alert store for the rest.")
     else:
         for name in RESOURCES:
             if not any(name in h.series for h in hosts.values()):
@@ -328,7 +329,9 @@ def collect(
     if window < MIN_FORECAST_WINDOW:
         notes.append("disk-fill forecasts skipped: the window is shorter than an hour")
 
-    health = HealthInputs(window_seconds=window, hosts=host_inputs, alerts=loads)
+    unreachable = prom.error if (prom.api is not None and not prom.ok) else None
+    health = HealthInputs(window_seconds=window, hosts=host_inputs, alerts=loads,
+                          metrics_unreachable=unreachable)
     recs = RecommendationInputs(
         window_seconds=window,
         filesystems=_filesystems(fs_now, fs_days),

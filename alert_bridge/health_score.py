@@ -105,6 +105,9 @@ class HealthInputs:
     window_seconds: float
     hosts: Sequence[HostInputs] = ()
     alerts: Sequence[AlertLoad] | None = None  # None: the alert store could not be read
+    # Prometheus is configured but could not be queried: the pipeline is blind, which is an
+    # integrity failure (0 points), not "no data" (that would rescale it away to a free 100).
+    metrics_unreachable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,5 +328,10 @@ def compute(inputs: HealthInputs, params: ScoreParams | None = None) -> Score:
         "trading": _weakest("trading", list(hosts.values())),
         "integrity": _weakest("integrity", list(hosts.values())),
     }
+    if inputs.metrics_unreachable:
+        comps["integrity"] = _component("integrity", [
+            Part("metrics_source", 0.0, COMPONENT_MAX["integrity"], 0.0,
+                 f"Prometheus could not be queried: {inputs.metrics_unreachable}"),
+        ])
     s, g = combine(comps)
     return Score(s, g, comps, hosts)

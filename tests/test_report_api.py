@@ -83,9 +83,10 @@ def test_health_score_endpoint_and_gauge(client):
     assert body["components"]["performance"]["status"] == "no data"
     assert body["components"]["alerts"]["points"] == 25.0
     assert body["inputs"]["prometheus_ok"] is False and body["inputs"]["alerts"] == []
-    assert body["coverage"] == 25.0
+    assert body["coverage"] == 45.0  # alerts 25 + integrity 20 (0 points: Prometheus unreachable)
+    assert body["components"]["integrity"]["points"] == 0
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'tradewatch_health_score{component="overall"} 100.0' in metrics
+    assert 'tradewatch_health_score{component="overall"} 55.6' in metrics  # 25 of 45 points
     assert 'tradewatch_health_score{component="alerts"} 100.0' in metrics
     assert 'component="performance"' not in metrics  # no data: absent, never 0
     assert client.get("/api/monitoring/health-score?window=5x").status_code == 400

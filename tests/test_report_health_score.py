@@ -186,3 +186,17 @@ def test_worked_example_of_the_docs():
     assert s.components["alerts"].points == pytest.approx(17.1875)
     assert s.score == 76.4 and s.grade == "Good"
     assert s.coverage == 75
+
+
+def test_unreachable_prometheus_scores_integrity_zero_not_free_points():
+    from alert_bridge.health_score import HealthInputs, compute
+
+    blind = compute(HealthInputs(window_seconds=86400, hosts=(), alerts=[],
+                                 metrics_unreachable="connection refused"))
+    assert blind.components["integrity"].points == 0
+    assert "connection refused" in blind.components["integrity"].parts[0].detail
+    # alerts 25/25 + integrity 0/20 over the 45 points with data
+    assert blind.score == round(100 * 25 / 45, 1)
+    assert blind.grade == "Poor"
+    unconfigured = compute(HealthInputs(window_seconds=86400, hosts=(), alerts=[]))
+    assert unconfigured.components["integrity"].points is None
