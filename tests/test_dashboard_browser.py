@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright  # tests/run.sh installs it: missing must fail
 
 from tests.support.bridge import alert, webhook
 from tests.support.dashboard import CHROMIUM_ARGS, PASSWORD, REPO, DashboardStack, dashboard_stack
 from tests.support.procs import wait_until
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
 expect.set_options(timeout=15_000)  # a refresh on a busy 2-core machine can take a few seconds
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -37,7 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
+    with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         try:
             yield b
@@ -105,11 +104,38 @@ def test_renders_host_metrics(session: Session, stack: DashboardStack) -> None:
     expect(page.locator("#health-grade")).not_to_have_text("—")
 
 
-def test_refreshes_without_reloading(session: Session) -> None:
+def test_refreshes_without_reloading(session: Session, stack: DashboardStack) -> None:
     page = session.page
     page.evaluate("window.__noReload = 'still here'")
+    cpu = f'article.host[data-instance="{stack.instance}"] [data-metric="cpu"]'
+    # tag the CPU row's nodes as they are now: a refresh must replace them with fresh ones
+    before = page.evaluate(
+        """(sel) => {
+            const line = document.querySelector(sel + ' path.spark-line');
+            const value = document.querySelector(sel + ' .value');
+            line.__beforeRefresh = true;
+            value.__beforeRefresh = true;
+            return line.getAttribute('d');
+        }""",
+        cpu,
+    )
+    assert before and before.startswith("M"), before
     first = page.locator("#updated-time").get_attribute("datetime")
     expect(page.locator("#updated-time")).not_to_have_attribute("datetime", first or "")
+    # Prometheus scrapes every second and the page refreshes every 2 s: the sparkline is redrawn
+    # from new points (a new node whose line differs), not just the clock
+    page.wait_for_function(
+        """([sel, before]) => {
+            const line = document.querySelector(sel + ' path.spark-line');
+            const value = document.querySelector(sel + ' .value');
+            return line && value && !line.__beforeRefresh && !value.__beforeRefresh
+                && line.getAttribute('d') !== before;
+        }""",
+        arg=[cpu, before],
+        timeout=TIMEOUT_MS,
+    )
+    text = page.locator(f"{cpu} .value").inner_text()
+    assert text.endswith("%") and 0 <= float(text[:-1]) <= 100, text
     assert page.evaluate("window.__noReload") == "still here"
     assert page.locator("#stale").is_hidden()
 
