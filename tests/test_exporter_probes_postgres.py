@@ -1,7 +1,8 @@
-"""PostgreSQL probes against a real PostgreSQL server started by the test (skipped without it).
+"""PostgreSQL probes against a real PostgreSQL server started by the test.
 
 Needs the optional extra (`pip install 'tradewatch[postgres]'`) and PostgreSQL's server binaries
-(Debian: postgresql); run as root, the server runs as the `postgres` user.
+(Debian: postgresql), both installed by tests/run.sh: without them the tests fail, saying so.
+Run as root, the server runs as the `postgres` user.
 """
 
 from __future__ import annotations
@@ -36,13 +37,22 @@ def _pg_bin(name: str) -> str | None:
 
 INITDB, POSTGRES = _pg_bin("initdb"), _pg_bin("postgres")
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(importlib.util.find_spec("psycopg") is None,
-                       reason="the postgres extra (psycopg) is not installed"),
-    pytest.mark.skipif(INITDB is None or POSTGRES is None,
-                       reason="PostgreSQL server binaries (Debian package postgresql) are not installed"),
-]
+pytestmark = pytest.mark.integration
+
+
+def _require_postgres() -> None:
+    """A missing dependency fails the tests (tests/run.sh installs both), it never skips them."""
+    missing = []
+    if importlib.util.find_spec("psycopg") is None:
+        missing.append("psycopg (the project's `postgres` extra: pip install -e '.[test,postgres]')")
+    if INITDB is None or POSTGRES is None:
+        missing.append("PostgreSQL's server binaries initdb and postgres (Debian package postgresql)")
+    if missing:
+        pytest.fail(
+            "run tests/run.sh, which installs the postgres extra and Debian's postgresql; missing: "
+            + "; ".join(missing),
+            pytrace=False,
+        )
 
 
 def _as_server_user(args: list[str]) -> list[str]:
@@ -53,6 +63,7 @@ def _as_server_user(args: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[str]:
+    _require_postgres()
     import psycopg
 
     # Not under pytest's tmp_path: its parent is private to root, and the server user must get in.
