@@ -106,14 +106,21 @@ def check_bearer_or_loopback() -> str:
     raise _unauthorized("no bridge.api_token is configured: only loopback clients are accepted")
 
 
+def _bearer_given(token: str) -> bool:
+    """True for a matching bearer token, False when none was sent; a wrong one is a 401."""
+    given = _bearer()
+    if given is None:
+        return False
+    if token_matches(token, given):
+        return True
+    raise _unauthorized("the bearer token does not match bridge.api_token")
+
+
 def check_write() -> str:
     """Mutating requests: bearer, or session + CSRF header, or (no token) a same-site loopback client."""
     cfg = _config().bridge
-    given = _bearer()
-    if given is not None:
-        if token_matches(cfg.api_token, given):
-            return "token"
-        raise _unauthorized("the bearer token does not match bridge.api_token")
+    if _bearer_given(cfg.api_token):
+        return "token"
     if session.get("auth"):
         if token_matches(session.get("csrf", ""), request.headers.get("X-CSRF-Token")):
             return "session"
@@ -127,11 +134,8 @@ def check_write() -> str:
 
 def check_read() -> str:
     cfg = _config().bridge
-    given = _bearer()
-    if given is not None:
-        if token_matches(cfg.api_token, given):
-            return "token"
-        raise _unauthorized("the bearer token does not match bridge.api_token")
+    if _bearer_given(cfg.api_token):
+        return "token"
     if session.get("auth"):
         return "session"
     if cfg.read_open or _trusted_loopback():

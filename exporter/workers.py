@@ -89,14 +89,7 @@ class WorkerPool:
                     return
                 self._pending -= 1
             fut, fn, args = item
-            if not fut.set_running_or_notify_cancel():
-                continue
-            try:
-                result = fn(*args)
-            except BaseException as exc:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(result)
+            run_into(fut, fn, *args)
             del fut, fn, args, item
 
 
