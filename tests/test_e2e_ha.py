@@ -36,25 +36,40 @@ def _sent(stack: E2EStack, i: int) -> float:
     return stack.am_metric(i, "alertmanager_notifications_total", integration="webhook")
 
 
+def _orders_api(stack: E2EStack, kind: str) -> list:
+    return [m for m in stack.emails(kind, "ProbeFailing") if "orders-api" in text_of(m)]
+
+
+def _cycle(stack: E2EStack) -> list[float]:
+    """One outage and recovery of the probe target; returns what each instance delivered.
+
+    Asserts the guarantee every time: one firing and one threaded resolved email per outage.
+    """
+    sent_before = [_sent(stack, 0), _sent(stack, 1)]
+    firing_before, resolved_before = len(_orders_api(stack, "firing")), len(_orders_api(stack, "resolved"))
+    stack.probes["orders-api"].down()
+    wait_until(lambda: len(_orders_api(stack, "firing")) > firing_before, 30, what="the firing email")
+    stack.probes["orders-api"].up()
+    wait_until(lambda: len(_orders_api(stack, "resolved")) > resolved_before, 30, what="the resolved email")
+    time.sleep(4)  # both instances flush again every group interval: nothing more may arrive
+
+    firing = _orders_api(stack, "firing")[firing_before:]
+    resolved = _orders_api(stack, "resolved")[resolved_before:]
+    assert len(firing) == 1 and len(resolved) == 1, [m["Subject"] for m in firing + resolved]
+    assert resolved[0]["In-Reply-To"] == firing[0]["Message-ID"]
+    return [_sent(stack, i) - sent_before[i] for i in (0, 1)]
+
+
 def test_ha_pair_both_delivering_still_one_email_per_alert(stack: E2EStack) -> None:
     # quiet start: the first Watchdog notifications are out of the way
     time.sleep(2)
-    sent_before = [_sent(stack, 0), _sent(stack, 1)]
-    stack.probes["orders-api"].down()
-    for i in (0, 1):
-        wait_until(lambda i=i: _sent(stack, i) > sent_before[i], 30,
-                   what=f"Alertmanager {i} to deliver the alert to the bridge")
-    wait_until(lambda: [m for m in stack.emails("firing", "ProbeFailing") if "orders-api" in text_of(m)], 30)
-
-    stack.probes["orders-api"].up()
-    wait_until(lambda: [m for m in stack.emails("resolved", "ProbeFailing") if "orders-api" in text_of(m)],
-               30, what="the resolved email")
-    time.sleep(4)  # both instances flush again every group interval: nothing more may arrive
-
-    firing = [m for m in stack.emails("firing", "ProbeFailing") if "orders-api" in text_of(m)]
-    resolved = [m for m in stack.emails("resolved", "ProbeFailing") if "orders-api" in text_of(m)]
-    assert len(firing) == 1 and len(resolved) == 1, [m["Subject"] for m in firing + resolved]
-    assert resolved[0]["In-Reply-To"] == firing[0]["Message-ID"]
-    # and the bridge really was sent each state by both instances
-    delivered = [_sent(stack, i) - sent_before[i] for i in (0, 1)]
-    assert all(d >= 2 for d in delivered), delivered
+    # With a 10 ms peer timeout the second instance nearly always delivers too, but gossip can win
+    # the race on a loaded machine (then only one delivers and the bridge's dedup is not
+    # exercised). Repeat the outage, bounded, until a cycle where both delivered both states.
+    seen = []
+    for _ in range(3):
+        delivered = _cycle(stack)
+        seen.append(delivered)
+        if all(d >= 2 for d in delivered):
+            return
+    pytest.fail(f"the bridge was never sent each state by both instances in 3 outages: {seen}")
