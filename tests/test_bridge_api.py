@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ from alert_bridge.app import create_app
 from alert_bridge.signing import ack_token
 from tests.support import bridge as support
 from tests.support.bridge import alert, make_config, metric_value, notifications, webhook
+from tests.support.exposition import exposition_server
 
 app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
 
@@ -211,37 +209,10 @@ node_filesystem_avail_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 50
 """
 
 
-@contextlib.contextmanager
-def exporter_stub():
-    """A static exposition served over HTTP (stands in for the exporter's /metrics)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            data = EXPOSITION.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
 def test_current_metrics_fall_back_to_the_exporter(tmp_path, clock):
     from tests.support.procs import free_port
 
-    with exporter_stub() as url:
+    with exposition_server(EXPOSITION) as url:
         cfg = make_config(
             tmp_path, bridge={"prometheus_url": f"http://127.0.0.1:{free_port()}", "exporter_url": url}
         )

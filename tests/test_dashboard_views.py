@@ -3,10 +3,7 @@ sparkline endpoint's fallback to the exporter, and the notifications listing."""
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,38 +16,12 @@ from alert_bridge.app import create_app
 from alert_bridge.dashboard import sparklines
 from alert_bridge.store import outbox
 from tests.support.bridge import TOKEN, Clock, alert, make_config, webhook
+from tests.support.exposition import exposition_server
 from tests.support.procs import free_port
 
 PASSWORD = "correct horse battery"
 FIXTURES = Path(__file__).parent / "fixtures" / "dashboard"
 EVIL = "<script>alert('x')</script>"
-
-
-@contextlib.contextmanager
-def exposition_server(text: str) -> Iterator[str]:
-    """A tiny HTTP server answering every GET with `text` (an exporter's /metrics)."""
-    body = text.encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def _app(tmp_path: Path, **bridge: Any) -> Flask:
