@@ -23,12 +23,18 @@ def humanize(v: float) -> str:
                 break
             prefix, v = p, v / 1000
         return f"{v:.4g}{prefix}"
+    v, prefix = _sub_unit(v)
+    return f"{v:.4g}{prefix}"
+
+
+def _sub_unit(v: float) -> tuple[float, str]:
+    """Scale a value below 1 to milli, micro, ... as Prometheus's template functions do."""
     prefix = ""
     for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
         if abs(v) >= 1:
             break
         prefix, v = p, v * 1000
-    return f"{v:.4g}{prefix}"
+    return v, prefix
 
 
 def humanize_1024(v: float) -> str:
@@ -60,11 +66,7 @@ def humanize_duration(v: float) -> str:
         if minutes:
             return f"{sign}{minutes}m {seconds}s"
         return f"{sign}{v:.4g}s"
-    prefix = ""
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
-            break
-        prefix, v = p, v * 1000
+    v, prefix = _sub_unit(v)
     return f"{v:.4g}{prefix}s"
 
 
