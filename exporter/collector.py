@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client.metrics_core import Metric
+from exporter.metric import Metric
 
 if TYPE_CHECKING:
     from tradewatch.config import Config

@@ -1,14 +1,13 @@
 """Metric family specs: validated once, then instantiated per scrape without re-validation.
 
-prometheus_client's `GaugeMetricFamily(...)` / `add_metric(...)` validate the name and build
-label dicts on every call; at ~130 series per scrape that was a third of the exporter's CPU per
-scrape. A `FamilySpec` validates name, type and labels once at start-up (through
-prometheus_client's own `Metric` constructor) and then builds the same `Metric` / `Sample`
-objects directly, which any prometheus_client exposition serialises as usual.
+Building a family the way prometheus_client's `GaugeMetricFamily(...)` / `add_metric(...)` do
+validates the name and builds label dicts on every call; at ~130 series per scrape that was a
+third of the exporter's CPU per scrape. A `FamilySpec` validates name, type and labels once at
+start-up and then builds `exporter.metric` families and samples directly.
 
 It also keeps, per label set, the label dict and the rendered series text (`name{labels}`, as
-prometheus_client's own encoders render it), so a label set seen in an earlier scrape (the
-same cpu/mode pairs, devices and mounts every time) costs neither a new dict nor formatting;
+prometheus_client's encoders render it), so a label set seen in an earlier scrape (the same
+cpu/mode pairs, devices and mounts every time) costs neither a new dict nor formatting;
 `exporter.exposition` writes those families with them.
 """
 
@@ -16,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from prometheus_client.metrics_core import Metric
-from prometheus_client.samples import Sample
+from exporter.exposition import header_text, series_text
+from exporter.metric import Metric, Sample, check_label_name
 
 MAX_CACHED_LABEL_SETS = 4096
 """Per family; beyond it (label values that change all the time) the cache starts afresh."""
@@ -39,8 +38,7 @@ class FamilySpec:
             name = name[: -len("_total")]
         proto = Metric(name, documentation, typ)  # validates name and type, once
         for label in labels:
-            if not label.isidentifier() or label.startswith("__"):
-                raise ValueError(f"invalid label name {label!r}")
+            check_label_name(label)
         self.name = proto.name
         self.documentation = documentation
         self.type = proto.type
@@ -79,8 +77,6 @@ class FamilySpec:
     def _entry(self, key: tuple[str, ...]) -> Entry:
         if len(key) != len(self.labels):
             raise ValueError(f"{self.name}: {len(self.labels)} label values expected, got {key!r}")
-        from exporter.exposition import series_text  # the encoder's own rendering, once per label set
-
         labels = dict(zip(self.labels, key, strict=True))
         entry = (labels, series_text(self.sample_name, labels))
         if len(self._cache) >= MAX_CACHED_LABEL_SETS:
@@ -92,8 +88,6 @@ class FamilySpec:
         """`# HELP` / `# TYPE` lines of this family in either format, rendered once."""
         text = self._header.get(openmetrics)
         if text is None:
-            from exporter.exposition import header_text
-
             text = self._header[openmetrics] = header_text(self.name, self.documentation, self.type,
                                                            openmetrics)
         return text

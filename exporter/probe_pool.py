@@ -17,9 +17,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-
+from exporter.families import gauge
+from exporter.metric import Metric
 from exporter.workers import WorkerPool
 from tradewatch import metric_names as names
 
@@ -109,15 +108,14 @@ def _guarded(fn: ProbeFn, deadline: float) -> ProbeResult:
         return ProbeResult(False, time.monotonic() - start, f"{type(exc).__name__}: {exc}")
 
 
-def probe_families(kind: str, results: Mapping[str, ProbeResult]) -> list[GaugeMetricFamily]:
+SUCCESS = gauge(names.PROBE_SUCCESS, "1 if the probe succeeded, 0 otherwise.", ("probe", "type"))
+DURATION = gauge(names.PROBE_DURATION, "How long the probe took, in seconds.", ("probe", "type"))
+
+
+def probe_families(kind: str, results: Mapping[str, ProbeResult]) -> list[Metric]:
     """The probe-level success and duration gauges shared by every probe kind."""
-    success = GaugeMetricFamily(
-        names.PROBE_SUCCESS, "1 if the probe succeeded, 0 otherwise.", labels=["probe", "type"]
-    )
-    duration = GaugeMetricFamily(
-        names.PROBE_DURATION, "How long the probe took, in seconds.", labels=["probe", "type"]
-    )
+    success, duration = SUCCESS.new(), DURATION.new()
     for name, result in results.items():
-        success.add_metric([name, kind], 1.0 if result.success else 0.0)
-        duration.add_metric([name, kind], result.duration)
+        SUCCESS.add(success, (name, kind), 1.0 if result.success else 0.0)
+        DURATION.add(duration, (name, kind), result.duration)
     return [success, duration]

@@ -6,9 +6,9 @@ raises or overruns its limit gets success 0 and costs only its own series. Colle
 small persistent pool of daemon threads. A collector still hanging from an earlier scrape is not
 started again (success 0 until it returns), so a hung one holds at most one thread.
 
-`ScrapeCollector` is a prometheus_client custom collector; `build_registry()` puts it alone in
-a fresh CollectorRegistry, so the client's default process/platform/gc collectors (which would
-duplicate our own `process` collector) are not served.
+`ScrapeCollector` has a prometheus_client custom collector's shape (`collect()`, `describe()`),
+so tests can hand it to the client's registry and encoders; the exporter itself serves it with
+`exporter.exposition` and never imports the client.
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import CollectorRegistry
-
 from exporter.collector import REGISTRY, Collector, Registration
 from exporter.families import gauge
+from exporter.metric import Metric
 from exporter.workers import Lane, WorkerPool, run_into
 from tradewatch import metric_names as names
 
@@ -110,11 +108,19 @@ class _FamilyMerger:
                         family.name, first.type, family.type)
             return
         if family.name not in self._copied:  # never mutate a collector's own object
-            copy = Metric(first.name, first.documentation, first.type, first.unit)
+            entries = getattr(first, "entries", None)
+            if entries is not None:  # keep what exporter.exposition writes fast
+                copy = first.spec.new()
+                copy.entries = list(entries)
+            else:
+                copy = Metric(first.name, first.documentation, first.type, first.unit)
             copy.samples = list(first.samples)
             self._by_name[family.name] = first = copy
             self._copied.add(family.name)
         first.samples.extend(family.samples)
+        entries = getattr(first, "entries", None)
+        if entries is not None:  # a family without entries leaves them short: written generically
+            entries.extend(getattr(family, "entries", None) or ())
 
     def families(self) -> Iterable[Metric]:
         return self._by_name.values()
@@ -125,7 +131,7 @@ class SelectionError(ValueError):
 
 
 class ScrapeCollector:
-    """A prometheus_client collector running our collectors with success/duration series."""
+    """Runs our collectors and adds the success/duration series (a prometheus_client collector's shape)."""
 
     def __init__(self, collectors: Iterable[Collector], *, default_timeout: float = 5.0,
                  version: str | None = None, pool: WorkerPool | None = None,
@@ -252,8 +258,3 @@ class ScrapeCollector:
     def close(self) -> None:
         self.pool.close()
 
-
-def build_registry(scrape: ScrapeCollector) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(scrape)
-    return registry

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import html
 import json
 import socket
 import socketserver
@@ -23,10 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from prometheus_client.exposition import choose_encoder, gzip_accepted
-from prometheus_client.registry import CollectorRegistry
-
-from exporter.exposition import encode
+from exporter.exposition import encode, gzip_accepted, negotiate, restrict
 from exporter.scrape import ScrapeCollector, SelectionError
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -42,12 +38,17 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _escape_html(text: str) -> str:
+    # html.escape would import html.entities (a 2 000-entry table) for this one page
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
 def index_page(collectors: Sequence[str], version: str) -> bytes:
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in collectors)
+    items = "".join(f"<li>{_escape_html(n)}</li>" for n in collectors)
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>TradeWatch exporter</title></head><body>"
-        f"<h1>TradeWatch exporter</h1><p>Version {html.escape(version)}.</p>"
+        f"<h1>TradeWatch exporter</h1><p>Version {_escape_html(version)}.</p>"
         "<p><a href=\"metrics\">Metrics</a></p>"
         f"<h2>Collectors</h2><ul>{items}</ul></body></html>"
     ).encode()
@@ -55,18 +56,6 @@ def index_page(collectors: Sequence[str], version: str) -> bytes:
 
 GZIP_LEVEL = 1
 ALLOW = [("Allow", "OPTIONS,GET")]
-
-
-def _restrict(families: list[Any], names: list[str]) -> list[Any]:
-    """prometheus_client's `name[]` filter (its restricted registry) over one scrape's families."""
-    registry = CollectorRegistry(auto_describe=False, support_collectors_without_names=True)
-
-    class Fixed:
-        def collect(self) -> list[Any]:
-            return families
-
-    registry.register(Fixed())  # type: ignore[arg-type]
-    return list(registry.restricted_registry(names).collect())
 
 
 def make_metrics_app(scrape: ScrapeCollector, *, gzip_level: int = GZIP_LEVEL) -> WSGIApp:
@@ -91,10 +80,10 @@ def make_metrics_app(scrape: ScrapeCollector, *, gzip_level: int = GZIP_LEVEL) -
             return [body]
         families = list(scrape.collect(only))
         if "name[]" in params:
-            families = _restrict(families, params["name[]"])
-        encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
-        body = encode(families, encoder, content_type)
-        headers = [("Content-Type", content_type)]
+            families = restrict(families, params["name[]"])
+        fmt = negotiate(environ.get("HTTP_ACCEPT"))
+        body = encode(families, fmt)
+        headers = [("Content-Type", fmt.content_type)]
         if gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING", "")):
             body = gzip.compress(body, compresslevel=gzip_level)
             headers.append(("Content-Encoding", "gzip"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import Registration
+from exporter.exposition import encode
 from exporter.families import gauge
-from exporter.scrape import ScrapeCollector, build_registry, enabled_names
+from exporter.scrape import ScrapeCollector, enabled_names
 from tradewatch import metric_names as names
 
 SPEC = gauge("test_value", "A value.")
@@ -47,7 +47,7 @@ class Hangs:
 
 
 def scrape(runner: ScrapeCollector) -> dict[str, dict[tuple, float]]:
-    text = generate_latest(build_registry(runner)).decode()
+    text = encode(runner.collect()).decode()
     out: dict[str, dict[tuple, float]] = {}
     for fam in text_string_to_metric_families(text):
         for s in fam.samples:
@@ -188,7 +188,7 @@ def test_same_family_from_several_collectors_is_merged_into_one():
     assert len(families) == 1
     assert sorted(s.labels["part"] for s in families[0].samples) == ["a", "b", "c"]
     assert len(parts[0].family.samples) == 1  # the collectors' own objects are left alone
-    text = generate_latest(build_registry(runner)).decode()
+    text = encode(runner.collect()).decode()
     assert text.count("# HELP shared_family ") == 1
     runner.close()
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import counter
+from exporter.metric import Metric
 
 SKIPPED_MODES = frozenset({"guest", "guest_nice"})
 CPU_SECONDS = counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", ("cpu", "mode"))

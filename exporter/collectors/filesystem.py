@@ -32,11 +32,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, NamedTuple
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import gauge
 from exporter.filters import NameFilter
+from exporter.metric import Metric
 from exporter.workers import Lane, WorkerPool
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import gauge
+from exporter.metric import Metric
 
 LOAD1 = gauge("node_load1", "1m load average.")
 LOAD5 = gauge("node_load5", "5m load average.")

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import FamilySpec, gauge
+from exporter.metric import Metric
 
 MEMINFO = "/proc/meminfo"
 _PARENS = re.compile(r"\((.*)\)")

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import counter
 from exporter.filters import NameFilter
+from exporter.metric import Metric
 
 # node_exporter statistic -> psutil field
 FIELDS = (

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import gauge
+from exporter.metric import Metric
 
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 OS_INFO_LABELS = ("build_id", "id", "id_like", "image_id", "image_version", "name", "pretty_name",

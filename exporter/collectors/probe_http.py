@@ -1,16 +1,15 @@
 """HTTP probes from the config's `probes.http`: status, optional body regex, bounded time.
 
-Uses http.client from the standard library (the exporter stays lean) and enforces the probe's
-timeout over the whole exchange (connect, request, headers, body), not per socket operation, so
-a server trickling bytes cannot hold the scrape. Redirects are not followed: list 3xx codes in
-`expected_status` when a redirect is the healthy answer. Proxy environment variables are not
-used: a probe measures the target, not a proxy.
+Uses http.client from the standard library, imported by the first probe (it loads ssl), and
+enforces the probe's timeout over the whole exchange (connect, request, headers, body), not per
+socket operation, so a server trickling bytes cannot hold the scrape. Redirects are not
+followed: list 3xx codes in `expected_status` when a redirect is the healthy answer. Proxy
+environment variables are not used: a probe measures the target, not a proxy.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import logging
 import re
 import time
@@ -19,10 +18,9 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-
 from exporter.collector import register
+from exporter.families import gauge
+from exporter.metric import Metric
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
 from tradewatch import metric_names as names
 
@@ -31,6 +29,8 @@ if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config f
 
 log = logging.getLogger("exporter.probes.http")
 
+STATUS = gauge(names.PROBE_HTTP_STATUS, "HTTP status code of the probe's response, 0 when none.",
+               ("probe",))
 MAX_BODY_BYTES = 1 << 20  # what the body regex sees at most
 USER_AGENT = "tradewatch-exporter-probe"
 
@@ -48,6 +48,8 @@ def _remaining(deadline: float) -> float:
 
 def probe(cfg: HttpProbe, deadline: float) -> ProbeResult:
     """One HTTP exchange; success when the status is expected and the body regex (if any) matches."""
+    import http.client  # here, not at import: it loads ssl and email (~5 MB) for HTTP probes only
+
     start = time.monotonic()
     url = urllib.parse.urlsplit(cfg.url)
     path = url.path or "/"
@@ -116,12 +118,9 @@ class HttpProbeCollector:
         jobs = [ProbeJob(p.name, p.timeout, partial(probe, p)) for p in self.probes]
         results = self._pool.run(jobs)
         yield from probe_families("http", results)
-        status = GaugeMetricFamily(
-            names.PROBE_HTTP_STATUS, "HTTP status code of the probe's response, 0 when none.",
-            labels=["probe"],
-        )
+        status = STATUS.new()
         for name, result in results.items():
-            status.add_metric([name], float(result.http_status or 0))
+            STATUS.add(status, (name,), float(result.http_status or 0))
         yield status
 
     def close(self) -> None:

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-
 from exporter.collector import register
+from exporter.families import FamilySpec, gauge
+from exporter.metric import Metric
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
 from tradewatch import metric_names as names
 
@@ -172,6 +171,12 @@ def load_psycopg(config: Config, index: int) -> Any:
         )]) from None
 
 
+QUERY_SUCCESS = gauge(names.SQL_QUERY_SUCCESS, "1 if the SQL query ran and returned numbers, 0 otherwise.",
+                      ("probe", "query"))
+QUERY_DURATION = gauge(names.SQL_QUERY_DURATION, "How long the SQL query took, in seconds.",
+                       ("probe", "query"))
+
+
 class SqlProbeCollector:
     name = "probe_sql"
 
@@ -180,6 +185,13 @@ class SqlProbeCollector:
         self.timeout = max(p.timeout for p in probes) + 1.0
         self._psycopg = psycopg
         self._pool = ProbePool("sql", len(probes), log)
+        # one spec per query, validated here (start-up) instead of on every scrape
+        self._gauges = {
+            (p.name, q.name): gauge(names.SQL_GAUGE_PREFIX + q.name,
+                                    q.help or f"Result of the SQL query {q.name!r} of probe {p.name!r}.",
+                                    tuple(q.labels))
+            for p in probes for q in p.queries
+        }
 
     def _fn(self, p: SqlProbe) -> Any:
         if p.driver == "postgresql":
@@ -189,29 +201,20 @@ class SqlProbeCollector:
     def collect(self) -> Iterator[Metric]:
         results = self._pool.run([ProbeJob(p.name, p.timeout, self._fn(p)) for p in self.probes])
         yield from probe_families("sql", results)
-        success = GaugeMetricFamily(
-            names.SQL_QUERY_SUCCESS, "1 if the SQL query ran and returned numbers, 0 otherwise.",
-            labels=["probe", "query"],
-        )
-        duration = GaugeMetricFamily(
-            names.SQL_QUERY_DURATION, "How long the SQL query took, in seconds.", labels=["probe", "query"]
-        )
-        gauges: list[GaugeMetricFamily] = []
+        success, duration = QUERY_SUCCESS.new(), QUERY_DURATION.new()
+        gauges: list[Metric] = []
         for p in self.probes:
             per_query: dict[str, QueryResult] = results[p.name].detail or {}
             for q in p.queries:
                 qr = per_query.get(q.name) or QueryResult(False, reason=results[p.name].reason)
-                success.add_metric([p.name, q.name], 1.0 if qr.success else 0.0)
+                QUERY_SUCCESS.add(success, (p.name, q.name), 1.0 if qr.success else 0.0)
                 if qr.duration is not None:
-                    duration.add_metric([p.name, q.name], qr.duration)
-                gauge = GaugeMetricFamily(
-                    names.SQL_GAUGE_PREFIX + q.name,
-                    q.help or f"Result of the SQL query {q.name!r} of probe {p.name!r}.",
-                    labels=list(q.labels),
-                )
+                    QUERY_DURATION.add(duration, (p.name, q.name), qr.duration)
+                spec: FamilySpec = self._gauges[(p.name, q.name)]
+                family = spec.new()
                 for labels, value in qr.samples:
-                    gauge.add_metric(labels, value)
-                gauges.append(gauge)
+                    spec.add(family, labels, value)
+                gauges.append(family)
         yield success
         yield duration
         yield from gauges

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from prometheus_client.metrics_core import Metric
-
 from exporter.collector import register
+from exporter.metric import Metric
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
 
 if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config file is used

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import psutil
-from prometheus_client.metrics_core import Metric
 
 from exporter.collector import register
 from exporter.families import counter, gauge
+from exporter.metric import Metric
 
 try:
     import resource

@@ -18,16 +18,19 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-
 from exporter.collector import register
+from exporter.families import gauge
+from exporter.metric import Metric
 from tradewatch import metric_names as names
 
 if TYPE_CHECKING:  # the strict config (pydantic) is loaded only when a config file is used
     from tradewatch.config import Config
 
 log = logging.getLogger("exporter.textfile")
+
+MTIME = gauge(names.TEXTFILE_MTIME, "Unixtime mtime of textfiles successfully read.", ("file",))
+SCRAPE_ERROR = gauge(names.TEXTFILE_SCRAPE_ERROR,
+                     "1 if there was an error opening, reading or merging a file, 0 otherwise.")
 
 SeriesKey = tuple[str, frozenset[tuple[str, str]]]
 
@@ -133,17 +136,11 @@ class TextfileCollector:
                 continue
             mtimes[str(path)] = mtime
         yield from merged.values()
-        mtime_family = GaugeMetricFamily(
-            names.TEXTFILE_MTIME, "Unixtime mtime of textfiles successfully read.", labels=["file"]
-        )
+        mtime_family = MTIME.new()
         for file, mtime in mtimes.items():
-            mtime_family.add_metric([file], mtime)
+            MTIME.add(mtime_family, (file,), mtime)
         yield mtime_family
-        yield GaugeMetricFamily(
-            names.TEXTFILE_SCRAPE_ERROR,
-            "1 if there was an error opening, reading or merging a file, 0 otherwise.",
-            value=1.0 if error else 0.0,
-        )
+        yield SCRAPE_ERROR.value(1.0 if error else 0.0)
 
 
 @register("textfile", help="metrics from *.prom files in exporter.collectors.textfile_directory")
