@@ -162,8 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: invalid configuration\n{exc}", file=sys.stderr)
         return 2
 
+    from exporter.httpd import PooledHTTPServer
     from exporter.scrape import ScrapeCollector, build_collectors, enabled_names
-    from exporter.server import PooledWSGIServer, index_page, make_app
+    from exporter.server import index_page, make_app
 
     flags = {n: getattr(args, f"collector__{n}") for n in REGISTRY
              if getattr(args, f"collector__{n}") is not None}
@@ -178,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scrape = ScrapeCollector(collectors, default_timeout=collectors_cfg.collector_timeout)
     app = make_app(scrape, index_page([c.name for c in collectors], scrape.version))
     try:
-        server = PooledWSGIServer((host, port), app)
+        server = PooledHTTPServer((host, port), app)
     except OSError as exc:
         print(f"{PROG}: cannot listen on {listen}: {exc.strerror or exc}", file=sys.stderr)
         scrape.close()

@@ -1,26 +1,18 @@
-"""The HTTP side: `/metrics` and an index page, on a threading WSGI server from the standard library.
+"""The HTTP side: the WSGI app for `/metrics` and an index page (served by `exporter.httpd`).
 
-`/metrics` behaves as prometheus_client's WSGI app (content negotiation with its
-`choose_encoder`, gzip, `name[]`, OPTIONS, 405) plus node_exporter's `collect[]` / `exclude[]`
-query parameters; it writes with `exporter.exposition` and compresses at gzip level 1 (the
-client's app uses level 9: three to four times the CPU for a body a tenth smaller, on a 16 kB page).
-
-Requests are served by persistent worker threads that accept connections themselves (see
-PooledWSGIServer), so a scrape costs neither a thread start-up nor a hand-off between threads.
+`/metrics` behaves as prometheus_client's WSGI app (its `choose_encoder` content negotiation,
+gzip, `name[]`, OPTIONS, 405; see `exporter.exposition`) plus node_exporter's `collect[]` /
+`exclude[]` query parameters, and compresses at gzip level 1 (the client's app uses level 9:
+three to four times the CPU for a body a tenth smaller, on a 16 kB page).
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
-import socket
-import socketserver
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from exporter.exposition import encode, gzip_accepted, negotiate, restrict
 from exporter.scrape import ScrapeCollector, SelectionError
@@ -111,114 +103,3 @@ def make_app(scrape: ScrapeCollector, index: bytes) -> WSGIApp:
         return [body]
 
     return app
-
-
-class _QuietHandler(WSGIRequestHandler):
-    # a client that connects and sends nothing must not hold a worker for ever
-    timeout = 10
-    # status line, headers and body leave in one send when the response is flushed, instead of
-    # a send() each (wsgiref writes them separately): fewer syscalls and no small-packet waits
-    wbufsize = 1 << 16
-
-    def log_message(self, format: str, *args: Any) -> None:  # no access log per scrape
-        pass
-
-
-class PooledWSGIServer(WSGIServer):
-    """Worker threads accept connections themselves and serve what they accepted.
-
-    A thread blocked in accept() is woken by the kernel and serves the request on the spot: no
-    hand-off from an accepting thread to a worker on the hot path (on a busy machine every
-    thread wake-up may wait for a CPU, which is what a scrape's tail latency is made of). While
-    a thread serves, another is waiting in accept(); when none is left (requests overlap, or a
-    client connects and sends nothing), a new one starts, up to `max_workers` like
-    node_exporter's --web.max-requests. A thread that finds enough others waiting retires.
-    Three wait by default: a client that sends its next request the moment it has the last
-    response then still finds a second thread waiting while the first one winds down, so
-    back-to-back scrapes start no threads.
-    """
-
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], app: WSGIApp, *, min_workers: int = 3,
-                 max_workers: int = 64):
-        self.min_workers = max(1, min_workers)
-        self.max_workers = max(self.min_workers, max_workers)
-        self._lock = threading.Lock()
-        self._threads = 0
-        self._accepting = 0
-        self._seq = 0
-        self._stopped = threading.Event()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _QuietHandler)
-        self.set_app(app)
-
-    @property
-    def threads(self) -> int:
-        """Worker threads alive now (serving or waiting in accept)."""
-        return self._threads
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the FQDN of the listen address (a DNS lookup at
-        # start-up); the WSGI environ only needs a name, the address will do.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-        self.setup_environ()
-
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Start the accepting workers and wait until shutdown() or server_close(); signal
-        handlers run meanwhile (the wait is interruptible)."""
-        with self._lock:
-            for _ in range(self.min_workers):
-                self._start_worker()
-        while not self._stopped.wait(poll_interval):
-            pass
-
-    def shutdown(self) -> None:
-        self._stopped.set()
-
-    def server_close(self) -> None:
-        self._stopped.set()
-        with contextlib.suppress(OSError):
-            self.socket.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked in accept()
-        super().server_close()
-
-    def _start_worker(self) -> None:  # with self._lock held
-        self._threads += 1
-        self._seq += 1
-        threading.Thread(target=self._work, name=f"http-{self._seq}", daemon=True).start()
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._accepting += 1
-            try:
-                request, client_address = self.get_request()
-            except OSError:  # the socket was closed or shut down: stop
-                with self._lock:
-                    self._accepting -= 1
-                    self._threads -= 1
-                return
-            with self._lock:
-                self._accepting -= 1
-                if self._accepting == 0 and self._threads < self.max_workers:
-                    self._start_worker()  # the next client must find someone in accept()
-            if self._stopped.is_set():
-                self.shutdown_request(request)
-            else:
-                self._serve(request, client_address)
-            with self._lock:
-                if self._accepting >= 1 and self._threads > self.min_workers:
-                    self._threads -= 1
-                    return
-
-    def _serve(self, request: Any, client_address: Any) -> None:
-        try:
-            if self.verify_request(request, client_address):
-                self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)

@@ -110,7 +110,7 @@ def parse(response: bytes) -> tuple[int, dict[str, str], bytes]:
     return int(status_line.split()[1]), headers, body
 
 
-# the worker model, as tests/test_exporter_server.py checks it for PooledWSGIServer
+# the worker model: workers accept and serve themselves, idle clients cannot starve requests
 
 def test_sequential_requests_are_served_by_the_accepting_workers_without_new_threads(served):
     server, names, _ = served

@@ -119,10 +119,10 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
     sys.path.insert(0, str(REPO))
     import importlib
 
-    from prometheus_client.exposition import choose_encoder, generate_latest
+    from prometheus_client.exposition import generate_latest
     from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-    from exporter.exposition import encode
+    from exporter.exposition import encode, negotiate
     from exporter.scrape import ScrapeCollector, build_collectors
     from exporter.server import GZIP_LEVEL, make_app
     from exporter.settings import DefaultConfig
@@ -152,8 +152,8 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
         "all collectors, runner": lambda: list(scrape_collector.collect()),
         "prometheus_client text encoder": lambda: generate_latest(Fixed()),
         "prometheus_client OpenMetrics": lambda: generate_openmetrics(Fixed()),
-        "our text encoder": lambda: encode(families, *choose_encoder(ACCEPTS["text"])),
-        "our OpenMetrics encoder": lambda: encode(families, *choose_encoder(ACCEPTS["prometheus"])),
+        "our text encoder": lambda: encode(families, negotiate(ACCEPTS["text"])),
+        "our OpenMetrics encoder": lambda: encode(families, negotiate(ACCEPTS["prometheus"])),
         "gzip (level 9, the client's)": lambda: gzip.compress(text),
         f"gzip (level {GZIP_LEVEL}, ours)": lambda: gzip.compress(text, compresslevel=GZIP_LEVEL),
         "WSGI app, text": request(ACCEPTS["text"]),
