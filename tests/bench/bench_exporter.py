@@ -178,6 +178,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--accept", choices=sorted(ACCEPTS), default="prometheus",
                         help="Accept header: Prometheus 2.42's (default) or the text format only")
+    parser.add_argument("--config", metavar="FILE",
+                        help="also pass --config FILE to our exporter (what the stack does; loads pydantic)")
     parser.add_argument("--breakdown", action="store_true",
                         help="instead: in-process CPU of each stage of a scrape (collectors, encoders, gzip)")
     args = parser.parse_args()
@@ -189,6 +191,8 @@ def main() -> int:
     n = max(10, min(args.scrapes, 5000))
     node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
     ours_cmd = [str(Path(sys.executable).parent / "tradewatch-exporter")]
+    if args.config:
+        ours_cmd += ["--config", str(Path(args.config).resolve())]
     if not node_bin:
         print("prometheus-node-exporter is not installed (apt-get install prometheus-node-exporter)")
         return 1
