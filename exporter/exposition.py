@@ -107,11 +107,10 @@ def _escape(text: str) -> str:
     return text.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
-def header_text(name: str, documentation: str, typ: str, openmetrics: bool, unit: str = "") -> str:
-    """The `# HELP` / `# TYPE` (/ `# UNIT`) lines of a family with a legacy-valid name."""
+def header_text(name: str, documentation: str, typ: str, openmetrics: bool) -> str:
+    """The `# HELP` / `# TYPE` lines of a family with a legacy-valid name and no unit (a spec's)."""
     if openmetrics:
-        out = f"# HELP {name} {_escape(documentation)}\n# TYPE {name} {typ}\n"
-        return out + f"# UNIT {name} {unit}\n" if unit else out
+        return f"# HELP {name} {_escape(documentation)}\n# TYPE {name} {typ}\n"
     suffix, text_type = TEXT_TYPES.get(typ, ("", typ))
     name += suffix
     help_text = documentation.replace("\\", r"\\").replace("\n", r"\n")  # no '"' escaping here
