@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from alert_bridge.auth import host_is_loopback
+from alert_bridge.web.auth import host_is_loopback
 from tradewatch.config import ConfigError, load_config
 
 log = logging.getLogger("alert_bridge.cli")
@@ -107,8 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     json_server_errors(config.bridge.max_body_bytes)
 
-    from alert_bridge.app import create_app
-    from alert_bridge.db import Database
+    from alert_bridge.store.database import Database
+    from alert_bridge.web.app import create_app
 
     db = Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
     try:
@@ -121,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_workers or args.workers_inline:
         app = create_app(config, start_workers=args.workers_inline, db=db)
     else:
-        from alert_bridge.app import make_sender
-        from alert_bridge.worker_process import RemoteWakeSender, WorkerProcess
+        from alert_bridge.jobs.process import RemoteWakeSender, WorkerProcess
+        from alert_bridge.web.app import make_sender
 
         child = WorkerProcess(args.config, args.log_level)
         local = make_sender(config, db, time.time)

@@ -3,7 +3,7 @@
 README.md is generated so that it holds the whole manual in one place, while each page stays
 next to the tests that check it (the metric-family table, the alert table). Run
 `python docs/build_readme.py` after editing a page; `--check` fails when README.md is stale
-(tests/test_readme.py runs it).
+(tests/docs/test_readme.py runs it).
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from alert_bridge.db import Database  # noqa: E402
 from alert_bridge.store import reports as store  # noqa: E402
+from alert_bridge.store.database import Database  # noqa: E402
 from tests.support.procs import binary, free_port, running  # noqa: E402
 from tests.support.prom import prometheus  # noqa: E402
 from tests.support.report import add_alert  # noqa: E402

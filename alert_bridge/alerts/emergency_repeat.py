@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from alert_bridge import escalation
-from alert_bridge.escalation import Action
-from alert_bridge.jobctx import JobContext
-from alert_bridge.notification_context import alert_context
+from alert_bridge.alerts import escalation
+from alert_bridge.alerts.escalation import Action
+from alert_bridge.jobs.context import JobContext
+from alert_bridge.notify.context import alert_context
 from alert_bridge.store import alerts, outbox, pauses
 
-log = logging.getLogger("alert_bridge.emergency_repeat")
+log = logging.getLogger("alert_bridge.alerts.emergency_repeat")
 
 
 def run(ctx: JobContext) -> int:

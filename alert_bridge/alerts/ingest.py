@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from alert_bridge import escalation
-from alert_bridge.db import Database
-from alert_bridge.escalation import Action
-from alert_bridge.notification_context import alert_context
-from alert_bridge.payload import WebhookAlert, WebhookPayload, iso
+from alert_bridge.alerts import escalation
+from alert_bridge.alerts.escalation import Action
+from alert_bridge.alerts.payload import WebhookAlert, WebhookPayload, iso
+from alert_bridge.notify.context import alert_context
 from alert_bridge.store import alerts, jobs, outbox, pauses
+from alert_bridge.store.database import Database
 from tradewatch.config import Config
 
-log = logging.getLogger("alert_bridge.ingest")
+log = logging.getLogger("alert_bridge.alerts.ingest")
 
 WATCHDOG = "Watchdog"
 WATCHDOG_STATE = "watchdog_last_seen"

@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from alert_bridge.alertmanager_client import AlertmanagerClient, AlertmanagerUnavailable, pause_matchers
-from alert_bridge.db import Database
-from alert_bridge.notification_context import alert_dict, iso_time
+from alert_bridge.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable, pause_matchers
+from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.store import alerts, outbox, pauses
+from alert_bridge.store.database import Database
 from tradewatch.config import Config
 
-log = logging.getLogger("alert_bridge.pause")
+log = logging.getLogger("alert_bridge.alerts.pause")
 
 
 @dataclass

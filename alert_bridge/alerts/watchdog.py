@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from alert_bridge.ingest import WATCHDOG_STATE
-from alert_bridge.jobctx import JobContext
-from alert_bridge.notification_context import iso_time
+from alert_bridge.alerts.ingest import WATCHDOG_STATE
+from alert_bridge.jobs.context import JobContext
+from alert_bridge.notify.context import iso_time
 from alert_bridge.store import jobs, outbox
 
-log = logging.getLogger("alert_bridge.watchdog")
+log = logging.getLogger("alert_bridge.alerts.watchdog")
 
 
 def run(ctx: JobContext) -> int:

@@ -7,12 +7,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from alert_bridge.auth import check_bearer_or_loopback
-from alert_bridge.db import StoreUnavailable
-from alert_bridge.errors import ApiError
-from alert_bridge.ingest import ingest
-from alert_bridge.payload import PayloadError, parse_webhook
-from alert_bridge.runtime import bridge
+from alert_bridge.alerts.ingest import ingest
+from alert_bridge.alerts.payload import PayloadError, parse_webhook
+from alert_bridge.store.database import StoreUnavailable
+from alert_bridge.web.auth import check_bearer_or_loopback
+from alert_bridge.web.errors import ApiError
+from alert_bridge.web.runtime import bridge
 
 bp = Blueprint("webhook", __name__)
 

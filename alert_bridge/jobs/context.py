@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from alert_bridge.db import Database
+from alert_bridge.store.database import Database
 from tradewatch.config import Config
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-log = logging.getLogger("alert_bridge.worker_process")
+log = logging.getLogger("alert_bridge.jobs.process")
 
 
 class RemoteWakeSender:
@@ -41,7 +41,7 @@ def _child(config_path: str | None, level: str, wake: Any, stop: Any, parent: in
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s[workers]: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; SIGTERM below stops cleanly
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    from alert_bridge.app import create_app
+    from alert_bridge.web.app import create_app
     from tradewatch.config import load_config
 
     config = load_config(config_path)

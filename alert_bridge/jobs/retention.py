@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from alert_bridge.jobctx import JobContext
+from alert_bridge.jobs.context import JobContext
 from alert_bridge.store import alerts, jobs
 
-log = logging.getLogger("alert_bridge.retention")
+log = logging.getLogger("alert_bridge.jobs.retention")
 
 
 def run(ctx: JobContext) -> int:

@@ -18,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from alert_bridge import emergency_repeat, retention, watchdog
-from alert_bridge import pause as pause_mod
-from alert_bridge.db import Database
-from alert_bridge.jobctx import JobContext
-from alert_bridge.signing import secret_key
+from alert_bridge.alerts import emergency_repeat, watchdog
+from alert_bridge.alerts import pause as pause_mod
+from alert_bridge.jobs import retention
+from alert_bridge.jobs.context import JobContext
 from alert_bridge.store import jobs as jobs_sql
+from alert_bridge.store.database import Database
+from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
 
-log = logging.getLogger("alert_bridge.workers")
+log = logging.getLogger("alert_bridge.jobs.workers")
 
 LEASE_NAME = "workers"
 SENDER_HEARTBEAT = "sender_heartbeat"

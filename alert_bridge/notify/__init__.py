@@ -1,1 +1,1 @@
-"""Email: the outbox sender, message composition and templates, and SMTP / file transports."""
+"""Email and channels: the notification context, composition, templates, the outbox sender and transports."""

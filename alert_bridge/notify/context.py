@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from alert_bridge.signing import ack_url
+from alert_bridge.web.signing import ack_url
 from tradewatch.config import Config
 
 

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from alert_bridge.db import Database, StoreUnavailable
 from alert_bridge.notify.compose import compose, recipients_for, sender_address
 from alert_bridge.notify.transport import (
     PermanentError,
@@ -38,6 +37,7 @@ from alert_bridge.notify.transport import (
     scrub,
 )
 from alert_bridge.store import outbox
+from alert_bridge.store.database import Database, StoreUnavailable
 from tradewatch.config import Config
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,1 @@
-"""The daily report: data gathering, charts, rendering, sending and its HTTP endpoints."""
+"""The daily report: health score and its inputs, recommendations, schedule, data, charts, render, send."""

@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alert_bridge import health_score as hs
-from alert_bridge.health_inputs import Collected, collect
-from alert_bridge.prometheus_api import PrometheusAPI
-from alert_bridge.recommendations import Recommendation, RecommendationRules, recommend
-from alert_bridge.report_schedule import local_date, send_time
 from alert_bridge.reports import charts
+from alert_bridge.reports import health_score as hs
+from alert_bridge.reports.health_inputs import Collected, collect
+from alert_bridge.reports.recommendations import Recommendation, RecommendationRules, recommend
+from alert_bridge.reports.schedule import local_date, send_time
+from alert_bridge.sources.prometheus import PrometheusAPI
 from tradewatch.config import Config
 from tradewatch.duration import format_duration
 

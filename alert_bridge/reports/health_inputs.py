@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alert_bridge.health_score import AlertLoad, HealthInputs, HostInputs
-from alert_bridge.prometheus_api import PrometheusAPI, PrometheusUnavailable
-from alert_bridge.recommendations import (
+from alert_bridge.reports.health_score import AlertLoad, HealthInputs, HostInputs
+from alert_bridge.reports.recommendations import (
     AlertFrequency,
     EmailStat,
     FilesystemForecast,
@@ -32,11 +31,12 @@ from alert_bridge.recommendations import (
     ProbeStat,
     RecommendationInputs,
 )
+from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from tradewatch import metric_names as mn
 from tradewatch.config import Config
 from tradewatch.duration import format_duration
 
-log = logging.getLogger("alert_bridge.health_inputs")
+log = logging.getLogger("alert_bridge.reports.health_inputs")
 
 Points = list[tuple[float, float]]
 WATCHDOG = "Watchdog"

@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from alert_bridge.db import Database
-from alert_bridge.prometheus_api import PrometheusAPI
-from alert_bridge.report_schedule import decide, local_date
 from alert_bridge.reports import data as report_data
 from alert_bridge.reports.render import build_message
+from alert_bridge.reports.schedule import decide, local_date
+from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs as jobs_sql
 from alert_bridge.store import outbox
 from alert_bridge.store import reports as store
+from alert_bridge.store.database import Database
 from tradewatch.config import Config
 
 log = logging.getLogger("alert_bridge.reports.send")
@@ -147,7 +147,7 @@ def scheduled_tick(
 
 
 def scheduler_job(ctx: Any) -> int:
-    """The workers' job (alert_bridge.workers.register_job): 1 when a report was queued."""
+    """The workers' job (alert_bridge.jobs.workers.register_job): 1 when a report was queued."""
     result = scheduled_tick(ctx.config, ctx.db, now=ctx.now, sender=ctx.sender)
     refresh_health_state(ctx.config, ctx.db, now=ctx.now)
     return 1 if result is not None and result.status == "queued" else 0
@@ -165,8 +165,8 @@ def refresh_health_state(config: Config, db: Database, *, now: float,
     state = load_health_state(db)
     if not force and state is not None and now - float(state.get("at", 0)) < HEALTH_REFRESH_SECONDS:
         return state
-    from alert_bridge import health_inputs
-    from alert_bridge import health_score as hs
+    from alert_bridge.reports import health_inputs
+    from alert_bridge.reports import health_score as hs
 
     api = PrometheusAPI(config.bridge.prometheus_url, timeout=5.0) if config.bridge.prometheus_url else None
     c = health_inputs.collect(config, end=now, api=api, conn=db.connection())

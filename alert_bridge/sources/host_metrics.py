@@ -11,7 +11,7 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from alert_bridge.prometheus_api import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 
 _FS_FILTER = 'fstype!~"tmpfs|ramfs|squashfs|overlay"'
 QUERIES = {

@@ -156,7 +156,7 @@ def history(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
 
 def email_window_stats(conn: sqlite3.Connection, start: float, end: float) -> Any:
     """Outbox outcomes of emails created in [start, end): sent, failed, retried, last error."""
-    from alert_bridge.recommendations import EmailStat
+    from alert_bridge.reports.recommendations import EmailStat
 
     row = conn.execute(
         "SELECT SUM(status = 'sent'), SUM(status = 'failed'), SUM(attempts > 1) FROM notifications "

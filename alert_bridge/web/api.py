@@ -6,15 +6,16 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template_string, request
 
-from alert_bridge import host_metrics, pause
-from alert_bridge.auth import actor, require_read, require_write
-from alert_bridge.errors import ApiError
-from alert_bridge.escalation import SEVERITIES
-from alert_bridge.ingest import WATCHDOG_STATE
-from alert_bridge.notification_context import alert_dict, iso_time
-from alert_bridge.runtime import bridge
-from alert_bridge.signing import read_ack_token
+from alert_bridge.alerts import pause
+from alert_bridge.alerts.escalation import SEVERITIES
+from alert_bridge.alerts.ingest import WATCHDOG_STATE
+from alert_bridge.notify.context import alert_dict, iso_time
+from alert_bridge.sources import host_metrics
 from alert_bridge.store import alerts, jobs, outbox, pauses
+from alert_bridge.web.auth import actor, require_read, require_write
+from alert_bridge.web.errors import ApiError
+from alert_bridge.web.runtime import bridge
+from alert_bridge.web.signing import read_ack_token
 from tradewatch.duration import parse_duration
 
 bp = Blueprint("api", __name__)

@@ -10,14 +10,14 @@ from typing import Any
 
 from flask import Flask
 
-from alert_bridge import errors
-from alert_bridge.db import Database
-from alert_bridge.metrics import BridgeMetrics
-from alert_bridge.runtime import Bridge
-from alert_bridge.signing import secret_key
+from alert_bridge.store.database import Database
+from alert_bridge.web import errors
+from alert_bridge.web.metrics import BridgeMetrics
+from alert_bridge.web.runtime import Bridge
+from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
 
-log = logging.getLogger("alert_bridge.app")
+log = logging.getLogger("alert_bridge.web.app")
 
 
 def make_sender(config: Config, db: Database, clock: Callable[[], float]) -> Any:
@@ -60,7 +60,8 @@ def create_app(
     app.extensions["tradewatch"] = state
 
     errors.register(app)
-    from alert_bridge import api, auth, openapi, status, webhook
+    from alert_bridge.alerts import webhook
+    from alert_bridge.web import api, auth, openapi, status
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(webhook.bp)
@@ -68,16 +69,16 @@ def create_app(
     app.register_blueprint(status.bp)
     app.register_blueprint(openapi.bp)
 
-    from alert_bridge.reports import blueprint as reports_blueprint
+    from alert_bridge.web import reports as reports_blueprint
 
     reports_blueprint.install(app)  # daily report, health score, its gauge and scheduler job
 
-    from alert_bridge import dashboard
+    from alert_bridge.web import dashboard
 
     dashboard.install(app)  # GET / (live dashboard), sparklines and recent notifications
 
     if start_workers:
-        from alert_bridge.workers import Workers
+        from alert_bridge.jobs.workers import Workers
 
         state.workers = Workers(config, db, sender=sender, clock=clock)
         state.workers.start()

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, session
 
-from alert_bridge.errors import ApiError
+from alert_bridge.web.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

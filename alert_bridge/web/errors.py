@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from alert_bridge.db import StoreUnavailable
+from alert_bridge.store.database import StoreUnavailable
 
-log = logging.getLogger("alert_bridge.errors")
+log = logging.getLogger("alert_bridge.web.errors")
 
 
 class ApiError(Exception):

@@ -15,11 +15,11 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from alert_bridge.db import Database
 from alert_bridge.store import jobs, outbox, pauses, telemetry
+from alert_bridge.store.database import Database
 from tradewatch import metric_names as mn
 
-log = logging.getLogger("alert_bridge.metrics")
+log = logging.getLogger("alert_bridge.web.metrics")
 
 WEBHOOK_RESULTS = ("accepted", "duplicate", "invalid", "unavailable", "unauthorized", "too_large")
 

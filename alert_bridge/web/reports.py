@@ -19,17 +19,16 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from alert_bridge import health_inputs
-from alert_bridge import health_score as hs
-from alert_bridge.auth import actor, require_read, require_write
-from alert_bridge.db import Database
-from alert_bridge.errors import ApiError
-from alert_bridge.prometheus_api import PrometheusAPI
-from alert_bridge.report_schedule import date_problem, local_date
 from alert_bridge.reports import data as report_data
-from alert_bridge.reports import render, send
-from alert_bridge.runtime import bridge
+from alert_bridge.reports import health_inputs, render, send
+from alert_bridge.reports import health_score as hs
+from alert_bridge.reports.schedule import date_problem, local_date
+from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs as jobs_sql
+from alert_bridge.store.database import Database
+from alert_bridge.web.auth import actor, require_read, require_write
+from alert_bridge.web.errors import ApiError
+from alert_bridge.web.runtime import bridge
 from tradewatch import metric_names as mn
 
 bp = Blueprint("reports", __name__)
@@ -166,7 +165,7 @@ def health_gauge(score: dict[str, Any]) -> GaugeMetricFamily:
 
 def install(app: Flask) -> None:
     """Register the blueprint, the /metrics gauge and the scheduler job (called by create_app)."""
-    from alert_bridge import workers
+    from alert_bridge.jobs import workers
 
     app.register_blueprint(bp)
     state = app.extensions["tradewatch"]

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import current_app
 
-from alert_bridge.db import Database
-from alert_bridge.metrics import BridgeMetrics
+from alert_bridge.store.database import Database
+from alert_bridge.web.metrics import BridgeMetrics
 from tradewatch.config import Config
 
 
@@ -21,7 +21,7 @@ class Bridge:
     key: str
     clock: Callable[[], float]
     sender: Any = None  # alert_bridge.notify.sender.OutboxSender, when available
-    workers: Any = None  # alert_bridge.workers.Workers, when started
+    workers: Any = None  # alert_bridge.jobs.workers.Workers, when started
     extra: dict[str, Any] = field(default_factory=dict)
 
 

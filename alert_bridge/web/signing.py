@@ -10,8 +10,8 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from alert_bridge.db import Database
 from alert_bridge.store import jobs
+from alert_bridge.store.database import Database
 
 _ACK_SALT = "tradewatch.ack"
 

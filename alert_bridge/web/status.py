@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from alert_bridge.alertmanager_client import AlertmanagerClient
-from alert_bridge.prometheus_api import PrometheusAPI
-from alert_bridge.runtime import bridge
+from alert_bridge.alerts.alertmanager import AlertmanagerClient
+from alert_bridge.jobs.workers import LEASE_NAME, SENDER_HEARTBEAT, sender_stale_after
+from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs
-from alert_bridge.workers import LEASE_NAME, SENDER_HEARTBEAT, sender_stale_after
+from alert_bridge.web.runtime import bridge
 
 bp = Blueprint("status", __name__)
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from alert_bridge.db import Database  # noqa: E402
 from alert_bridge.notify.sender import OutboxSender  # noqa: E402
 from alert_bridge.store import outbox  # noqa: E402
+from alert_bridge.store.database import Database  # noqa: E402
 from tests.support.notify import alert_context, email_config  # noqa: E402
 from tests.support.procs import free_port  # noqa: E402
 

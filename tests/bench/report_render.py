@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from alert_bridge.db import Database
 from alert_bridge.reports import data, render
+from alert_bridge.store.database import Database
 from tests.support.report import CannedPrometheus, series
 from tradewatch.config import parse_config
 

@@ -19,7 +19,7 @@ from exporter.collectors.process import ProcessCollector
 from exporter.filters import NameFilter
 from exporter.settings import COLLECTOR_DEFAULTS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "exporter"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exporter"
 
 LinuxCpu = namedtuple("scputimes", "user nice system idle iowait irq softirq steal guest guest_nice")
 MacCpu = namedtuple("scputimes", "user nice system idle")

@@ -15,30 +15,13 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.procs import Proc, binary, free_port
+from tests.support.exporter_process import exporter_env as _env
+from tests.support.exporter_process import start
+from tests.support.procs import binary, free_port
 
 pytestmark = pytest.mark.integration
 
 CAMEL_CASE = "metric names should be written in 'snake_case' not 'camelCase'"
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("TRADEWATCH_CONFIG", None)
-    return env
-
-
-def start(tmp_path: Path, *args: str) -> tuple[Proc, str]:
-    port = free_port()
-    proc = Proc([binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", *args],
-                tmp_path / f"exporter-{port}.log", env=_env(), cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        proc.wait_http(f"{url}/metrics", timeout=20)
-    except BaseException:
-        proc.stop()
-        raise
-    return proc, url
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.families import gauge
 from exporter.scrape import ScrapeCollector, SelectionError
 from exporter.server import make_metrics_app
-from tests.test_exporter_process import start
+from tests.support.exporter_process import start
 from tradewatch import metric_names as names
 
 

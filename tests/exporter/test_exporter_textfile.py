@@ -18,7 +18,7 @@ from tests.support.procs import binary, free_port, running
 from tradewatch import metric_names as names
 from tradewatch.config import parse_config
 
-FIXTURES = Path(__file__).parent / "fixtures" / "exporter" / "textfile"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exporter" / "textfile"
 GOOD = ["backup.prom", "backup_files.prom"]
 BAD = ["broken.prom", "conflicting_help.prom", "conflicting_type.prom", "repeated_series.prom",
        "timestamped.prom"]

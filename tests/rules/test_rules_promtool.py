@@ -13,7 +13,7 @@ from tradewatch.rules import render_files
 from tradewatch.rules.render import write_files
 
 PROM_DIR = REPO / "prometheus"
-TUNED = Path(__file__).parent / "fixtures" / "rules" / "tuned.yaml"
+TUNED = Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "tuned.yaml"
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

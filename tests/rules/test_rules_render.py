@@ -15,7 +15,7 @@ from tradewatch.rules import Deployment, prometheus_flags, render_all, render_fi
 from tradewatch.rules.humanize import expand, humanize, humanize_duration, humanize_percentage
 from tradewatch.rules.specs import ALERTS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 SEVERITIES = {"info", "warning", "critical", "emergency"}
 CATEGORIES = {"system", "api", "trading", "database", "network"}
 

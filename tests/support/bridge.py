@@ -21,7 +21,7 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from alert_bridge.app import create_app
+from alert_bridge.web.app import create_app
 from tests.support.procs import Proc, binary, free_port, running
 from tradewatch.config import Config, parse_config
 

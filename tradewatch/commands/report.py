@@ -41,16 +41,16 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_or_exit(args.config)
     day = _date(args.date)
-    from alert_bridge.report_schedule import date_problem, local_date
+    from alert_bridge.reports.schedule import date_problem, local_date
 
     today = local_date(datetime.now(UTC), cfg.report.timezone)
     problem = date_problem(day, today, cfg.retention.metrics_days)
     if problem:
         print(f"tradewatch report: --date: {problem}", file=sys.stderr)
         return 2
-    from alert_bridge.db import Database
     from alert_bridge.reports import data as report_data
     from alert_bridge.reports import render, send
+    from alert_bridge.store.database import Database
 
     db = Database(cfg.bridge.database, busy_timeout_ms=10000)
     try:

@@ -67,7 +67,7 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 def install(app: Flask) -> None:
     """Register the blueprint and describe its routes in /api/openapi.json (called by create_app)."""
-    from alert_bridge import openapi
+    from alert_bridge.web import openapi
 
     from .views import bp
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from alert_bridge import host_metrics
-from alert_bridge.prometheus_api import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources import host_metrics
+from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from tradewatch import metric_names as mn
 
 POINTS = 120  # points per sparkline, whatever the window

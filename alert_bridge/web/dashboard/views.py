@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, session
 
-from alert_bridge.auth import check_read, csrf_token, is_loopback, require_read
-from alert_bridge.errors import ApiError
-from alert_bridge.escalation import SEVERITIES
-from alert_bridge.notification_context import alert_dict, iso_time
-from alert_bridge.runtime import bridge
+from alert_bridge.alerts.escalation import SEVERITIES
+from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.store import alerts, outbox, pauses
+from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read
+from alert_bridge.web.errors import ApiError
+from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
 
 from . import sparklines

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from alert_bridge.payload import PayloadError, iso, parse_webhook
+from alert_bridge.alerts.payload import PayloadError, iso, parse_webhook
 from tests.support.bridge import alert, webhook
 
 

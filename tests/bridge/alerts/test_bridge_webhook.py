@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from alert_bridge.app import create_app
-from alert_bridge.db import Database
+from alert_bridge.store.database import Database
+from alert_bridge.web.app import create_app
 from tests.support import bridge as support
 from tests.support.bridge import alert, alert_rows, make_config, metric_value, notifications, webhook
 

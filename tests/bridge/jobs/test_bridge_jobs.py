@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from alert_bridge.app import create_app
-from alert_bridge.db import Database
+from alert_bridge.jobs.workers import LEASE_NAME, Job, Workers, default_jobs
 from alert_bridge.store import jobs as jobs_sql
-from alert_bridge.workers import LEASE_NAME, Job, Workers, default_jobs
+from alert_bridge.store.database import Database
+from alert_bridge.web.app import create_app
 from tests.support import bridge as support
 from tests.support.bridge import alert, alert_rows, make_config, notifications, webhook
 

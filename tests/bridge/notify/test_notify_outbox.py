@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from alert_bridge.db import Database
 from alert_bridge.store import outbox
+from alert_bridge.store.database import Database
 
 T0 = 1_800_000_000.0
 

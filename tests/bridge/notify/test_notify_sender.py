@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from alert_bridge.db import Database
 from alert_bridge.notify.sender import DeliveryResult, OutboxSender, backoff_delay
 from alert_bridge.store import outbox
+from alert_bridge.store.database import Database
 from tests.support.notify import FakeClock, alert_context, email_config
 from tests.support.procs import REPO, Proc, free_port, wait_until
 from tests.support.smtp import smtp_server
@@ -276,7 +276,7 @@ def test_backoff_doubles_from_5s_to_15min_with_bounded_jitter():
 
 CRASHING_SENDER = """
 import sys, threading
-from alert_bridge.db import Database
+from alert_bridge.store.database import Database
 from alert_bridge.notify.sender import OutboxSender
 from tradewatch.config import parse_config
 cfg = parse_config({"email": {"smtp_server": "127.0.0.1", "smtp_port": int(sys.argv[2]), "security": "none",

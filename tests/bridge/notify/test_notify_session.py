@@ -20,11 +20,11 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from alert_bridge.db import Database
 from alert_bridge.notify.compose import compose
 from alert_bridge.notify.sender import CLAIM_CHUNK, OutboxSender
 from alert_bridge.notify.transport import SmtpTransport, TransientError
 from alert_bridge.store import outbox
+from alert_bridge.store.database import Database
 from tests.support.notify import FakeClock, email_config
 from tests.support.procs import free_port, wait_until
 from tests.support.smtp import Mailbox, server_tls_context

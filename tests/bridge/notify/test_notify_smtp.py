@@ -12,7 +12,6 @@ import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from alert_bridge.db import Database
 from alert_bridge.notify.compose import compose
 from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.notify.transport import (
@@ -23,6 +22,7 @@ from alert_bridge.notify.transport import (
     make_transport,
 )
 from alert_bridge.store import outbox
+from alert_bridge.store.database import Database
 from tests.support.notify import FakeClock, alert_context, body, email_config
 from tests.support.procs import free_port
 from tests.support.smtp import server_tls_context, smtp_server

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alert_bridge.app import create_app
 from alert_bridge.store import outbox
 from alert_bridge.store import reports as store
+from alert_bridge.web.app import create_app
 from tests.support.procs import free_port
 from tradewatch.config import parse_config
 
@@ -94,7 +94,7 @@ def test_health_score_endpoint_and_gauge(client):
 
 
 def test_scheduler_job_is_registered_with_the_workers(app):
-    from alert_bridge.workers import Workers
+    from alert_bridge.jobs.workers import Workers
 
     state = app.extensions["tradewatch"]
     w = Workers(state.config, state.db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alert_bridge.health_score import (
+from alert_bridge.reports.health_score import (
     AlertLoad,
     HealthInputs,
     HostInputs,
@@ -189,7 +189,7 @@ def test_worked_example_of_the_docs():
 
 
 def test_unreachable_prometheus_scores_integrity_zero_not_free_points():
-    from alert_bridge.health_score import HealthInputs, compute
+    from alert_bridge.reports.health_score import HealthInputs, compute
 
     blind = compute(HealthInputs(window_seconds=86400, hosts=(), alerts=[],
                                  metrics_unreachable="connection refused"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alert_bridge import health_inputs
-from alert_bridge.db import Database
-from alert_bridge.prometheus_api import PrometheusUnavailable
+from alert_bridge.reports import health_inputs
+from alert_bridge.sources.prometheus import PrometheusUnavailable
+from alert_bridge.store.database import Database
 from tests.support.report import CannedPrometheus, add_alert, series
 from tradewatch.config import parse_config
 

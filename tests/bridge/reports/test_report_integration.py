@@ -14,11 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from alert_bridge.db import Database
 from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.reports import data as report_data
 from alert_bridge.reports import render, send
 from alert_bridge.store import reports as store
+from alert_bridge.store.database import Database
 from tests.support.procs import binary, free_port, running, wait_until
 from tests.support.prom import prometheus
 from tests.support.report import add_alert
@@ -27,7 +27,7 @@ from tradewatch.config import parse_config
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 WINDOW = 15  # seconds of real data the report covers
 
 
@@ -152,8 +152,8 @@ def test_report_from_real_prometheus_sent_once(tmp_path, stack):
 def test_bridge_workers_send_the_scheduled_report_once(tmp_path):
     """The job hooked into the bridge's workers sends today's report by itself, and a restarted
     bridge the same day does not send it again (Prometheus is down here: the report says so)."""
-    from alert_bridge.app import create_app
-    from alert_bridge.workers import Workers
+    from alert_bridge.jobs.workers import Workers
+    from alert_bridge.web.app import create_app
 
     with smtp_server() as smtp:
         now = datetime.now(UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alert_bridge.recommendations import (
+from alert_bridge.reports.recommendations import (
     AlertFrequency,
     EmailStat,
     FilesystemForecast,

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from alert_bridge.db import Database
 from alert_bridge.reports import data, render
+from alert_bridge.store.database import Database
 from tests.support.procs import free_port
 from tests.support.report import CannedPrometheus, add_alert, series
 from tradewatch.config import parse_config

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from alert_bridge.report_schedule import decide, exists_locally, local_date, next_send, send_time
+from alert_bridge.reports.schedule import decide, exists_locally, local_date, next_send, send_time
 
 
 def utc(*a: int) -> datetime:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alert_bridge.db import Database
 from alert_bridge.reports import send
 from alert_bridge.store import reports as store
+from alert_bridge.store.database import Database
 from tests.support.procs import free_port
 from tradewatch.config import parse_config
 

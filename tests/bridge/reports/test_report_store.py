@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from alert_bridge.db import Database
 from alert_bridge.store import reports
+from alert_bridge.store.database import Database
 
 
 @pytest.fixture

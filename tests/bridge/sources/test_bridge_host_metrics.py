@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alert_bridge import host_metrics
-from alert_bridge.prometheus_api import PrometheusAPI
+from alert_bridge.sources import host_metrics
+from alert_bridge.sources.prometheus import PrometheusAPI
 from tests.support.procs import binary, free_port, running, wait_until
 from tests.support.prom import prometheus
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from alert_bridge.db import Database, StoreUnavailable, migration_files
+from alert_bridge.store.database import Database, StoreUnavailable, migration_files
 
 
 def test_concurrent_migrations_apply_each_file_once(tmp_path):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from alert_bridge.app import create_app
-from alert_bridge.signing import ack_token
+from alert_bridge.web.app import create_app
+from alert_bridge.web.signing import ack_token
 from tests.support import bridge as support
 from tests.support.bridge import alert, make_config, metric_value, notifications, webhook
 from tests.support.exposition import exposition_server

@@ -6,8 +6,8 @@ import hmac
 
 import pytest
 
-from alert_bridge import auth
-from alert_bridge.app import create_app
+from alert_bridge.web import auth
+from alert_bridge.web.app import create_app
 from tests.support import bridge as support
 from tests.support.bridge import TOKEN, alert, make_config, webhook
 

@@ -12,15 +12,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from alert_bridge.app import create_app
-from alert_bridge.dashboard import sparklines
 from alert_bridge.store import outbox
+from alert_bridge.web.app import create_app
+from alert_bridge.web.dashboard import sparklines
 from tests.support.bridge import TOKEN, Clock, alert, make_config, webhook
 from tests.support.exposition import exposition_server
 from tests.support.procs import free_port
 
 PASSWORD = "correct horse battery"
-FIXTURES = Path(__file__).parent / "fixtures" / "dashboard"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dashboard"
 EVIL = "<script>alert('x')</script>"
 
 

@@ -1,0 +1,1 @@
+"""Alerts from Alertmanager: webhook -> payload -> ingest -> escalation; repeats, pause, watchdog."""

@@ -1,0 +1,1 @@
+"""The HTTP side: app factory, control API, auth, errors, OpenAPI, status, reports and dashboard."""
