@@ -147,14 +147,20 @@ def starts_epoch(alert: dict[str, Any]) -> int:
 
 
 def firing_message_id(alert: dict[str, Any]) -> str:
-    """`<alert.{fingerprint}.{starts_at_epoch}@tradewatch>`: the thread root of one alert."""
+    """`<alert.{fingerprint}.{starts_at_epoch}@tradewatch>`: the thread root of one alert.
+
+    A fingerprint that is already a short dot-atom (Alertmanager's are 16 hex digits) is used as
+    it is; any other is hashed whole under a different prefix, so `ab-cd`, `ab_cd` and `abcd`, or
+    two long fingerprints sharing a prefix, never share a Message-ID (RFC 5322 `id-left`).
+    """
     alert = mapping(alert)
-    fp = re.sub(r"[^A-Za-z0-9]", "", str(alert.get("fingerprint") or ""))[:64]
-    if not fp:
-        fp = hashlib.sha256(
-            json.dumps(mapping(alert.get("labels")), sort_keys=True, default=str).encode()
-        ).hexdigest()[:16]
-    return f"<alert.{fp}.{starts_epoch(alert)}@tradewatch>"
+    raw = str(alert.get("fingerprint") or "")
+    if not raw:
+        raw = json.dumps(mapping(alert.get("labels")), sort_keys=True, default=str)
+    if re.fullmatch(r"[A-Za-z0-9]{1,64}", raw):
+        return f"<alert.{raw}.{starts_epoch(alert)}@tradewatch>"
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return f"<alert-h.{digest}.{starts_epoch(alert)}@tradewatch>"
 
 
 def context_message_id(kind: str, context: dict[str, Any], notification_id: int | None = None) -> str:
