@@ -13,7 +13,7 @@ from types import FrameType
 
 from alert_bridge import logs
 from alert_bridge.web.auth import host_is_loopback
-from tradewatch.config import ConfigError, load_config
+from tradewatch.config import ConfigError, default_config_path, load_config
 
 log = logging.getLogger("alert_bridge.cli")
 
@@ -103,6 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"refusing to listen on {host}:{port} without an API token: set bridge.api_token "
             "(e.g. api_token: ${TRADEWATCH_API_TOKEN}) or listen on 127.0.0.1"
         )
+
+    if not host_is_loopback(host):
+        from alert_bridge.web.token_strength import password_problem, token_problem
+
+        weak = [("bridge.api_token", token_problem(config.bridge.api_token))]
+        if config.bridge.dashboard_password:
+            weak.append(("bridge.dashboard_password", password_problem(config.bridge.dashboard_password)))
+        for key, problem in weak:
+            if problem:
+                source = args.config or default_config_path()
+                return _fail(f"{source}: {key} is too weak to listen on {host}:{port}: {problem}")
 
     import waitress
 

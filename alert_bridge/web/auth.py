@@ -50,8 +50,8 @@ def host_is_loopback(host: str) -> bool:
 
 
 def token_matches(expected: str, given: str | None) -> bool:
-    if not expected or given is None:
-        return False
+    if not expected.strip() or given is None or not given.strip():
+        return False  # a blank secret (" ") never matches, whatever is sent
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
