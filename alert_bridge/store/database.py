@@ -8,6 +8,8 @@ recorded in `schema_migrations`; every SQL statement lives in `alert_bridge/stor
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -16,7 +18,10 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
 WAL_AUTOCHECKPOINT_PAGES = 10000
 _TRANSIENT = re.compile(r"locked|busy|disk I/O error|database or disk is full|unable to open", re.I)
 
@@ -27,6 +32,40 @@ class StoreUnavailable(Exception):
 
 def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and bool(_TRANSIENT.search(str(exc)))
+
+
+def secure_files(path: Path) -> None:
+    """Make the database and its side files 0600 (its new folder 0700), whatever the umask.
+
+    The database holds the session signing key: readable by others, it lets anyone on the host
+    forge a dashboard session. A new file is created 0600 before SQLite opens it (SQLite gives
+    the -wal and -shm files the main file's mode); an existing one that others can read is
+    fixed and the fix logged.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+    for suffix in SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        try:
+            mode = side.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            try:
+                os.chmod(side, 0o600)
+            except OSError as exc:
+                log.error("%s is readable by others (mode %o) and could not be fixed (%s): run "
+                          "'chmod 600 %s*'", side, mode, exc, path)
+                continue
+            log.warning("%s was readable by others (mode %o): changed to 0600", side, mode)
 
 
 class Database:
@@ -43,7 +82,7 @@ class Database:
         self._write_lock = threading.Lock()
         self._write_wait = busy_timeout_ms / 1000
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            secure_files(Path(self.path))
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened once (autocommit mode; see `transaction`)."""
