@@ -218,6 +218,7 @@ class Bridge(_Strict):
     watchdog_timeout: Duration = 300.0
     busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
+    session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
 
     @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
     @classmethod

@@ -52,7 +52,7 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=config.bridge.external_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.bridge.session_lifetime),
     )
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
