@@ -119,14 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     json_server_errors(config.bridge.max_body_bytes)
 
-    from alert_bridge.store.database import Database
+    from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app
 
-    db = Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
     try:
-        applied = db.migrate()
-    except Exception as exc:
-        return _fail(f"cannot prepare the database {config.bridge.database}: {exc}")
+        db, applied = open_store(config)
+    except StoreNotWritable as exc:
+        return _fail(str(exc))
     if applied:
         log.info("database %s: applied migrations %s", config.bridge.database, ", ".join(applied))
     child = None
