@@ -1,17 +1,55 @@
-"""One module per collector; each registers itself with `exporter.collector.register`.
+"""The exporter's collectors: one module each, all listed in `REGISTRATIONS` below.
 
-`load_all()` imports every module in this package, so a new collector needs no other edit.
+This table is the one place a collector is wired in (nothing registers itself on import): its
+name (the `--collector.NAME` flag and the config's `exporter.collectors.enabled.NAME`), the
+factory, whether it is on by default, the help line, and the node_exporter collector it stands
+in for (node_scrape_collector_* series under that name). node_exporter 1.5's default set on
+Linux is on by default here too, for the collectors we have.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from exporter.collector import Registration
+from exporter.collectors import (
+    cpu,
+    diskstats,
+    filesystem,
+    loadavg,
+    memory,
+    netdev,
+    osinfo,
+    probe_http,
+    probe_sql,
+    probe_tcp,
+    process,
+    textfile,
+)
 
-
-def load_all() -> list[str]:
-    """Import every collector module (registering its collectors); returns the module names."""
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    for name in names:
-        importlib.import_module(f"{__name__}.{name}")
-    return names
+REGISTRATIONS: tuple[Registration, ...] = (
+    # node_exporter's collectors (same name unless noted)
+    Registration("cpu", cpu.build, True,
+                 "CPU time per CPU and mode (node_cpu_seconds_total, node_cpu_guest_seconds_total)", "cpu"),
+    Registration("diskstats", diskstats.build, True, "block device I/O counters (node_disk_*_total)",
+                 "diskstats"),
+    Registration("filesystem", filesystem.build, True, "filesystem space and inodes (node_filesystem_*)",
+                 "filesystem"),
+    Registration("loadavg", loadavg.build, True, "load averages (node_load1/5/15); not on Windows",
+                 "loadavg"),
+    Registration("memory", memory.build, True, "memory and swap (node_memory_*_bytes, meminfo names)",
+                 "meminfo"),
+    Registration("netdev", netdev.build, True, "network interface counters (node_network_*_total)", "netdev"),
+    Registration("os", osinfo.build, True,
+                 "boot time, uname and OS release (node_boot_time_seconds, node_uname_info, node_os_info)",
+                 "os"),
+    Registration("textfile", textfile.build, True,
+                 "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
+    # TradeWatch's own
+    Registration("process", process.build, True,
+                 "the exporter's own process (process_cpu_seconds_total, memory, fds)"),
+    Registration("probe_http", probe_http.build, True, "HTTP probes from the config's probes.http section"),
+    Registration("probe_sql", probe_sql.build, True,
+                 "SQL probes (SQLite; PostgreSQL with the postgres extra) from probes.sql"),
+    Registration("probe_tcp", probe_tcp.build, True,
+                 "TCP connect probes from the config's probes.tcp section"),
+)
+REGISTRY: dict[str, Registration] = {r.name: r for r in REGISTRATIONS}

@@ -13,7 +13,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import counter
 from exporter.metric import Metric
 
@@ -42,6 +41,5 @@ class CpuCollector:
         yield fam
 
 
-@register("cpu", help="CPU time per CPU and mode (node_cpu_seconds_total)")
 def build(config: Any) -> CpuCollector:
     return CpuCollector()
