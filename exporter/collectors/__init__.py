@@ -22,6 +22,7 @@ from exporter.collectors import (
     probe_sql,
     probe_tcp,
     process,
+    stat,
     textfile,
 )
 
@@ -41,6 +42,9 @@ REGISTRATIONS: tuple[Registration, ...] = (
     Registration("os", osinfo.build, True,
                  "boot time, uname and OS release (node_boot_time_seconds, node_uname_info, node_os_info)",
                  "os"),
+    Registration("stat", stat.build, True,
+                 "context switches, interrupts, forks, runnable and blocked processes "
+                 "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
     Registration("textfile", textfile.build, True,
                  "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
     # TradeWatch's own
