@@ -24,6 +24,7 @@ from exporter.collectors import (
     process,
     stat,
     textfile,
+    vmstat,
 )
 
 REGISTRATIONS: tuple[Registration, ...] = (
@@ -47,6 +48,7 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
     Registration("textfile", textfile.build, True,
                  "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
+    Registration("vmstat", vmstat.build, True, "virtual memory statistics (node_vmstat_*); Linux", "vmstat"),
     # TradeWatch's own
     Registration("process", process.build, True,
                  "the exporter's own process (process_cpu_seconds_total, memory, fds)"),
