@@ -25,6 +25,7 @@ from exporter.collectors import (
     process,
     stat,
     textfile,
+    udp_queues,
     vmstat,
 )
 
@@ -52,6 +53,8 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
     Registration("textfile", textfile.build, True,
                  "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
+    Registration("udp_queues", udp_queues.build, True,
+                 "bytes queued in UDP sockets (node_udp_queues); Linux", "udp_queues"),
     Registration("vmstat", vmstat.build, True, "virtual memory statistics (node_vmstat_*); Linux", "vmstat"),
     # TradeWatch's own
     Registration("process", process.build, True,
