@@ -23,6 +23,7 @@ from exporter.collectors import (
     probe_sql,
     probe_tcp,
     process,
+    sockstat,
     stat,
     textfile,
     udp_queues,
@@ -48,6 +49,8 @@ REGISTRATIONS: tuple[Registration, ...] = (
     Registration("os", osinfo.build, True,
                  "boot time, uname and OS release (node_boot_time_seconds, node_uname_info, node_os_info)",
                  "os"),
+    Registration("sockstat", sockstat.build, True, "sockets per protocol and state (node_sockstat_*); Linux",
+                 "sockstat"),
     Registration("stat", stat.build, True,
                  "context switches, interrupts, forks, runnable and blocked processes "
                  "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
