@@ -24,6 +24,7 @@ from exporter.collectors import (
     probe_tcp,
     process,
     sockstat,
+    softnet,
     stat,
     textfile,
     udp_queues,
@@ -51,6 +52,8 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "os"),
     Registration("sockstat", sockstat.build, True, "sockets per protocol and state (node_sockstat_*); Linux",
                  "sockstat"),
+    Registration("softnet", softnet.build, True, "per-CPU packet processing (node_softnet_*); Linux",
+                 "softnet"),
     Registration("stat", stat.build, True,
                  "context switches, interrupts, forks, runnable and blocked processes "
                  "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
