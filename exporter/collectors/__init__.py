@@ -13,6 +13,7 @@ from exporter.collector import Registration
 from exporter.collectors import (
     cpu,
     diskstats,
+    entropy,
     filefd,
     filesystem,
     loadavg,
@@ -38,6 +39,7 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "CPU time per CPU and mode (node_cpu_seconds_total, node_cpu_guest_seconds_total)", "cpu"),
     Registration("diskstats", diskstats.build, True, "block device I/O counters (node_disk_*_total)",
                  "diskstats"),
+    Registration("entropy", entropy.build, True, "kernel entropy pool (node_entropy_*); Linux", "entropy"),
     Registration("filefd", filefd.build, True, "allocated and maximum file handles (node_filefd_*); Linux",
                  "filefd"),
     Registration("filesystem", filesystem.build, True, "filesystem space and inodes (node_filesystem_*)",
