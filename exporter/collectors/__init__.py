@@ -33,6 +33,7 @@ from exporter.collectors import (
     udp_queues,
     vmstat,
 )
+from exporter.collectors import time as time_
 
 REGISTRATIONS: tuple[Registration, ...] = (
     # node_exporter's collectors (same name unless noted)
@@ -67,6 +68,8 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
     Registration("textfile", textfile.build, True,
                  "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
+    Registration("time", time_.build, True,
+                 "system time, time zone and clock sources (node_time_*)", "time"),
     Registration("udp_queues", udp_queues.build, True,
                  "bytes queued in UDP sockets (node_udp_queues); Linux", "udp_queues"),
     Registration("vmstat", vmstat.build, True, "virtual memory statistics (node_vmstat_*); Linux", "vmstat"),
