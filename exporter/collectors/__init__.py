@@ -30,6 +30,7 @@ from exporter.collectors import (
     softnet,
     stat,
     textfile,
+    timex,
     udp_queues,
     vmstat,
 )
@@ -70,6 +71,7 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
     Registration("time", time_.build, True,
                  "system time, time zone and clock sources (node_time_*)", "time"),
+    Registration("timex", timex.build, True, "clock discipline from adjtimex (node_timex_*); Linux", "timex"),
     Registration("udp_queues", udp_queues.build, True,
                  "bytes queued in UDP sockets (node_udp_queues); Linux", "udp_queues"),
     Registration("vmstat", vmstat.build, True, "virtual memory statistics (node_vmstat_*); Linux", "vmstat"),
