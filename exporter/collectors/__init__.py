@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from exporter.collector import Registration
 from exporter.collectors import (
+    conntrack,
     cpu,
     diskstats,
     entropy,
@@ -38,6 +39,8 @@ from exporter.collectors import time as time_
 
 REGISTRATIONS: tuple[Registration, ...] = (
     # node_exporter's collectors (same name unless noted)
+    Registration("conntrack", conntrack.build, True,
+                 "netfilter connection tracking (node_nf_conntrack_*); Linux", "conntrack"),
     Registration("cpu", cpu.build, True,
                  "CPU time per CPU and mode (node_cpu_seconds_total, node_cpu_guest_seconds_total)", "cpu"),
     Registration("diskstats", diskstats.build, True, "block device I/O counters (node_disk_*_total)",
