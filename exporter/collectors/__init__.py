@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from exporter.collector import Registration
 from exporter.collectors import (
+    arp,
     conntrack,
     cpu,
     diskstats,
@@ -39,6 +40,7 @@ from exporter.collectors import time as time_
 
 REGISTRATIONS: tuple[Registration, ...] = (
     # node_exporter's collectors (same name unless noted)
+    Registration("arp", arp.build, True, "ARP table entries per device (node_arp_entries); Linux", "arp"),
     Registration("conntrack", conntrack.build, True,
                  "netfilter connection tracking (node_nf_conntrack_*); Linux", "conntrack"),
     Registration("cpu", cpu.build, True,
