@@ -88,6 +88,22 @@ def test_same_as_node_exporter_over_the_same_files(collector, source):
     assert f'node_scrape_collector_success{{collector="{collector}"}} 1.0' in text
 
 
+@needs("cpu")
+def test_cpu_guest_seconds_over_node_exporters_stat(monkeypatch):
+    import psutil
+
+    from exporter.collectors.cpu import CpuCollector
+
+    monkeypatch.setattr(psutil, "PROCFS_PATH", str(FIXTURES / "stat" / "node_exporter-1.5.0" / "proc"))
+    got = {tuple(sorted(s.labels.items())): s.value for f in CpuCollector().collect()
+           if f.name == "node_cpu_guest_seconds" for s in f.samples}
+    # node_exporter's e2e expectation: cpu N has guest 0.0(N+2), guest_nice 0.0(N+1)
+    assert len(got) == 16
+    for cpu in range(8):
+        assert math.isclose(got[(("cpu", str(cpu)), ("mode", "user"))], (cpu + 2) / 100)
+        assert math.isclose(got[(("cpu", str(cpu)), ("mode", "nice"))], (cpu + 1) / 100)
+
+
 # (collector, fixture dir, file the log line names, families still served; None: "no data",
 # which node_exporter logs at debug level only)
 BROKEN = [
