@@ -82,11 +82,13 @@ def build_parser(registrations: dict[str, Any]) -> argparse.ArgumentParser:
                        help="disable every collector that is not enabled by a flag or the config")
     for name, reg in sorted(registrations.items()):
         state = "on" if reg.default_enabled else "off"
-        group.add_argument(f"--collector.{name}", dest=f"collector__{name}", action="store_const",
-                           const=True, default=None,
+        # node_exporter's name for it too (--collector.meminfo), so its command lines carry over
+        names = [name] + ([reg.node_name] if reg.node_name and reg.node_name != name else [])
+        group.add_argument(*(f"--collector.{n}" for n in names), dest=f"collector__{name}",
+                           action="store_const", const=True, default=None,
                            help=f"enable the {name} collector: {reg.help} (default: {state})")
-        group.add_argument(f"--no-collector.{name}", dest=f"collector__{name}", action="store_const",
-                           const=False, help=f"disable the {name} collector")
+        group.add_argument(*(f"--no-collector.{n}" for n in names), dest=f"collector__{name}",
+                           action="store_const", const=False, help=f"disable the {name} collector")
     opts = parser.add_argument_group("collector options (override the config's exporter.collectors)")
     for flag, (field, text) in REGEX_FLAGS.items():
         default = COLLECTOR_DEFAULTS[field]

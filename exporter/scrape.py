@@ -193,9 +193,13 @@ class ScrapeCollector:
 
         A known collector that is disabled or has nothing configured (no probes of that kind)
         is accepted and contributes no series, so one Prometheus job fits every exporter.
+        node_exporter's name of a collector (`meminfo`) selects ours (`memory`).
         """
         if not collect and not exclude:
             return None
+        aliases = {node: ours for ours, node in self.node.items() if node != ours}
+        collect = [aliases.get(n, n) for n in collect]
+        exclude = [aliases.get(n, n) for n in exclude]
         if collect and exclude:
             raise SelectionError("collect[] and exclude[] cannot be combined")
         unknown = sorted({n for n in (*collect, *exclude) if n not in self.known})
