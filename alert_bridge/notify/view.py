@@ -271,6 +271,9 @@ def subject_for(kind: str, context: dict[str, Any]) -> str:
         text = "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager"
         if seconds is not None and math.isfinite(seconds):
             text += f" for over {human_duration(seconds)}"
+    elif kind == "report":  # the report's own subject (reports/render.subject), kept in its row
+        text = clean_text(context.get("subject") or "") or (
+            f"[TradeWatch] Daily report {clean_text(context.get('report_date') or '')}")
     elif kind == "pause_summary":
         held = context.get("held")
         n = len(held) if isinstance(held, list) else 0

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from alert_bridge.alerts.escalation import SEVERITIES
 from alert_bridge.notify.context import alert_dict, iso_time
+from alert_bridge.notify.view import subject_for
 from alert_bridge.store import alerts, outbox, pauses
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read, session_active
 from alert_bridge.web.errors import ApiError
@@ -55,10 +56,7 @@ def _window() -> float:
 def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     """An outbox row for people: no context body, no raw message, recipients counted."""
     ctx = row.get("context") or {}
-    alert = ctx.get("alert") if isinstance(ctx, dict) else None
-    subject = ""
-    if isinstance(alert, dict):
-        subject = f"{alert.get('alertname', '')} on {alert.get('instance', '')}".strip()
+    subject = subject_for(str(row["kind"]), ctx if isinstance(ctx, dict) else {})
     return {
         "id": row["id"],
         "kind": row["kind"],
