@@ -12,10 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.escalation import SEVERITIES
+from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.notify.view import subject_for
-from alert_bridge.store import alerts, outbox, pauses
+from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read, session_active
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
@@ -126,8 +128,9 @@ def page() -> Any:
     window = _window()
     now = b.clock()
     conn = b.db.connection()
-    firing = _firing(conn)
-    counts = alerts.counts_by_severity(conn, "firing")
+    active = board(_firing(conn))
+    watchdog = jobs.get_state(conn, WATCHDOG_STATE)
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     try:
         metrics = sparklines.collect(b.config.bridge.prometheus_url, b.config.bridge.exporter_url,
                                      window=window, timeout=2.0)
@@ -139,9 +142,11 @@ def page() -> Any:
         auth=auth,
         refresh_seconds=b.config.dashboard.refresh_seconds,
         window=window,
-        alerts=firing,
-        counts={s: counts.get(s, 0) for s in SEVERITY_ORDER},
-        urgent=any(a["severity"] in ("critical", "emergency") and not a["acked_at"] for a in firing),
+        alerts=active.alerts,
+        counts={s: active.counts.get(s, 0) for s in SEVERITY_ORDER},
+        banner=active.banner,
+        urgent=active.unacknowledged > 0,
+        heartbeat=beat,
         paused=pauses.to_dict(pauses.active(conn, now)),
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         health=_health(),
