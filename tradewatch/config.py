@@ -28,12 +28,12 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.vocabulary import SEVERITIES
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
 
-SEVERITIES = ("info", "warning", "critical", "emergency")
 SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key", "headers"})
 MASK = "********"
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template_string, request
 
 from alert_bridge.alerts import pause
-from alert_bridge.alerts.escalation import SEVERITIES
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.sources import host_metrics
@@ -17,6 +16,7 @@ from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from alert_bridge.web.signing import read_ack_token
 from tradewatch.duration import parse_duration
+from tradewatch.vocabulary import SEVERITIES
 
 bp = Blueprint("api", __name__)
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, session
 
-from alert_bridge.alerts.escalation import SEVERITIES
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.store import alerts, outbox, pauses
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
+from tradewatch.vocabulary import SEVERITIES, SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
 from . import sparklines
 
@@ -34,7 +34,6 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-SEVERITY_ORDER = ("emergency", "critical", "warning", "info")
 NOTIFICATION_LIMIT = 20
 DEFAULT_WINDOW = 3600.0
 
@@ -79,7 +78,7 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
         d = alert_dict(r)
         d["acked_at"] = iso_time(dict(r)["acked_at"])
         out.append(d)
-    out.sort(key=lambda a: (SEVERITY_ORDER.index(a["severity"]) if a["severity"] in SEVERITY_ORDER else 9))
+    out.sort(key=lambda a: severity_rank(a["severity"]))
     return out
 
 
@@ -143,7 +142,7 @@ def page() -> Any:
         window=window,
         alerts=firing,
         counts={s: counts.get(s, 0) for s in SEVERITY_ORDER},
-        urgent=any(a["severity"] in ("critical", "emergency") and not a["acked_at"] for a in firing),
+        urgent=any(a["severity"] in URGENT_SEVERITIES and not a["acked_at"] for a in firing),
         paused=pauses.to_dict(pauses.active(conn, now)),
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         health=_health(),
