@@ -48,10 +48,18 @@ NET_TRANSMIT_ERRS = "node_network_transmit_errs_total"
 NET_RECEIVE_PACKETS = "node_network_receive_packets_total"
 NET_TRANSMIT_PACKETS = "node_network_transmit_packets_total"
 
-# Which filesystems count: every one the exporter reports. The exporter already leaves out
-# pseudo filesystems and system mounts (collectors.filesystem_fs_types_exclude and
-# filesystem_mount_points_exclude in the config); a tmpfs the operator mounted (and can fill)
-# is a filesystem like any other. `fstype!=""` only drops series without the label.
+# Which filesystems count: every one the exporter reports. The exporter leaves out pseudo
+# filesystems and system mounts by default (node_exporter's defaults, below; the config's
+# collectors.filesystem_* keys override them); a tmpfs the operator mounted (and can fill) is a
+# filesystem like any other. `fstype!=""` only drops series without the label.
+FS_TYPES_EXCLUDE = (
+    r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
+    r"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|"
+    r"squashfs|sysfs|tracefs)$"
+)
+MOUNT_POINTS_EXCLUDE = (
+    r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+)
 FS_MATCHERS = 'fstype!=""'
 # The loopback interface's traffic never leaves the host.
 NET_MATCHERS = 'device!="lo"'
