@@ -29,3 +29,13 @@ def test_every_rule_speaks_the_vocabulary():
         assert spec.category in vocab.CATEGORIES, spec.name
         assert spec.severity is None or spec.severity in vocab.SEVERITIES, spec.name
     assert vocab.WATCHDOG_ALERT in {spec.name for spec in ALERTS}
+
+
+def test_every_per_severity_table_covers_every_severity():
+    """Colours and weights are per medium, but none may miss a severity."""
+    from alert_bridge.notify.view import SEVERITY_COLOURS as EMAIL
+    from alert_bridge.reports.health_score import SEVERITY_WEIGHT
+    from dashboards.grafana import SEVERITY_COLOURS as GRAFANA
+
+    for table in (EMAIL, GRAFANA, SEVERITY_WEIGHT):
+        assert set(vocab.SEVERITIES) <= set(table)

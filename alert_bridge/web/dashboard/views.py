@@ -18,7 +18,7 @@ from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_r
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
-from tradewatch.vocabulary import SEVERITIES, SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
+from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
 from . import sparklines
 
@@ -150,7 +150,7 @@ def page() -> Any:
         metrics_error=metrics_error,
         generated_at=iso_time(now),
         iso_time=iso_time,
-        severities=SEVERITIES,
+        urgent_severities=URGENT_SEVERITIES,
     )
 
 
