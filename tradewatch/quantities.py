@@ -7,8 +7,8 @@ these definitions, so a quantity cannot mean one thing in an alert and another o
 Each quantity has
 - `expr`: PromQL over the exporter's raw node_* series (what the recording rule records, and the
   fallback the bridge queries when the rule has no data yet);
-- a Python function of the same formula over raw exporter samples (one scrape for gauges, two
-  scrapes for counters), used when Prometheus cannot be asked.
+- `raw`: the same formula over raw exporter samples (one scrape for gauges, two scrapes for
+  counters), used when Prometheus cannot be asked.
 tests/tradewatch/test_quantities_prometheus.py runs both on the same data in a real Prometheus.
 
 Utilisations are 0..1 ratios (as the node-mixin), rates are per second.
@@ -17,7 +17,9 @@ Why CPU is a ratio of rates: `rate(x[5m])` divides the increase it saw by the wh
 even when the series began one minute ago. `1 - avg(rate(idle))` then read 0.8-0.9 on an idle
 host during the first five minutes after Prometheus (or the exporter) started. Dividing the
 not-busy seconds by all CPU seconds counted in the same window cancels that out: both have the
-same samples, so the figure is right from the second scrape on.
+same samples, so the figure is right from the second scrape on. The network byte rates have no
+such counterpart: they read low during a series' first 5 minutes (by the share of the window
+the series covers); no alert uses them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from tradewatch import metric_names as mn
 
 # name -> [(labels, value)], as one scrape of an exporter gives them (no job/instance labels).
 Samples = dict[str, list[tuple[dict[str, str], float]]]
+Values = list[tuple[dict[str, str], float]]  # [(labels beyond job/instance, value)]
+# (scrape before, scrape after, seconds between) -> values; gauges read only `after`
+RawFormula = Callable[[Samples, Samples, float], Values]
 
 WINDOW = "5m"  # the rate window of every per-second quantity
 
@@ -72,67 +77,7 @@ def _rate(metric: str, matchers: str = "", window: str = WINDOW) -> str:
     return f"rate({selector}[{window}])"
 
 
-@dataclass(frozen=True)
-class Quantity:
-    key: str  # short name (API fields, report rows, dashboard series)
-    record: str  # the recording rule that stores it (tradewatch.metric_names)
-    file: str  # rule file it is recorded in (prometheus/rules/<file>.yml)
-    expr: str  # PromQL over raw node_* series
-    words: str  # what it means, for docs/alerts.md and the rule table
-
-    def rule_or_raw(self) -> str:
-        """The recorded series, or the definition where the rule has not run (yet)."""
-        return f"{self.record} or ({self.expr})"
-
-
-NUM_CPU = Quantity(
-    "num_cpu", mn.REC_NUM_CPU, "system",
-    f'count without (cpu, mode) ({CPU_SECONDS}{{mode="idle"}})',
-    "number of CPUs",
-)
-CPU = Quantity(
-    "cpu", mn.REC_CPU_UTILISATION, "system",
-    f"1 - sum without (cpu, mode) ({_rate(CPU_SECONDS, _NOT_BUSY)})"
-    f" / sum without (cpu, mode) ({_rate(CPU_SECONDS)})",
-    "share of CPU time not idle, iowait or steal, over all CPUs (0..1)",
-)
-MEMORY = Quantity(
-    "memory", mn.REC_MEMORY_UTILISATION, "system",
-    f"1 - {MEMORY_AVAILABLE} / {MEMORY_TOTAL}",
-    "share of memory not available (0..1)",
-)
-FILESYSTEM = Quantity(
-    "filesystem", mn.REC_FILESYSTEM_USAGE, "system",
-    f"1 - {FS_AVAIL}{{{FS_MATCHERS}}} / ({FS_SIZE}{{{FS_MATCHERS}}} > 0)",
-    "share of each filesystem not available to users (0..1)",
-)
-LOAD_PER_CORE = Quantity(
-    "load_per_core", mn.REC_LOAD_PER_CORE, "system",
-    f"{LOAD1} / {NUM_CPU.expr}",
-    "1-minute load average per CPU",
-)
-NETWORK_ERRORS = Quantity(
-    "network_errors", mn.REC_NETWORK_ERROR_RATIO, "network",
-    f"({_rate(NET_RECEIVE_ERRS, NET_MATCHERS)} + {_rate(NET_TRANSMIT_ERRS, NET_MATCHERS)}) / "
-    f"({_rate(NET_RECEIVE_PACKETS, NET_MATCHERS)} + {_rate(NET_TRANSMIT_PACKETS, NET_MATCHERS)} > 0)",
-    "receive + transmit errors per packet, per device (0..1)",
-)
-NETWORK_RECEIVE = Quantity(
-    "network_receive", mn.REC_NETWORK_RECEIVE_BYTES, "network",
-    f"sum without (device) ({_rate(NET_RECEIVE_BYTES, NET_MATCHERS)})",
-    "bytes received per second, all devices but lo",
-)
-NETWORK_TRANSMIT = Quantity(
-    "network_transmit", mn.REC_NETWORK_TRANSMIT_BYTES, "network",
-    f"sum without (device) ({_rate(NET_TRANSMIT_BYTES, NET_MATCHERS)})",
-    "bytes sent per second, all devices but lo",
-)
-
-HOST_QUANTITIES = (NUM_CPU, CPU, MEMORY, FILESYSTEM, LOAD_PER_CORE, NETWORK_ERRORS,
-                   NETWORK_RECEIVE, NETWORK_TRANSMIT)
-
-
-# --------------------------------------------------------------------------- raw samples
+# --------------------------------------------------------------------------- raw-sample formulas
 
 def _values(samples: Samples, name: str, keep: Callable[[dict[str, str]], bool] = lambda _: True
             ) -> dict[tuple[tuple[str, str], ...], float]:
@@ -176,7 +121,7 @@ def memory_utilisation(samples: Samples) -> float | None:
     return 1 - avail / total
 
 
-def filesystem_usage(samples: Samples) -> list[tuple[dict[str, str], float]]:
+def filesystem_usage(samples: Samples) -> Values:
     """FILESYSTEM's formula: [(device/mountpoint/fstype labels, usage)], zero-sized ones left out."""
     def keep(lb: dict[str, str]) -> bool:
         return bool(lb.get("fstype"))
@@ -215,7 +160,7 @@ def network_transmit(before: Samples, after: Samples, seconds: float) -> float |
     return _per_second(before, after, seconds, NET_TRANSMIT_BYTES)
 
 
-def network_errors(before: Samples, after: Samples) -> list[tuple[dict[str, str], float]]:
+def network_errors(before: Samples, after: Samples) -> Values:
     """NETWORK_ERRORS's formula per device; devices without packets have no ratio (not 0/0)."""
     devices = sorted({lb["device"] for lb, _ in after.get(NET_RECEIVE_PACKETS, [])
                       if "device" in lb and _not_lo(lb)})
@@ -232,6 +177,86 @@ def network_errors(before: Samples, after: Samples) -> list[tuple[dict[str, str]
         if total > 0:
             out.append(({"device": device}, sum(e for e in errs if e is not None) / total))
     return out
+
+
+def _host(value: float | None) -> Values:
+    return [] if value is None else [({}, float(value))]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    key: str  # short name (API fields, report rows, dashboard series)
+    record: str  # the recording rule that stores it (tradewatch.metric_names)
+    file: str  # rule file it is recorded in (prometheus/rules/<file>.yml)
+    expr: str  # PromQL over raw node_* series
+    raw: RawFormula  # the same formula over raw exporter samples
+    words: str  # what it means, for docs/alerts.md and the rule table
+
+    def rule_or_raw(self) -> str:
+        """The recorded series, or the definition where the rule has not run (yet)."""
+        return f"{self.record} or ({self.expr})"
+
+    def value(self, before: Samples, after: Samples, seconds: float) -> float | None:
+        """The raw formula's single value (host-level quantities), None when it gives none."""
+        got = self.raw(before, after, seconds)
+        return got[0][1] if got else None
+
+
+# --------------------------------------------------------------------------- the quantities
+
+NUM_CPU = Quantity(
+    "num_cpu", mn.REC_NUM_CPU, "system",
+    f'count without (cpu, mode) ({CPU_SECONDS}{{mode="idle"}})',
+    lambda before, after, seconds: _host(num_cpu(after)),
+    "number of CPUs",
+)
+CPU = Quantity(
+    "cpu", mn.REC_CPU_UTILISATION, "system",
+    f"1 - sum without (cpu, mode) ({_rate(CPU_SECONDS, _NOT_BUSY)})"
+    f" / sum without (cpu, mode) ({_rate(CPU_SECONDS)})",
+    lambda before, after, seconds: _host(cpu_utilisation(before, after)),
+    "share of CPU time not idle, iowait or steal, over all CPUs (0..1)",
+)
+MEMORY = Quantity(
+    "memory", mn.REC_MEMORY_UTILISATION, "system",
+    f"1 - {MEMORY_AVAILABLE} / {MEMORY_TOTAL}",
+    lambda before, after, seconds: _host(memory_utilisation(after)),
+    "share of memory not available (0..1)",
+)
+FILESYSTEM = Quantity(
+    "filesystem", mn.REC_FILESYSTEM_USAGE, "system",
+    f"1 - {FS_AVAIL}{{{FS_MATCHERS}}} / ({FS_SIZE}{{{FS_MATCHERS}}} > 0)",
+    lambda before, after, seconds: filesystem_usage(after),
+    "share of each filesystem not available to users (0..1)",
+)
+LOAD_PER_CORE = Quantity(
+    "load_per_core", mn.REC_LOAD_PER_CORE, "system",
+    f"{LOAD1} / {NUM_CPU.expr}",
+    lambda before, after, seconds: _host(load_per_core(after)),
+    "1-minute load average per CPU",
+)
+NETWORK_ERRORS = Quantity(
+    "network_errors", mn.REC_NETWORK_ERROR_RATIO, "network",
+    f"({_rate(NET_RECEIVE_ERRS, NET_MATCHERS)} + {_rate(NET_TRANSMIT_ERRS, NET_MATCHERS)}) / "
+    f"({_rate(NET_RECEIVE_PACKETS, NET_MATCHERS)} + {_rate(NET_TRANSMIT_PACKETS, NET_MATCHERS)} > 0)",
+    lambda before, after, seconds: network_errors(before, after),
+    "receive + transmit errors per packet, per device (0..1)",
+)
+NETWORK_RECEIVE = Quantity(
+    "network_receive", mn.REC_NETWORK_RECEIVE_BYTES, "network",
+    f"sum without (device) ({_rate(NET_RECEIVE_BYTES, NET_MATCHERS)})",
+    lambda before, after, seconds: _host(network_receive(before, after, seconds)),
+    "bytes received per second, all devices but lo",
+)
+NETWORK_TRANSMIT = Quantity(
+    "network_transmit", mn.REC_NETWORK_TRANSMIT_BYTES, "network",
+    f"sum without (device) ({_rate(NET_TRANSMIT_BYTES, NET_MATCHERS)})",
+    lambda before, after, seconds: _host(network_transmit(before, after, seconds)),
+    "bytes sent per second, all devices but lo",
+)
+
+HOST_QUANTITIES = (NUM_CPU, CPU, MEMORY, FILESYSTEM, LOAD_PER_CORE, NETWORK_ERRORS,
+                   NETWORK_RECEIVE, NETWORK_TRANSMIT)
 
 
 def samples_of(families: Iterable[tuple[str, dict[str, str], float]]) -> Samples:

@@ -78,17 +78,17 @@ def from_samples(before: qt.Samples, after: qt.Samples, seconds: float, instance
     """Host values from two scrapes `seconds` apart, with the quantities' raw-sample formulas."""
     hosts: dict[str, dict[str, Any]] = {}
     host = _host(hosts, instance)
-    host["cpu_percent"] = _percent(qt.cpu_utilisation(before, after))
-    host["memory_percent"] = _percent(qt.memory_utilisation(after))
+    host["cpu_percent"] = _percent(qt.CPU.value(before, after, seconds))
+    host["memory_percent"] = _percent(qt.MEMORY.value(before, after, seconds))
     got = after.get(qt.LOAD1)
     host["load1"] = got[0][1] if got else None
-    for key, fn in (("network_receive_bytes_per_second", qt.network_receive),
-                    ("network_transmit_bytes_per_second", qt.network_transmit)):
-        rate = fn(before, after, seconds)
+    for key, q in (("network_receive_bytes_per_second", qt.NETWORK_RECEIVE),
+                   ("network_transmit_bytes_per_second", qt.NETWORK_TRANSMIT)):
+        rate = q.value(before, after, seconds)
         host[key] = None if rate is None else round(rate, 3)
     host["filesystems"] = [
         {"mountpoint": lb.get("mountpoint", ""), "device": lb.get("device", ""), "used_percent": _percent(v)}
-        for lb, v in qt.filesystem_usage(after)
+        for lb, v in qt.FILESYSTEM.raw(before, after, seconds)
     ]
     return hosts
 

@@ -144,24 +144,8 @@ def _key(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def _python(q: qt.Quantity, series: Series, at: int) -> list[tuple[dict[str, str], float]]:
-    before, after, seconds = _window(series, at)
-    one = {
-        "num_cpu": lambda: qt.num_cpu(after),
-        "cpu": lambda: qt.cpu_utilisation(before, after),
-        "memory": lambda: qt.memory_utilisation(after),
-        "load_per_core": lambda: qt.load_per_core(after),
-        "network_receive": lambda: qt.network_receive(before, after, seconds),
-        "network_transmit": lambda: qt.network_transmit(before, after, seconds),
-    }
-    if q.key in one:
-        value = one[q.key]()
-        return [] if value is None else [({}, float(value))]
-    if q.key == "filesystem":
-        return qt.filesystem_usage(after)
-    if q.key == "network_errors":
-        return qt.network_errors(before, after)
-    raise AssertionError(f"no raw-sample formula for {q.key}")
+def _python(q: qt.Quantity, series: Series, at: int) -> qt.Values:
+    return q.raw(*_window(series, at))
 
 
 @pytest.mark.parametrize("q", qt.HOST_QUANTITIES, ids=lambda q: q.key)
