@@ -32,10 +32,11 @@ def test_every_rule_speaks_the_vocabulary():
 
 
 def test_every_per_severity_table_covers_every_severity():
-    """Colours and weights are per medium, but none may miss a severity."""
+    """Colours, weights and the docs' words are per medium, but none may miss a severity."""
     from alert_bridge.notify.view import SEVERITY_COLOURS as EMAIL
     from alert_bridge.reports.health_score import SEVERITY_WEIGHT
     from dashboards.grafana import SEVERITY_COLOURS as GRAFANA
+    from tradewatch.rules.docs import BRIDGE_ACTION
 
-    for table in (EMAIL, GRAFANA, SEVERITY_WEIGHT):
+    for table in (EMAIL, GRAFANA, SEVERITY_WEIGHT, BRIDGE_ACTION):
         assert set(vocab.SEVERITIES) <= set(table)
