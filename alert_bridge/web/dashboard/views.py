@@ -150,6 +150,7 @@ def page() -> Any:
         metrics_error=metrics_error,
         generated_at=iso_time(now),
         iso_time=iso_time,
+        severity_order=SEVERITY_ORDER,
         urgent_severities=URGENT_SEVERITIES,
     )
 

@@ -6,7 +6,9 @@
   "use strict";
 
   var body = document.body;
-  var SEVERITIES = ["emergency", "critical", "warning", "info"];
+  // most urgent first, and the ones that need a person now (tradewatch/vocabulary.py)
+  var SEVERITIES = (body.dataset.severities || "").split(" ");
+  var URGENT = (body.dataset.urgentSeverities || "").split(" ");
   var SVG_NS = "http://www.w3.org/2000/svg";
   var HEALTH_EVERY_MS = 60000;
   var state = {
@@ -217,7 +219,7 @@
     });
     var firing = (data.alerts || []).filter(function (a) { return a.status === "firing"; });
     firing.sort(function (a, b) { return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity); });
-    var serious = firing.filter(function (a) { return a.severity === "critical" || a.severity === "emergency"; });
+    var serious = firing.filter(function (a) { return URGENT.indexOf(a.severity) >= 0; });
     var unacked = serious.filter(function (a) { return !a.acked_at; });
     var urgent = $("urgent");
     urgent.hidden = serious.length === 0;
