@@ -1,7 +1,8 @@
-"""Prometheus-style durations (`90s`, `5m`, `1h30m`, `0s`) to and from seconds."""
+"""Durations: Prometheus syntax (`90s`, `5m`, `1h30m`) to and from seconds, and text for people."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -44,3 +45,19 @@ def format_duration(seconds: float) -> str:
         if n:
             out.append(f"{n}{unit}")
     return "".join(out)
+
+
+def human_duration(seconds: float | None) -> str:
+    """For people (emails, report, dashboard): `45s`, `6m 22s`, `3h 20m`, `2d 4h`, the two largest
+    units; an em dash when unknown. Prometheus syntax (`1h30m`) is format_duration's job."""
+    if seconds is None or not math.isfinite(seconds):
+        return "\u2014"
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total}s"
+    parts = []
+    for name, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        n, total = divmod(total, size)
+        if n or parts:
+            parts.append((n, name))
+    return " ".join(f"{n}{name}" for n, name in parts[:2] if n)

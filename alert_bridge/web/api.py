@@ -8,8 +8,7 @@ from flask import Blueprint, jsonify, render_template_string, request
 
 from alert_bridge.alerts import pause
 from alert_bridge.alerts.board import board, heartbeat
-from alert_bridge.alerts.escalation import SEVERITIES
-from alert_bridge.alerts.ingest import WATCHDOG, WATCHDOG_STATE
+from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.sources import host_metrics
 from alert_bridge.store import alerts, jobs, outbox, pauses
@@ -18,6 +17,7 @@ from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from alert_bridge.web.signing import read_ack_token
 from tradewatch.duration import parse_duration
+from tradewatch.vocabulary import SEVERITIES, WATCHDOG_ALERT
 
 bp = Blueprint("api", __name__)
 
@@ -124,7 +124,7 @@ def ack(alert_id: int) -> Any:
     comment = _str_field(_json_body(), "comment")
     with b.db.transaction() as conn:
         row = alerts.get(conn, alert_id)
-        if row is not None and row["alertname"] == WATCHDOG:
+        if row is not None and row["alertname"] == WATCHDOG_ALERT:
             raise ApiError(409, "the Watchdog heartbeat cannot be acknowledged",
                            "it always fires while the pipeline works; /health and the dashboard show it")
         if not alerts.ack(conn, alert_id, b.clock(), actor(), comment):

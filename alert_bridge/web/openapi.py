@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from tradewatch.vocabulary import SEVERITIES
+
 bp = Blueprint("openapi", __name__)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -46,7 +48,7 @@ _ALERT = {
         "fingerprint": {"type": "string"},
         "alertname": {"type": "string"},
         "status": {"type": "string", "enum": ["firing", "resolved"]},
-        "severity": {"type": "string", "enum": ["info", "warning", "critical", "emergency"]},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
         "severity_assumed": {"type": "boolean"},
         "category": {"type": "string"},
         "instance": {"type": "string"},
@@ -206,7 +208,7 @@ SPEC: dict[str, Any] = {
                     {
                         "name": "severity",
                         "in": "query",
-                        "schema": {"type": "string", "enum": ["info", "warning", "critical", "emergency"]},
+                        "schema": {"type": "string", "enum": list(SEVERITIES)},
                     },
                     {
                         "name": "status",

@@ -19,10 +19,10 @@ import yaml
 from tradewatch.config import REPO_ROOT, Config, ConfigError
 from tradewatch.duration import format_duration
 from tradewatch.rules.specs import ALERTS, RECORDS, AlertSpec, threshold_text
+from tradewatch.vocabulary import SEVERITIES, WATCHDOG_ALERT
 
 WEBHOOK_PATH = "/api/monitoring/webhook"
 DEFAULT_CREDENTIALS_FILE = "../var/alertmanager/bridge-api-token"  # relative to alertmanager.yml
-SEVERITY_ORDER = ("info", "warning", "critical", "emergency")
 # labels that tell two alerts of the same name apart besides the instance (per mount, per device)
 INHIBIT_EQUAL = ["alertname", "instance", "device", "mountpoint"]
 FILE_ORDER = ("system", "network", "api", "trading", "bridge", "watchdog")
@@ -233,8 +233,8 @@ def alertmanager_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
     a = cfg.alerting
     d = format_duration
     inhibit = []
-    for i, source in enumerate(SEVERITY_ORDER[1:], start=1):
-        lower = "|".join(SEVERITY_ORDER[:i])
+    for i, source in enumerate(SEVERITIES[1:], start=1):
+        lower = "|".join(SEVERITIES[:i])
         inhibit.append({
             "source_matchers": [f'severity="{source}"'],
             "target_matchers": [f'severity=~"{lower}"'],
@@ -250,7 +250,7 @@ def alertmanager_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
             "routes": [
                 {
                     # the dead-man's switch: the bridge expects it about every minute
-                    "matchers": ['alertname="Watchdog"'],
+                    "matchers": [f'alertname="{WATCHDOG_ALERT}"'],
                     "receiver": "bridge",
                     "group_wait": "0s",
                     "group_interval": d(a.watchdog_repeat_interval),

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from alert_bridge.alerts.board import board, heartbeat
-from alert_bridge.alerts.escalation import SEVERITIES
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.notify.view import subject_for
@@ -22,6 +21,7 @@ from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_r
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
+from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
 from . import sparklines
 
@@ -37,7 +37,6 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-SEVERITY_ORDER = ("emergency", "critical", "warning", "info")
 NOTIFICATION_LIMIT = 20
 DEFAULT_WINDOW = 3600.0
 
@@ -79,7 +78,7 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
         d = alert_dict(r)
         d["acked_at"] = iso_time(dict(r)["acked_at"])
         out.append(d)
-    out.sort(key=lambda a: (SEVERITY_ORDER.index(a["severity"]) if a["severity"] in SEVERITY_ORDER else 9))
+    out.sort(key=lambda a: severity_rank(a["severity"]))
     return out
 
 
@@ -154,7 +153,8 @@ def page() -> Any:
         metrics_error=metrics_error,
         generated_at=iso_time(now),
         iso_time=iso_time,
-        severities=SEVERITIES,
+        severity_order=SEVERITY_ORDER,
+        urgent_severities=URGENT_SEVERITIES,
     )
 
 
