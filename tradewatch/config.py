@@ -28,10 +28,10 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.paths import example_config
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
+EXAMPLE_CONFIG = example_config()
 
 SEVERITIES = ("info", "warning", "critical", "emergency")
 SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key", "headers"})

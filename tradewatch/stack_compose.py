@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tradewatch.config import REPO_ROOT, load_config
+from tradewatch.config import load_config
+from tradewatch.paths import default_home
 
-COMPOSE_DIR = REPO_ROOT / "deploy" / "compose"
+COMPOSE_DIR = default_home() / "deploy" / "compose"
 CONFIG = COMPOSE_DIR / "tradewatch.yaml"
 SOURCE = "deploy/compose/tradewatch.yaml"
 TOKEN_SECRET = "/run/secrets/api_token"  # noqa: S105 - a path, not a secret
