@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
-from tradewatch.paths import example_config
+from tradewatch.paths import config_folder, example_config
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
 EXAMPLE_CONFIG = example_config()
@@ -571,7 +571,7 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(source, _problems(exc)) from None
     if source is not None:
-        cfg = _resolve_paths(cfg, Path(source).resolve().parent)
+        cfg = _resolve_paths(cfg, config_folder(Path(source)))
         cfg = cfg.model_copy(update={"source_file": Path(source)})
     return cfg
 

@@ -36,6 +36,16 @@ def example_config(checkout: Path | None = CHECKOUT) -> Path:
     return checkout / EXAMPLE_IN_CHECKOUT if checkout is not None else EXAMPLE_IN_PACKAGE
 
 
+def config_folder(source: Path) -> Path:
+    """The folder a config file's relative paths resolve against: its own, except the packaged
+    example, which acts as if it were ./deploy/tradewatch.example.yaml: its `../var/...` is then
+    ./var/..., as in a checkout, and nothing is written inside the installed package."""
+    resolved = source.resolve()
+    if resolved == EXAMPLE_IN_PACKAGE.resolve():
+        return Path.cwd() / EXAMPLE_IN_CHECKOUT.parent
+    return resolved.parent
+
+
 def default_home(checkout: Path | None = CHECKOUT) -> Path:
     """Where files a command writes by default go: the checkout, else the current folder."""
     return checkout if checkout is not None else Path.cwd()
