@@ -17,6 +17,7 @@ COMMANDS = {
     "setup": "setup",
     "report": "report",
     "rules": "rules",
+    "generate": "generate",
 }
 
 
