@@ -121,6 +121,10 @@ def test_base_install_outside_a_checkout(base_bin: Path, tmp_path: Path):
     for rel in written:
         assert (out / rel).read_text() == (REPO / "prometheus" / rel).read_text(), rel
 
+    # generate refreshes a checkout's files: there is none here, and it says so
+    res = _run([base_bin / "tradewatch", "generate", "--check"], cwd=tmp_path, env=env)
+    assert res.returncode == 2 and "is not a TradeWatch checkout" in res.stderr, res.stderr
+
     # the exporter serves /metrics
     port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
