@@ -100,6 +100,7 @@ def ingest(
                 trigger="webhook",
                 pause=pause,
                 acked=row.get("acked_at") is not None,
+                told_firing=row.get("last_notified_at") is not None,
             )
             log.info(
                 "alert %s %s severity=%s%s instance=%s -> %s (%s)",

@@ -56,9 +56,9 @@ def dashboard_files(root: Path) -> Files:
 
 
 def docs_files(root: Path) -> Files:
-    """README.md, assembled from docs/*.md."""
+    """README.md, the front page, from docs/index.md (the documentation site's home page)."""
     readme = _checkout_script(root / "docs" / "build_readme.py")
-    return {root / "README.md": readme.build()}
+    return {readme.README: readme.readme_text()}
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ GENERATORS: tuple[Generator, ...] = (
     Generator("rules", "prometheus/ and docs/alerts.md's alert table", rule_files),
     Generator("compose", "deploy/compose/ rules and configs", compose_files),
     Generator("dashboards", "dashboards/*.json and the Grafana datasource", dashboard_files),
-    Generator("docs", "README.md from docs/", docs_files),
+    Generator("docs", "README.md from docs/index.md", docs_files),
 )
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, session
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from alert_bridge.alerts.escalation import SEVERITIES
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.store import alerts, outbox, pauses
-from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read
+from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read, session_active
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
@@ -85,7 +85,7 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
 
 def _auth_state() -> dict[str, Any]:
     cfg = bridge().config.bridge
-    logged_in = bool(session.get("auth"))
+    logged_in = session_active()
     return {
         "logged_in": logged_in,
         "can_login": bool(cfg.api_token or cfg.dashboard_password),
