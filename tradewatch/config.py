@@ -28,12 +28,12 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.paths import config_folder, example_config
 from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
 from tradewatch.vocabulary import SEVERITIES
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
+EXAMPLE_CONFIG = example_config()
 
 SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key", "headers"})
 MASK = "********"
@@ -583,7 +583,7 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(source, _problems(exc)) from None
     if source is not None:
-        cfg = _resolve_paths(cfg, Path(source).resolve().parent)
+        cfg = _resolve_paths(cfg, config_folder(Path(source)))
         cfg = cfg.model_copy(update={"source_file": Path(source)})
     return cfg
 

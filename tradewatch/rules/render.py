@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from tradewatch.config import REPO_ROOT, Config, ConfigError
+from tradewatch.config import EXAMPLE_CONFIG, Config, ConfigError
 from tradewatch.duration import format_duration
+from tradewatch.paths import CHECKOUT, EXAMPLE_IN_CHECKOUT
 from tradewatch.rules.specs import ALERTS, RECORDS, AlertSpec, threshold_text
 from tradewatch.vocabulary import SEVERITIES, WATCHDOG_ALERT
 
@@ -67,14 +68,17 @@ def header(source: str, extra: Sequence[str] = ()) -> str:
 
 
 def source_label(path: str | os.PathLike[str] | None) -> str:
-    """The config's name as shown in headers: repo-relative when inside the repo, so it is stable."""
+    """The config's name as shown in headers, stable wherever the files are rendered: relative to
+    the checkout inside one; the example config is `deploy/tradewatch.example.yaml` whether it is
+    read from a checkout or from an installed package, so both render the committed files exactly."""
     if path is None:
         return "built-in defaults"
     p = Path(path).resolve()
-    try:
-        return p.relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return p.name
+    if p == EXAMPLE_CONFIG.resolve():
+        return EXAMPLE_IN_CHECKOUT.as_posix()
+    if CHECKOUT is not None and p.is_relative_to(CHECKOUT):
+        return p.relative_to(CHECKOUT).as_posix()
+    return p.name
 
 
 # --------------------------------------------------------------------------- rules
