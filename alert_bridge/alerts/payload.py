@@ -101,16 +101,17 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(body)"
 
 
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
-    problems = []
+def problems(exc: ValidationError) -> list[dict[str, str]]:
+    """Each validation error as {"field": "alerts[2].startsAt", "problem": ...} (web.contract too)."""
+    out = []
     for err in exc.errors(include_url=False):
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if err["type"] == "missing":
             msg = "required field is missing"
-        problems.append({"field": _path(err["loc"]), "problem": msg})
-    return problems
+        out.append({"field": _path(err["loc"]), "problem": msg})
+    return out
 
 
 def parse_webhook(body: bytes) -> WebhookPayload:
@@ -126,6 +127,6 @@ def parse_webhook(body: bytes) -> WebhookPayload:
     try:
         return WebhookPayload.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc)
-        first = problems[0]
-        raise PayloadError(f"{first['field']}: {first['problem']}", problems) from None
+        found = problems(exc)
+        first = found[0]
+        raise PayloadError(f"{first['field']}: {first['problem']}", found) from None

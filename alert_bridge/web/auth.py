@@ -21,8 +21,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, request, session
 
+from alert_bridge.web import models as m
+from alert_bridge.web.contract import Auth, contract
 from alert_bridge.web.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -220,15 +222,14 @@ def _login_throttle() -> LoginThrottle:
 
 
 @bp.post("/api/auth/login")
-def login() -> Any:
+@contract(summary="Browser login with the API token or bridge.dashboard_password", auth=Auth.OPEN,
+          body=m.LoginRequest, form=True, body_required=True, replies={200: m.SessionState},
+          errors=(400, 401, 429),
+          description="Sets the session cookie and returns the CSRF token to send as X-CSRF-Token. "
+          "400 when neither bridge.api_token nor bridge.dashboard_password is set (loopback needs no login).")
+def login(body: m.LoginRequest) -> Any:
     cfg = _config().bridge
-    if request.is_json:
-        data = request.get_json(silent=True)
-        password = data.get("password") if isinstance(data, dict) else None
-    else:
-        password = request.form.get("password")
-    if not isinstance(password, str) or not password:
-        raise ApiError(400, "password required", 'send {"password": "..."}')
+    password = body.password
     if not (cfg.api_token or cfg.dashboard_password):
         raise ApiError(
             400,
@@ -250,19 +251,23 @@ def login() -> Any:
     session.permanent = True
     session["auth"] = True
     session["csrf"] = secrets.token_urlsafe(32)
-    return jsonify({"authenticated": True, "csrf_token": session["csrf"]})
+    return m.SessionState(authenticated=True, csrf_token=session["csrf"]).model_dump()
 
 
 @bp.post("/api/auth/logout")
+@contract(summary="End the browser session", auth=Auth.OPEN, replies={200: m.SessionState}, errors=(403,),
+          description="A logged-in browser must send its X-CSRF-Token (403 otherwise).")
 def logout() -> Any:
     if session.get("auth"):
         check_write()
     session.clear()
-    return jsonify({"authenticated": False})
+    return m.SessionState(authenticated=False, csrf_token=None).model_dump()
 
 
 @bp.get("/api/auth/session")
+@contract(summary="Whether this browser is logged in, and its CSRF token", auth=Auth.OPEN,
+          replies={200: m.SessionState})
 def session_state() -> Any:
     if session.get("auth"):
-        return jsonify({"authenticated": True, "csrf_token": csrf_token()})
-    return jsonify({"authenticated": False, "csrf_token": None})
+        return m.SessionState(authenticated=True, csrf_token=csrf_token()).model_dump()
+    return m.SessionState(authenticated=False, csrf_token=None).model_dump()
