@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 # Alertmanager writes this for "no end time" on firing alerts.
 _ZERO_YEAR = 1970
@@ -43,9 +43,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# what _alertname checks, said in the JSON Schema of `labels` (the OpenAPI document shows it)
+_NAMED: dict[str, Any] = {
+    "required": ["alertname"], "properties": {"alertname": {"type": "string", "minLength": 1}}
+}
+
+
 class WebhookAlert(_Model):
     status: Literal["firing", "resolved"]
-    labels: dict[StrictStr, StrictStr]
+    labels: dict[StrictStr, StrictStr] = Field(json_schema_extra=_NAMED)
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     startsAt: datetime
     endsAt: datetime | None = None
@@ -87,7 +93,7 @@ class WebhookPayload(_Model):
     commonAnnotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     externalURL: StrictStr = ""
     groupKey: StrictStr = ""
-    truncatedAlerts: int = 0
+    truncatedAlerts: StrictInt = Field(0, ge=0)
     alerts: list[WebhookAlert]
 
 
