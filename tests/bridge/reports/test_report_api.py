@@ -47,7 +47,9 @@ def test_preview_renders_without_prometheus(client):
     assert text.mimetype == "text/plain" and "DATA GAPS" in text.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["date=2026-02-30", "date=yesterday", "date=20260101", "date=", "format=pdf"])
+@pytest.mark.parametrize(
+    "query", ["date=2026-02-30", "date=yesterday", "date=20260101", "date=", "format=pdf"]
+)
 def test_preview_rejects_bad_dates(client, query):
     resp = client.get(f"/api/monitoring/reports/daily?{query}")
     assert resp.status_code == 400
