@@ -40,6 +40,15 @@ _STATUS_TEXT = {
     502: "The SMTP server refused or failed",
     503: "Store or dependency unavailable; retry (Retry-After)",
 }
+_TAGS = {  # blueprint -> the heading its operations appear under on /api/docs
+    "webhook": "Alertmanager webhook",
+    "api": "Alerts and control",
+    "dashboard": "Dashboard",
+    "reports": "Reports and health score",
+    "auth": "Browser session",
+    "status": "Health and metrics",
+    "openapi": "This description",
+}
 _LOOPBACK = (
     "loopback clients (127.0.0.0/8 or ::1 that address the bridge as localhost, a loopback IP or a "
     "name in security.allowed_hosts)"
@@ -152,7 +161,8 @@ def document(app: Flask, config: Config) -> dict[str, Any]:
             continue  # static files
         contracts.append(c)
         path = _RULE_ARG.sub(r"{\2}", rule.rule)
-        tag = rule.endpoint.split(".")[0] if "." in rule.endpoint else "bridge"
+        blueprint = rule.endpoint.split(".")[0] if "." in rule.endpoint else ""
+        tag = _TAGS.get(blueprint, blueprint or "bridge")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, tag, c, config)
     inputs, outputs = _models(contracts)
@@ -162,6 +172,7 @@ def document(app: Flask, config: Config) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "TradeWatch alert bridge", "version": "1", "description": _DESCRIPTION},
+        "tags": [{"name": name} for name in _TAGS.values()],
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
@@ -187,6 +198,7 @@ _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>TradeWatch bridge API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
 </head><body>
 <div id="swagger-ui" data-spec-url="/api/openapi.json"></div>
