@@ -12,22 +12,18 @@ Read-only APIs are open to loopback, to authenticated callers, and to everyone w
 
 from __future__ import annotations
 
-import functools
 import hmac
 import ipaddress
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, current_app, request, session
 
 from alert_bridge.web import models as m
 from alert_bridge.web.contract import Auth, contract
 from alert_bridge.web.errors import ApiError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("auth", __name__)
 
@@ -143,24 +139,6 @@ def check_read() -> str:
     if cfg.read_open or _trusted_loopback():
         return "open"
     raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
-
-
-def _guard(check: Callable[[], str]) -> Callable[[F], F]:
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request.environ["tradewatch.auth"] = check()
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
-require_webhook = _guard(check_bearer_or_loopback)
-require_write = _guard(check_write)
-"""Mutating endpoints: bearer token or browser session with X-CSRF-Token (the dashboard uses this)."""
-require_read = _guard(check_read)
 
 
 def actor() -> str:
