@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.support.bridge import TOKEN, BridgeProcess, bridge_process, config_data
-from tests.support.dashboard import CHROMIUM_ARGS
+from tests.support.dashboard import chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -28,12 +28,8 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BridgeProcess]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _operations(bridge: BridgeProcess) -> int:
