@@ -40,6 +40,12 @@ _STATUS_TEXT = {
     502: "The SMTP server refused or failed",
     503: "Store or dependency unavailable; retry (Retry-After)",
 }
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer realm", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}},
+    503: {"Retry-After": {"description": "Seconds to wait (store busy or full)",
+                          "schema": {"type": "integer", "minimum": 0}}},
+}
 _TAGS = {  # blueprint -> the heading its operations appear under on /api/docs
     "webhook": "Alertmanager webhook",
     "api": "Alerts and control",
@@ -136,6 +142,8 @@ def _operation(rule: str, tag: str, c: Contract, config: Config) -> dict[str, An
     for status in sorted(replies):
         desc = _STATUS_TEXT.get(status, "See the description")
         op["responses"][str(status)] = {"description": desc, "content": _media(replies[status])}
+        if status in _HEADERS and replies[status] is Error:
+            op["responses"][str(status)]["headers"] = _HEADERS[status]
     return op
 
 
