@@ -202,15 +202,15 @@ def _login_throttle() -> LoginThrottle:
 @bp.post("/api/auth/login")
 @contract(summary="Browser login with the API token or bridge.dashboard_password", auth=Auth.OPEN,
           body=m.LoginRequest, form=True, body_required=True, replies={200: m.SessionState},
-          errors=(400, 401, 429),
+          errors=(401, 403, 429),
           description="Sets the session cookie and returns the CSRF token to send as X-CSRF-Token. "
-          "400 when neither bridge.api_token nor bridge.dashboard_password is set (loopback needs no login).")
+          "403 when neither bridge.api_token nor bridge.dashboard_password is set (loopback needs no login).")
 def login(body: m.LoginRequest) -> Any:
     cfg = _config().bridge
     password = body.password
     if not (cfg.api_token or cfg.dashboard_password):
         raise ApiError(
-            400,
+            403,
             "login is not configured",
             "set bridge.api_token or bridge.dashboard_password; loopback clients need no login",
         )

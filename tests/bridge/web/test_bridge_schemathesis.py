@@ -22,12 +22,15 @@ from tests.support.procs import binary, free_port
 pytestmark = pytest.mark.integration
 
 
-def schemathesis(location: str, url: str, tmp_path: Path, *extra: str) -> tuple[dict[str, Any], str]:
+def schemathesis(
+    location: str, url: str, tmp_path: Path, token: str, *extra: str
+) -> tuple[dict[str, Any], str]:
     """Run `st run` with all checks; return its JSON report and its console output."""
     report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
+    auth = ["--header", f"Authorization: Bearer {token}"] if token else []
     proc = subprocess.run(
         [binary("st"), "run", location, "--url", url, "--checks", "all", "--max-examples", "50",
-         "--header", f"Authorization: Bearer {TOKEN}", "--no-color", "--generation-deterministic",
+         *auth, "--no-color", "--generation-deterministic",
          "--phases", "examples,coverage,fuzzing", "--report", "json", "--report-json-path", str(report),
          *extra],
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
@@ -39,16 +42,18 @@ def schemathesis(location: str, url: str, tmp_path: Path, *extra: str) -> tuple[
     return data, out
 
 
-def test_document_and_server_agree_under_every_check(tmp_path):
+@pytest.mark.parametrize("token", [TOKEN, ""], ids=["token", "loopback-only"])
+def test_document_and_server_agree_under_every_check(tmp_path, token):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # the exporter fallback scrapes the bridge's own /metrics: hermetic, and the metrics and
-    # sparkline endpoints have a source (without one they answer a documented 503)
-    data = config_data(tmp_path, bridge={"api_token": TOKEN, "exporter_url": f"{url}/metrics"})
+    # sparkline endpoints have a source (without one they answer a documented 503). Without a
+    # token, writes and the webhook are open to loopback and the document must say so.
+    data = config_data(tmp_path, bridge={"api_token": token, "exporter_url": f"{url}/metrics"})
     with bridge_process(tmp_path, data, port=port) as bridge:
         with urllib.request.urlopen(f"{url}/api/openapi.json", timeout=10) as resp:
             document = json.load(resp)
-        report, out = schemathesis(f"{url}/api/openapi.json", url, tmp_path)
+        report, out = schemathesis(f"{url}/api/openapi.json", url, tmp_path, token)
         assert bridge.proc.alive()
 
         # schemathesis leaves out the operation serving the document it loaded (GET /api/openapi.json)
@@ -62,6 +67,8 @@ def test_document_and_server_agree_under_every_check(tmp_path):
         assert report["test_cases"]["generated"] >= 20 * operations, out
         assert all(report["phases"][p]["status"] == "success" for p in ("examples", "coverage", "fuzzing"))
         assert report["exit_code"] == 0, out
+        if not token:
+            return
 
         # the same run against a document made to disagree with the server must find each lie:
         # a larger limit than /notifications accepts, a wrong response type for /start, and
@@ -73,7 +80,7 @@ def test_document_and_server_agree_under_every_check(tmp_path):
         wrong["paths"]["/api/monitoring/sparklines"]["get"]["security"] = [{"bearer": []}]
         path = tmp_path / "wrong.json"
         path.write_text(json.dumps(wrong))
-        broken, out = schemathesis(str(path), url, tmp_path, "--include-path-regex",
+        broken, out = schemathesis(str(path), url, tmp_path, token, "--include-path-regex",
                                    "^/api/monitoring/(notifications|start|sparklines)$")
         assert bridge.proc.alive()
     assert broken["exit_code"] != 0, out
