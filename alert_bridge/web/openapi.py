@@ -96,16 +96,22 @@ def _security(auth: Auth, config: Config) -> tuple[list[dict[str, list[str]]] | 
     return None, "Open to everyone."
 
 
-def _parameters(rule: str, c: Contract) -> list[dict[str, Any]]:
+def _properties(model: type[BaseModel], defs: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A flat model's fields as JSON Schemas (for path and query parameters); nested ones go to defs."""
+    schema = model.model_json_schema(ref_template=_REF)
+    defs.update(schema.get("$defs", {}))
+    return schema["properties"], set(schema.get("required", ()))
+
+
+def _parameters(rule: str, c: Contract, defs: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    path_schema = c.path.model_json_schema()["properties"] if c.path else {}
+    path_schema = _properties(c.path, defs)[0] if c.path else {}
     for converter, name in _RULE_ARG.findall(rule):
         schema = path_schema.get(name) or _CONVERTER_SCHEMAS.get(converter, {"type": "string"})
         out.append({"name": name, "in": "path", "required": True, "schema": schema})
     if c.query:
-        schema = c.query.model_json_schema(ref_template=_REF)
-        required = set(schema.get("required", ()))
-        for name, prop in schema["properties"].items():
+        properties, required = _properties(c.query, defs)
+        for name, prop in properties.items():
             param = {"name": name, "in": "query", "required": name in required, "schema": prop}
             if "description" in prop:
                 param["description"] = prop["description"]
@@ -113,14 +119,18 @@ def _parameters(rule: str, c: Contract) -> list[dict[str, Any]]:
     return out
 
 
-def _media(kind: type[BaseModel] | str | tuple[str, ...]) -> dict[str, Any]:
+Refs = dict[tuple[type[BaseModel], str], dict[str, Any]]  # (model, "validation"|"serialization") -> $ref
+
+
+def _media(kind: type[BaseModel] | str | tuple[str, ...], refs: Refs, mode: str) -> dict[str, Any]:
     if isinstance(kind, str | tuple):
         types = (kind,) if isinstance(kind, str) else kind
         return {t: {"schema": {"type": "string"}} for t in types}
-    return {"application/json": {"schema": {"$ref": _REF.format(model=kind.__name__)}}}
+    return {"application/json": {"schema": refs[(kind, mode)]}}
 
 
-def _operation(rule: str, tag: str, c: Contract, config: Config) -> dict[str, Any]:
+def _operation(rule: str, tag: str, c: Contract, config: Config, refs: Refs, defs: dict[str, Any]
+               ) -> dict[str, Any]:
     security, who = _security(c.auth, config)
     op: dict[str, Any] = {
         "summary": c.summary,
@@ -128,62 +138,61 @@ def _operation(rule: str, tag: str, c: Contract, config: Config) -> dict[str, An
         "tags": [tag],
         "responses": {},
     }
-    params = _parameters(rule, c)
+    params = _parameters(rule, c, defs)
     if params:
         op["parameters"] = params
     if security is not None:
         op["security"] = security
     if c.body:
-        content = _media(c.body)
+        content = _media(c.body, refs, "validation")
         if c.form:
             content["application/x-www-form-urlencoded"] = content["application/json"]
         op["requestBody"] = {"required": c.body_required, "content": content}
     replies = {**{s: Error for s in c.error_statuses()}, **c.replies}
     for status in sorted(replies):
         desc = _STATUS_TEXT.get(status, "See the description")
-        op["responses"][str(status)] = {"description": desc, "content": _media(replies[status])}
+        op["responses"][str(status)] = {"description": desc,
+                                        "content": _media(replies[status], refs, "serialization")}
         if status in _HEADERS and replies[status] is Error:
             op["responses"][str(status)]["headers"] = _HEADERS[status]
     return op
 
 
-def _models(contracts: list[Contract]) -> tuple[list[type[BaseModel]], list[type[BaseModel]]]:
-    inputs: dict[str, type[BaseModel]] = {}
-    outputs: dict[str, type[BaseModel]] = {"Error": Error}
+def _schemas(contracts: list[Contract]) -> tuple[Refs, dict[str, Any]]:
+    """Every body model's JSON Schema, once, by pydantic: refs per (model, mode) and the definitions."""
+    models: dict[tuple[type[BaseModel], str], None] = {(Error, "serialization"): None}
     for c in contracts:
         if c.body:
-            inputs[c.body.__name__] = c.body
+            models[(c.body, "validation")] = None
         for kind in c.replies.values():
             if isinstance(kind, type):
-                outputs[kind.__name__] = kind
-    return list(inputs.values()), list(outputs.values())
+                models[(kind, "serialization")] = None
+    refs, schemas = models_json_schema(list(models), ref_template=_REF)  # type: ignore[arg-type]
+    return refs, schemas.get("$defs", {})  # type: ignore[return-value]
 
 
 def document(app: Flask, config: Config) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`: every routed view with a contract, nothing else."""
-    paths: dict[str, dict[str, Any]] = {}
-    contracts: list[Contract] = []
+    routes = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         c = of(app.view_functions[rule.endpoint])
-        if c is None:
-            continue  # static files
-        contracts.append(c)
+        if c is not None:  # None: static files
+            routes.append((rule, c))
+    refs, defs = _schemas([c for _, c in routes])
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, c in routes:
         path = _RULE_ARG.sub(r"{\2}", rule.rule)
         blueprint = rule.endpoint.split(".")[0] if "." in rule.endpoint else ""
         tag = _TAGS.get(blueprint, blueprint or "bridge")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, tag, c, config)
-    inputs, outputs = _models(contracts)
-    _, schemas = models_json_schema(
-        [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs], ref_template=_REF
-    )
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.rule, tag, c, config, refs, defs)
     return {
         "openapi": "3.1.0",
         "info": {"title": "TradeWatch alert bridge", "version": "1", "description": _DESCRIPTION},
         "tags": [{"name": name} for name in _TAGS.values()],
         "paths": paths,
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": defs,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "bridge.api_token"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "tradewatch_session",
