@@ -93,6 +93,11 @@ class Reply(BaseModel):
 class Error(Reply):
     """Every 4xx and 5xx answer. Invalid requests carry `{"message", "problems": [{"field", "problem"}]}`."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "error": "invalid request body: duration",
+        "detail": {"message": "duration: must be a duration such as 2h: ...",
+                   "problems": [{"field": "duration", "problem": "must be a duration such as 2h: ..."}]},
+    }]})
     error: str
     detail: Any = None
 

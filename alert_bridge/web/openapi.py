@@ -210,6 +210,7 @@ _ASSETS = {  # name -> (package, file, media type)
     "swagger-ui.css": ("offapi", "swagger_style.css", "text/css"),
     "swagger-ui-bundle.js": ("offapi", "swagger_bundle.js", "text/javascript"),
     "api-docs.js": ("alert_bridge.web", "api_docs.js", "text/javascript"),
+    "api-docs.css": ("alert_bridge.web", "api_docs.css", "text/css"),
 }
 _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -217,6 +218,7 @@ _DOCS_PAGE = """<!doctype html>
 <title>TradeWatch bridge API</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
+<link rel="stylesheet" href="/api/docs/assets/api-docs.css">
 </head><body>
 <div id="swagger-ui" data-spec-url="/api/openapi.json"></div>
 <noscript>This page needs JavaScript; the API description itself is

@@ -61,6 +61,8 @@ def test_api_docs_page_renders_every_operation_locally(browser, bridge, artifact
         overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
         assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
         page.screenshot(path=str(artifacts / f"api-docs-{width}.png"), full_page=False)
+        page.locator(".opblock.is-open .responses-table").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / f"api-docs-{width}-responses.png"), full_page=False)
     finally:
         context.close()
     assert errors == []

@@ -300,7 +300,7 @@ def test_api_docs_page_and_its_assets_are_served_locally(client):
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     html = page.get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="(/api/docs/assets/[^"]+)"', html)
-    assert len(assets) == 3 and "http" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', html)).replace(
+    assert len(assets) == 4 and "http" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', html)).replace(
         "/api/openapi.json", "")
     for path in assets:
         resp = client.get(path)
