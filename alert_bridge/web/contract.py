@@ -86,7 +86,7 @@ def _validate(model: type[BaseModel], data: Any, where: str, *, json: bool = Fal
 
 
 def _body(c: Contract) -> BaseModel:
-    if c.form and request.mimetype in (FORM, "multipart/form-data"):
+    if c.form and request.mimetype == FORM:
         return _validate(c.body, request.form.to_dict(), "request body")  # type: ignore[arg-type]
     raw = request.get_data(cache=True)
     if not raw.strip():

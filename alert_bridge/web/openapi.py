@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from alert_bridge.web.contract import HTML, Auth, Contract, contract, of
+from alert_bridge.web.contract import FORM, HTML, Auth, Contract, contract, of
 from alert_bridge.web.dashboard.views import CSP
 from alert_bridge.web.models import Error
 from alert_bridge.web.runtime import bridge
@@ -146,7 +146,7 @@ def _operation(rule: str, tag: str, c: Contract, config: Config, refs: Refs, def
     if c.body:
         content = _media(c.body, refs, "validation")
         if c.form:
-            content["application/x-www-form-urlencoded"] = content["application/json"]
+            content[FORM] = content["application/json"]
         op["requestBody"] = {"required": c.body_required, "content": content}
     replies = {**{s: Error for s in c.error_statuses()}, **c.replies}
     for status in sorted(replies):
