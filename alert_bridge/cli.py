@@ -115,12 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 source = args.config or default_config_path()
                 return _fail(f"{source}: {key} is too weak to listen on {host}:{port}: {problem}")
 
-    import waitress
-
     json_server_errors(config.bridge.max_body_bytes)
 
     from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app
+    from alert_bridge.web.server import create_server
 
     try:
         db, applied = open_store(config)
@@ -139,13 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         local = make_sender(config, db, time.time)
         sender = RemoteWakeSender(local, child.wake) if local is not None else None
         app = create_app(config, start_workers=False, db=db, sender=sender)
-    server = waitress.create_server(
-        app,
-        host=host,
-        port=port,
-        threads=args.threads,
-        ident="tradewatch-bridge",
-        max_request_body_size=config.bridge.max_body_bytes + 65536,
+    server = create_server(
+        app, host, port, threads=args.threads, max_request_body_size=config.bridge.max_body_bytes + 65536
     )
     if child is not None:
         child.start()  # only once the address is bound: a failed start leaves no orphan
