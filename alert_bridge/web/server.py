@@ -78,6 +78,9 @@ def create_server(app: Any, host: str, port: int, *, threads: int, max_request_b
         channel_timeout=int(IDLE_TIMEOUT),
         cleanup_interval=int(CHECK_INTERVAL),
         asyncore_use_poll=True,
+        # the app decides whose X-Forwarded-* to believe (web/proxy.py, security.trusted_proxies);
+        # waitress would drop them all, since it only knows one trusted address
+        clear_untrusted_proxy_headers=False,
     )
     sockets: dict[int, Any] = {}
     dispatcher = ThreadedTaskDispatcher()
