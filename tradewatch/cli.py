@@ -16,6 +16,7 @@ COMMANDS = {
     "setup": "setup",
     "report": "report",
     "rules": "rules",
+    "rotate-session-key": "rotate_session_key",
 }
 
 
