@@ -6,7 +6,8 @@ connections, closed after 120 s of silence) let 120 clients that send headers an
 stop the bridge, and a client that trickles one byte every few seconds is never idle at all. So:
 a higher connection limit, idle connections closed after a few seconds, and a deadline for each
 request's headers and for the whole request, counted from its first byte (issue 13.1; measured by
-tests/bridge/test_bridge_slow_clients.py).
+tests/bridge/test_bridge_slow_clients.py). An answer still being sent is not idle: it is dropped
+only when the client stops reading it.
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
-IDLE_TIMEOUT = 5.0  # a connection with no request in progress and no byte for this long is closed
+IDLE_TIMEOUT = 5.0  # a connection with nothing in progress and no byte either way for this long is closed
 HEADER_TIMEOUT = 10.0  # a request's headers must be complete this long after its first byte
 REQUEST_TIMEOUT = 30.0  # ...and its body too (2 MiB in 30 s is 70 KB/s)
+SEND_TIMEOUT = 30.0  # an answer the client stops reading is dropped after this long without progress
 CHECK_INTERVAL = 1.0  # how often the event loop looks for connections past a limit
 # select() cannot watch descriptors past FD_SETSIZE (512 on Windows); poll() has no such limit.
 CONNECTION_LIMIT = 1000 if hasattr(select, "poll") else 400
 
 
 class DeadlineChannel(HTTPChannel):
-    """A waitress connection that remembers when the request it is reading began."""
+    """A waitress connection that knows when the request it is reading began, and counts bytes
+    sent as activity (waitress counts only bytes received, so its idle timeout cut answers that
+    took longer than the timeout to reach a slow reader)."""
 
     request_started: float | None = None
 
@@ -39,28 +43,40 @@ class DeadlineChannel(HTTPChannel):
         if self.request is None:
             self.request_started = None  # nothing half-read
         elif self.request is not reading:
-            self.request_started = time.monotonic()  # a new request began in this chunk
+            self.request_started = time.time()  # a new request began in this chunk
         return result
 
-    def overdue(self, now: float) -> bool:
-        """True when the request being read has had longer than its deadline (never while a
-        worker is answering an earlier request on this connection)."""
-        if self.request_started is None or self.requests or self.request is None:
+    def _flush_some(self, do_close: bool = True) -> bool:
+        before = self.total_outbufs_len
+        result = super()._flush_some(do_close=do_close)
+        if self.total_outbufs_len < before:
+            self.last_activity = time.time()
+        return result
+
+    def expired(self, now: float) -> bool:
+        """True when this connection has outlived a limit at wall-clock time `now`. Never while a
+        worker is answering on it."""
+        if self.requests:
             return False
-        limit = REQUEST_TIMEOUT if self.request.headers_finished else HEADER_TIMEOUT
-        return now - self.request_started > limit
+        quiet = now - self.last_activity
+        if self.total_outbufs_len:
+            return quiet > SEND_TIMEOUT
+        if self.request is not None and self.request_started is not None:
+            limit = REQUEST_TIMEOUT if self.request.headers_finished else HEADER_TIMEOUT
+            if now - self.request_started > limit:
+                return True
+        return quiet > IDLE_TIMEOUT
 
 
 class DeadlineServer(TcpWSGIServer):
-    """waitress' TCP server, whose periodic check also closes connections past a request deadline."""
+    """waitress' TCP server whose periodic check applies DeadlineChannel.expired (in place of
+    waitress' idle-only channel_timeout)."""
 
     channel_class = DeadlineChannel
 
     def maintenance(self, now: float) -> None:
-        super().maintenance(now)  # idle connections (channel_timeout)
-        mono = time.monotonic()
         for channel in list(self.active_channels.values()):
-            if isinstance(channel, DeadlineChannel) and channel.overdue(mono):
+            if isinstance(channel, DeadlineChannel) and channel.expired(now):
                 channel.will_close = True  # the loop closes it on its next pass
 
 
@@ -75,7 +91,6 @@ def create_server(app: Any, host: str, port: int, *, threads: int, max_request_b
         ident=ident,
         max_request_body_size=max_request_body_size,
         connection_limit=CONNECTION_LIMIT,
-        channel_timeout=int(IDLE_TIMEOUT),
         cleanup_interval=int(CHECK_INTERVAL),
         asyncore_use_poll=True,
         # the app decides whose X-Forwarded-* to believe (web/proxy.py, security.trusted_proxies);
