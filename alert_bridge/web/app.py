@@ -14,6 +14,7 @@ from alert_bridge.store.database import Database
 from alert_bridge.web import errors
 from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
+from alert_bridge.web.proxy import TrustedProxies, strict_transport
 from alert_bridge.web.runtime import Bridge
 from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
@@ -62,6 +63,8 @@ def create_app(
     app.extensions["tradewatch"] = state
 
     errors.register(app)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
+    app.after_request(strict_transport)
     from alert_bridge.alerts import webhook
     from alert_bridge.web import api, auth, openapi, status
 
