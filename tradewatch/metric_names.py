@@ -25,8 +25,9 @@ TRADING_EQUITY = "trading_equity"  # gauge, account currency
 TRADING_OPEN_POSITIONS = "trading_open_positions"  # gauge
 TRADING_ORDERS = "trading_orders_total"  # counter {status=submitted|filled|cancelled|rejected}
 TRADING_ORDER_LATENCY = "trading_order_latency_seconds"  # histogram
-TRADING_EXCHANGE_REQUESTS = "trading_exchange_requests_total"  # counter {code}
-TRADING_EXCHANGE_DURATION = "trading_exchange_request_duration_seconds"  # histogram
+TRADING_EXCHANGE_REQUESTS = "trading_exchange_requests_total"  # counter {exchange, endpoint, code}
+TRADING_EXCHANGE_DURATION = "trading_exchange_request_duration_seconds"  # histogram {exchange, endpoint}
+TRADING_EXCHANGE_ERRORS = "trading_exchange_errors_total"  # counter {exchange, endpoint, error}
 TRADING_LAST_TRADE = "trading_last_trade_timestamp_seconds"  # gauge, unix time
 TRADING_HEARTBEAT = "trading_heartbeat_timestamp_seconds"  # gauge, unix time
 
