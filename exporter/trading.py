@@ -54,6 +54,7 @@ _GAUGES = {
     names.TRADING_OPEN_POSITIONS: "Number of open positions.",
     names.TRADING_LAST_TRADE: "Unix time of the last fill.",
     names.TRADING_HEARTBEAT: "Unix time of the bot's last main-loop heartbeat.",
+    names.TRADING_START_TIME: "Unix time the bot's metrics started (its process start): a restart moves it.",
 }
 
 
@@ -136,6 +137,8 @@ class TradingMetrics:
     ):
         self.registry = registry if registry is not None else CollectorRegistry()
         self._latest = _LatestValues()
+        # lets the drawdown rule tell a realized P&L reset by a restart from a loss
+        self._latest.set(names.TRADING_START_TIME, time.time())
         self.registry.register(self._latest)
         self.orders = Counter(
             names.TRADING_ORDERS, "Orders by status (submitted, filled, cancelled, rejected).",

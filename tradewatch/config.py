@@ -364,6 +364,34 @@ class Probes(_Strict):
         return self
 
 
+class FreqtradeBot(_Strict):
+    """One freqtrade bot whose REST API (api_server) the exporter polls on every scrape."""
+
+    name: str  # the `bot` label
+    url: str  # the api_server's base URL, without /api/v1
+    username: str = ""
+    password: str = ""
+    timeout: Duration = 5.0  # for all of this bot's requests together, per scrape
+    verify_tls: bool = True
+
+    _timeout = field_validator("timeout")(_positive_timeout)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+            raise ValueError(f"must be 1-64 letters, digits, '_', '.' or '-' (got {value!r})")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+        value = value.rstrip("/")
+        return value.removesuffix("/api/v1")
+
+
 class Alerting(_Strict):
     for_override: Duration | None = None
     for_durations: dict[str, Duration] = Field(default_factory=dict)  # alertname -> for
@@ -480,6 +508,7 @@ class Config(_Strict):
     escalation: Escalation = Field(default_factory=Escalation)
     bridge: Bridge = Field(default_factory=Bridge)
     probes: Probes = Field(default_factory=Probes)
+    freqtrade: list[FreqtradeBot] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
     retention: Retention = Field(default_factory=Retention)
     dashboard: Dashboard = Field(default_factory=Dashboard)
@@ -488,6 +517,16 @@ class Config(_Strict):
     # where the file was read from; relative paths above are resolved against its folder
     source: Path | None = Field(default=None, exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)  # the file itself, for messages
+
+    @field_validator("freqtrade")
+    @classmethod
+    def _unique_bots(cls, value: list[FreqtradeBot]) -> list[FreqtradeBot]:
+        names = [b.name for b in value]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            repeated = ", ".join(dup)
+            raise ValueError(f"bot names become the `bot` label: they must be unique (repeated: {repeated})")
+        return value
 
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with every secret replaced by a mask."""
