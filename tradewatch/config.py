@@ -127,7 +127,11 @@ class Thresholds(_Strict):
     disk_fill_avail_percent: FallingLevels = _levels(FallingLevels, warning=40, critical=20)
     trading_heartbeat_stale_seconds: Levels = _levels(critical=120)
     order_rejection_percent: Levels = _levels(warning=10, critical=25)
-    drawdown: Levels = _levels(critical=1000)  # realized P&L drop in account currency
+    drawdown: Levels = _levels(critical=1000)  # equity (else realized P&L) below its peak, account currency
+    # rate-limit answers (HTTP 429/418, ccxt RateLimitExceeded/DDoSProtection) per exchange in 5 minutes
+    rate_limit_errors: Levels = _levels(warning=1, critical=10)
+    # equity below this floor (account currency); no rule unless set, as the floor depends on the account
+    balance_floor: FallingLevels | None = None
     email_failure_count: Levels = _levels(critical=1)
     outbox_backlog: Levels = _levels(warning=50)
 

@@ -101,8 +101,12 @@ def test_changed_thresholds_appear_in_rules_and_tests() -> None:
     assert exprs["HostCpuHigh", "emergency"]["annotations"]["description"].count("99%") == 1
     assert exprs["ApiLatencyHigh", "warning"]["expr"] == f"{m.REC_API_P95} > 0.25"
     assert "(warning above 250 ms)" in exprs["ApiLatencyHigh", "warning"]["annotations"]["description"]
-    assert exprs["TradingDrawdown", "critical"]["expr"] == (
-        f"max_over_time({m.TRADING_REALIZED_PNL}[6h]) - {m.TRADING_REALIZED_PNL} > 250")
+    drawdown = exprs["TradingDrawdown", "critical"]["expr"]
+    assert drawdown.startswith(f"max_over_time({m.TRADING_EQUITY}[6h]) - {m.TRADING_EQUITY} > 250\nor\n")
+    assert f"[6h:1m]) - {m.TRADING_REALIZED_PNL} > 250" in drawdown  # restart-aware realized fallback
+    assert exprs["TradingBalanceLow", "critical"]["expr"] == f"{m.TRADING_EQUITY} < 750"
+    assert ("TradingBalanceLow", "warning") in exprs and ("ExchangeRateLimited", "warning") not in exprs
+    assert exprs["ExchangeRateLimited", "critical"]["expr"].endswith(") >= 3")
     assert exprs["HostCpuHigh", "warning"]["for"] == "2m"  # alerting.for_durations
     assert exprs["HostMemoryHigh", "warning"]["for"] == "10m"  # default kept
     assert "HostCpuHigh: 73.5% is past the warning level 70% -> warning" in files["tests/system.test.yml"]

@@ -84,7 +84,8 @@ def levels(cfg: Config, spec: AlertSpec) -> list[tuple[str, float | None]]:
     if spec.threshold_key is None:
         assert spec.severity is not None
         return [(spec.severity, None)]
-    return getattr(cfg.thresholds, spec.threshold_key).items()
+    configured = getattr(cfg.thresholds, spec.threshold_key)
+    return configured.items() if configured is not None else []  # an optional level left unset: no rule
 
 
 def placeholders(cfg: Config, spec: AlertSpec, severity: str, threshold: float | None) -> dict[str, str]:
