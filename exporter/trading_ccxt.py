@@ -110,123 +110,141 @@ class _Recorder:
             self.m.order_rejected(latency_seconds=seconds)
 
 
+# --------------------------------------------------------------------------- bookkeeping
+# Context managers with __slots__, shared by the sync and the async hooks (a plain `with` works
+# in a coroutine): the hooks differ only by `await`.
+
+class _Endpoint:
+    """Names the requests made inside: a unified method, or a path template when none is set."""
+
+    __slots__ = ("name", "token")
+
+    def __init__(self, name: str | None):
+        self.name = name
+        self.token: contextvars.Token[str | None] | None = None
+
+    def __enter__(self) -> None:
+        if self.name is not None:
+            self.token = _ENDPOINT.set(self.name)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            _ENDPOINT.reset(self.token)
+
+
+class _Attempt:
+    """One HTTP attempt: timed, its status read by the on_rest_response hook, its error counted."""
+
+    __slots__ = ("cell", "endpoint", "rec", "start", "token")
+
+    def __init__(self, rec: _Recorder, method: str):
+        self.rec = rec
+        self.endpoint = _ENDPOINT.get() or f"{method} other"
+
+    def __enter__(self) -> None:
+        self.cell = [0]
+        self.token = _STATUS.set(self.cell)
+        self.start = time.perf_counter()
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, Exception):
+            self.rec.error(self.endpoint, exc)
+        self.rec.request(self.endpoint, self.cell[0], time.perf_counter() - self.start)
+        _STATUS.reset(self.token)
+
+
+class _OrderCall:
+    """create_order / cancel_order: submitted before, the outcome after (set `.result`)."""
+
+    __slots__ = ("name", "rec", "result", "start")
+
+    def __init__(self, rec: _Recorder, name: str):
+        self.rec, self.name, self.result = rec, name, None
+
+    def __enter__(self) -> _OrderCall:
+        if self.name == "create_order":
+            self.rec.m.order_submitted()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        took = time.perf_counter() - self.start
+        if exc is None:
+            self.rec.order_answered(self.name, self.result, took)
+        elif isinstance(exc, Exception):
+            self.rec.order_failed(self.name, exc, took)
+
+
+def _template(api: Any, method: str, path: str) -> str | None:
+    """The path template, unless a unified method already names the request."""
+    return None if _ENDPOINT.get() is not None else path_template(method, api, path)
+
+
 # --------------------------------------------------------------------------- sync hooks
 
 def _sync_unified(name: str, fn: Callable[..., Any], rec: _Recorder) -> Callable[..., Any]:
-    counts_orders = name in _ORDER_METHODS
+    if name not in _ORDER_METHODS:
+        @functools.wraps(fn)
+        def unified(*args: Any, **kwargs: Any) -> Any:
+            with _Endpoint(name):
+                return fn(*args, **kwargs)
+        return unified
 
     @functools.wraps(fn)
-    def unified(*args: Any, **kwargs: Any) -> Any:
-        token = _ENDPOINT.set(name)
-        try:
-            if not counts_orders:
-                return fn(*args, **kwargs)
-            if name == "create_order":
-                rec.m.order_submitted()
-            start = time.perf_counter()
-            try:
-                result = fn(*args, **kwargs)
-            except Exception as exc:
-                rec.order_failed(name, exc, time.perf_counter() - start)
-                raise
-            rec.order_answered(name, result, time.perf_counter() - start)
-            return result
-        finally:
-            _ENDPOINT.reset(token)
-
-    return unified
+    def order(*args: Any, **kwargs: Any) -> Any:
+        with _Endpoint(name), _OrderCall(rec, name) as call:
+            call.result = fn(*args, **kwargs)
+            return call.result
+    return order
 
 
 def _sync_fetch2(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def fetch2(path: str, api: Any = "public", method: str = "GET", *args: Any, **kwargs: Any) -> Any:
-        if _ENDPOINT.get() is not None:
+        with _Endpoint(_template(api, method, path)):
             return fn(path, api, method, *args, **kwargs)
-        token = _ENDPOINT.set(path_template(method, api, path))
-        try:
-            return fn(path, api, method, *args, **kwargs)
-        finally:
-            _ENDPOINT.reset(token)
-
     return fetch2
 
 
 def _sync_fetch(fn: Callable[..., Any], rec: _Recorder) -> Callable[..., Any]:
     @functools.wraps(fn)
     def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
-        cell = [0]
-        token = _STATUS.set(cell)
-        endpoint = _ENDPOINT.get() or f"{method} other"
-        start = time.perf_counter()
-        try:
+        with _Attempt(rec, method):
             return fn(url, method, *args, **kwargs)
-        except Exception as exc:
-            rec.error(endpoint, exc)
-            raise
-        finally:
-            rec.request(endpoint, cell[0], time.perf_counter() - start)
-            _STATUS.reset(token)
-
     return fetch
 
 
 # --------------------------------------------------------------------------- async hooks
 
 def _async_unified(name: str, fn: Callable[..., Any], rec: _Recorder) -> Callable[..., Any]:
-    counts_orders = name in _ORDER_METHODS
+    if name not in _ORDER_METHODS:
+        @functools.wraps(fn)
+        async def unified(*args: Any, **kwargs: Any) -> Any:
+            with _Endpoint(name):
+                return await fn(*args, **kwargs)
+        return unified
 
     @functools.wraps(fn)
-    async def unified(*args: Any, **kwargs: Any) -> Any:
-        token = _ENDPOINT.set(name)
-        try:
-            if not counts_orders:
-                return await fn(*args, **kwargs)
-            if name == "create_order":
-                rec.m.order_submitted()
-            start = time.perf_counter()
-            try:
-                result = await fn(*args, **kwargs)
-            except Exception as exc:
-                rec.order_failed(name, exc, time.perf_counter() - start)
-                raise
-            rec.order_answered(name, result, time.perf_counter() - start)
-            return result
-        finally:
-            _ENDPOINT.reset(token)
-
-    return unified
+    async def order(*args: Any, **kwargs: Any) -> Any:
+        with _Endpoint(name), _OrderCall(rec, name) as call:
+            call.result = await fn(*args, **kwargs)
+            return call.result
+    return order
 
 
 def _async_fetch2(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def fetch2(path: str, api: Any = "public", method: str = "GET", *args: Any, **kwargs: Any) -> Any:
-        if _ENDPOINT.get() is not None:
+        with _Endpoint(_template(api, method, path)):
             return await fn(path, api, method, *args, **kwargs)
-        token = _ENDPOINT.set(path_template(method, api, path))
-        try:
-            return await fn(path, api, method, *args, **kwargs)
-        finally:
-            _ENDPOINT.reset(token)
-
     return fetch2
 
 
 def _async_fetch(fn: Callable[..., Any], rec: _Recorder) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
-        cell = [0]
-        token = _STATUS.set(cell)
-        endpoint = _ENDPOINT.get() or f"{method} other"
-        start = time.perf_counter()
-        try:
+        with _Attempt(rec, method):
             return await fn(url, method, *args, **kwargs)
-        except Exception as exc:
-            rec.error(endpoint, exc)
-            raise
-        finally:
-            rec.request(endpoint, cell[0], time.perf_counter() - start)
-            _STATUS.reset(token)
-
     return fetch
 
 

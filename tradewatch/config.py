@@ -235,6 +235,12 @@ class Bridge(_Strict):
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+    return value
+
+
 def _positive_timeout(value: float) -> float:
     if value <= 0:
         raise ValueError("timeout must be above 0s")
@@ -253,13 +259,7 @@ class HttpProbe(_Strict):
     body: str | None = None  # request body (e.g. for POST)
 
     _timeout = field_validator("timeout")(_positive_timeout)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
-        return value
+    _url = field_validator("url")(_http_url)
 
     @field_validator("method")
     @classmethod
@@ -390,10 +390,7 @@ class FreqtradeBot(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
-        value = value.rstrip("/")
-        return value.removesuffix("/api/v1")
+        return _http_url(value).rstrip("/").removesuffix("/api/v1")
 
 
 class Alerting(_Strict):

@@ -8,14 +8,15 @@ handler waits on an event that `close()` sets, so no thread outlives the test).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.local_server import reply_json, serve
 
 SYMBOL = {
     "symbol": "BTCUSDT", "status": "TRADING", "baseAsset": "BTC", "baseAssetPrecision": 8,
@@ -85,43 +86,13 @@ class BinanceEmulator:
             status, body = 200, self.routes[key]()
         else:
             status, body = 404, {"code": -1, "msg": f"no route {key}"}
-        data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body)
 
     @contextmanager
     def serve(self) -> Iterator[BinanceEmulator]:
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                emulator._answer(self)
-
-            do_GET = do_POST = do_DELETE = do_PUT = _any
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with serve(self._answer, on_close=self._release.set) as url:
+            self.url = url
             yield self
-        finally:
-            self._release.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
 
 
 def point(exchange: Any, base_url: str) -> Any:

@@ -12,17 +12,17 @@ while the bot is not running, as freqtrade's RPCException handler does.
 from __future__ import annotations
 
 import base64
-import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from freqtrade.rpc.api_server import api_schemas as ft
+
+from tests.support.local_server import reply_json, serve
 
 
 @dataclass
@@ -129,11 +129,6 @@ def _dump(answer: Any, endpoint: str) -> Any:
     return answer.model_dump(mode="json", exclude_unset=endpoint == "show_config")
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (the timeout tests) is expected, not news
-
-
 class FreqtradeStandIn:
     def __init__(self, bot: BotState):
         self.bot = bot
@@ -147,12 +142,7 @@ class FreqtradeStandIn:
         if self.bot.before is not None:
             self.bot.before(endpoint)
         status, body = self._route(endpoint, h.headers.get("Authorization", ""), path)
-        data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        reply_json(h, status, body)
 
     def _route(self, endpoint: str, auth: str, path: str) -> tuple[int, Any]:
         table = answers(self.bot)
@@ -168,25 +158,6 @@ class FreqtradeStandIn:
 
     @contextmanager
     def serve(self) -> Iterator[FreqtradeStandIn]:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn
-
-            def do_GET(self) -> None:
-                standin._answer(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = _Server(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with serve(self._answer) as url:
+            self.url = url
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
