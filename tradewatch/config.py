@@ -529,6 +529,17 @@ class Config(_Strict):
             raise ValueError(f"bot names become the `bot` label: they must be unique (repeated: {repeated})")
         return value
 
+    @model_validator(mode="after")
+    def _bots_fit_in_a_scrape(self) -> Config:
+        # the freqtrade collector runs in the host scrape, every intervals.system_metrics
+        for i, bot in enumerate(self.freqtrade):
+            if bot.timeout + 2 > self.intervals.system_metrics:
+                raise ValueError(
+                    f"freqtrade[{i}].timeout ({format_duration(bot.timeout)}) must stay under "
+                    f"intervals.system_metrics ({format_duration(self.intervals.system_metrics)}) by 2s: "
+                    "the bots are polled within each host scrape")
+        return self
+
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with every secret replaced by a mask."""
         return mask_secrets(self.model_dump(mode="json", exclude_none=True))

@@ -120,6 +120,19 @@ def test_changed_thresholds_appear_in_rules_and_tests() -> None:
     assert prometheus_flags(cfg) == ["--storage.tsdb.retention.time=7d"]
 
 
+def test_the_exporter_job_waits_for_the_slowest_freqtrade_bot() -> None:
+    def exporter_job(cfg: dict[str, Any]) -> dict[str, Any]:
+        prom = yaml.safe_load(render_files(parse_config(cfg))["prometheus.yml"])
+        return next(j for j in prom["scrape_configs"] if j["job_name"] == "exporter")
+
+    assert "scrape_timeout" not in exporter_job({})
+    bots = [{"name": "a", "url": "http://127.0.0.1:8081", "timeout": "5s"},
+            {"name": "b", "url": "http://127.0.0.1:8082", "timeout": "20s"}]
+    assert exporter_job({"freqtrade": bots})["scrape_timeout"] == "22s"
+    with pytest.raises(ConfigError, match=r"freqtrade\[1\]\.timeout \(20s\) must stay under"):
+        parse_config({"freqtrade": bots, "intervals": {"system_metrics": "15s"}})
+
+
 def test_for_override_zeroes_every_for() -> None:
     cfg = parse_config({"alerting": {"for_override": "0s", "for_durations": {"HostCpuHigh": "1h"}}})
     assert {r["for"] for r in alerts_of(render_files(cfg))} == {"0s"}

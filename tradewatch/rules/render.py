@@ -179,6 +179,8 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
             ],
         }
     ]
+    if cfg.freqtrade:  # the freqtrade collector runs in host scrapes: leave room for its slowest bot
+        jobs[0]["scrape_timeout"] = _timeout(scrape, max(10.0, max(b.timeout for b in cfg.freqtrade) + 2))
     probes = [*cfg.probes.http, *cfg.probes.tcp, *cfg.probes.sql]
     if probes:
         api = cfg.intervals.api
