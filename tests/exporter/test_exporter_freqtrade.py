@@ -1,5 +1,5 @@
-"""exporter/collectors/freqtrade.py against a freqtrade stand-in whose every answer is built with
-freqtrade's own response models (tests/support/freqtrade_standin.py), and through the real
+"""exporter/collectors/freqtrade.py against freqtrade's own API app (routes, auth, response models)
+with a stub trading engine behind it (tests/support/freqtrade_standin.py), also through the real
 exporter process; the config section's validation."""
 
 from __future__ import annotations

@@ -1,28 +1,38 @@
-"""A local stand-in for a freqtrade bot's REST API whose every answer is built and validated with
-freqtrade's own published response models (`freqtrade.rpc.api_server.api_schemas`, from the
-freqtrade package in the test extra).
+"""freqtrade's own REST API (its FastAPI routers, auth, response models and error handler, from
+the freqtrade package in the test extra) serving a bot whose trading engine is a stub.
 
-So when a new freqtrade adds a required field, renames or retypes one, building these answers
-fails (or the field we read is no longer in the dump) and our test breaks, not our users'
-dashboards. Routes and auth follow freqtrade's api_server: /api/v1/ping is public, the rest
-accept HTTP Basic (api_auth.http_basic_or_jwt_token); /count answers 502 with {"error": ...}
-while the bot is not running, as freqtrade's RPCException handler does.
+`ApiServer.configure_app` builds the same app a running bot serves; only the bot behind it is
+replaced: the RPC object the endpoints call answers from `BotState`, with values built and
+validated by freqtrade's published response models (`freqtrade.rpc.api_server.api_schemas`), and
+FastAPI validates every answer again against the endpoint's `response_model` on the way out. So a
+moved route, a changed auth scheme, or a field added, renamed or retyped in a new freqtrade
+breaks our test, not our users' dashboards. /show_config is built by freqtrade's own
+`RPC._rpc_show_config` from a freqtrade config dict; /count raises freqtrade's RPCException while
+the bot is stopped, as its RPC does, and freqtrade's handler turns it into a 502.
+
+Running freqtrade's trading loop itself would need an exchange emulation with markets, tickers,
+candles and fees: more than these tests need to pin the API contract.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
+from types import MethodType, SimpleNamespace
 from typing import Any
 
+import uvicorn
+from fastapi import FastAPI, Request
+from freqtrade.enums import RunMode, State
 from freqtrade.rpc.api_server import api_schemas as ft
-
-from tests.support.local_server import reply_json, serve
+from freqtrade.rpc.api_server import deps
+from freqtrade.rpc.api_server.webserver import ApiServer, FTJSONResponse
+from freqtrade.rpc.rpc import RPCException
 
 
 @dataclass
@@ -69,7 +79,8 @@ def _trade(i: int, profit: float) -> ft.OpenTradeSchema:
 
 
 def answers(bot: BotState) -> dict[str, ft.BaseModel | list[ft.BaseModel]]:
-    """Every endpoint's answer as freqtrade's model instance (validated on construction)."""
+    """What the stub RPC returns per endpoint, as freqtrade's model instances (validated on
+    construction; /ping and /show_config are freqtrade's own code)."""
     now = time.time()
     today = datetime.now(UTC).date()
     profit = dict.fromkeys(
@@ -91,21 +102,12 @@ def answers(bot: BotState) -> dict[str, ft.BaseModel | list[ft.BaseModel]]:
                       est_stake=bot.total, stake="USDT", side="long", is_position=False, position=0.0,
                       is_bot_managed=True)
     return {
-        "ping": ft.Ping(status="pong"),
         "health": ft.Health(last_process=datetime.fromtimestamp(bot.last_process_ts, UTC),
                             last_process_ts=bot.last_process_ts,
                             bot_start=datetime.fromtimestamp(bot.bot_start_ts, UTC),
                             bot_start_ts=bot.bot_start_ts,
                             bot_startup=datetime.fromtimestamp(bot.bot_start_ts, UTC),
                             bot_startup_ts=bot.bot_start_ts),
-        "show_config": ft.ShowConfig(
-            version="2026.9", api_version=2.43, dry_run=True, trading_mode="spot", margin_mode="",
-            short_allowed=False, stake_currency="USDT", stake_amount="unlimited", stake_currency_decimals=3,
-            max_open_trades=bot.max_open, minimal_roi={"0": 0.04}, stoploss_on_exchange=False,
-            timeframe="5m", timeframe_ms=300_000, timeframe_min=5, exchange="binance", demo_trading=False,
-            force_entry_enable=False, exit_pricing={}, entry_pricing={}, bot_name="freqtrade",
-            state=bot.state, runmode="dry_run", position_adjustment_enable=False,
-            max_entry_position_adjustment=-1),
         "profit": ft.Profit(**profit),
         "balance": ft.Balances(
             currencies=[usdt], total=bot.total, total_bot=bot.total, symbol="USD", value=bot.total,
@@ -122,42 +124,102 @@ def answers(bot: BotState) -> dict[str, ft.BaseModel | list[ft.BaseModel]]:
     }
 
 
-def _dump(answer: Any, endpoint: str) -> Any:
-    if isinstance(answer, list):
-        return [a.model_dump(mode="json") for a in answer]
-    # /show_config is declared with response_model_exclude_unset=True in freqtrade's api_v1
-    return answer.model_dump(mode="json", exclude_unset=endpoint == "show_config")
+def freqtrade_config(bot: BotState) -> dict[str, Any]:
+    """The parts of a freqtrade config (config.json) its API reads."""
+    return {
+        "dry_run": True, "stake_currency": "USDT", "stake_amount": "unlimited",
+        "max_open_trades": bot.max_open, "minimal_roi": {"0": 0.04}, "timeframe": "5m",
+        "exchange": {"name": "binance"},
+        "strategy": "SampleStrategy", "runmode": RunMode.DRY_RUN, "bot_name": "freqtrade",
+        "api_server": {"enabled": True, "listen_ip_address": "127.0.0.1", "listen_port": 0,
+                       "username": bot.username, "password": bot.password,
+                       "jwt_secret_key": "test-only-secret", "CORS_origins": []},
+    }
+
+
+class StubRPC:
+    """What freqtrade's endpoints call on `freqtrade.rpc.rpc.RPC`, answering from a BotState."""
+
+    def __init__(self, bot: BotState):
+        self.bot = bot
+        self._freqtrade = SimpleNamespace(state=State[bot.state.upper()],
+                                          strategy=SimpleNamespace(version=lambda: None))
+
+    def _answer(self, endpoint: str) -> Any:
+        answer = answers(self.bot)[endpoint]
+        return [a.model_dump() for a in answer] if isinstance(answer, list) else answer.model_dump()
+
+    def health(self) -> Any:
+        return self._answer("health")
+
+    def _rpc_trade_statistics(self, stake_currency: str, fiat_display_currency: str | None) -> Any:
+        return self._answer("profit")
+
+    def _rpc_balance(self, stake_currency: str, fiat_display_currency: str) -> Any:
+        return self._answer("balance")
+
+    def _rpc_count(self) -> Any:
+        if self._freqtrade.state == State.STOPPED:
+            raise RPCException("trader is not running")  # as freqtrade's RPC._rpc_count
+        return self._answer("count")
+
+    def _rpc_trade_status(self, trade_ids: list[int] | None = None) -> Any:
+        return self._answer("status")
+
+    def _rpc_timeunit_profit(self, timescale: int, stake_currency: str, fiat_display_currency: str,
+                             timeunit: str = "days") -> Any:
+        return self._answer("daily")
+
+
+def freqtrade_app(bot: BotState, requests: list[str]) -> FastAPI:
+    """freqtrade's API app for one bot: its routers and handlers, our RPC stub behind them."""
+    app = FastAPI(default_response_class=FTJSONResponse)
+    config, rpc = freqtrade_config(bot), StubRPC(bot)
+    # configure_app only needs its instance for the RPCException handler: a stand-in instance,
+    # since ApiServer itself is a process-wide singleton and we serve several bots at once
+    holder = SimpleNamespace()
+    holder.handle_rpc_exception = MethodType(ApiServer.handle_rpc_exception, holder)
+    ApiServer.configure_app(holder, app, config)  # type: ignore[arg-type]
+    app.dependency_overrides.update({
+        deps.get_rpc: lambda: rpc, deps.get_rpc_optional: lambda: rpc,
+        deps.get_config: lambda: config, deps.get_api_config: lambda: config["api_server"],
+    })
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        endpoint = request.url.path.removeprefix("/api/v1/")
+        requests.append(endpoint)
+        if bot.before is not None:
+            await asyncio.to_thread(bot.before, endpoint)  # may block on purpose (timeout tests)
+        return await call_next(request)
+
+    return app
 
 
 class FreqtradeStandIn:
+    """freqtrade's API app for `bot`, served by uvicorn (as freqtrade serves it) on 127.0.0.1."""
+
     def __init__(self, bot: BotState):
         self.bot = bot
         self.requests: list[str] = []
         self.url = ""
 
-    def _answer(self, h: BaseHTTPRequestHandler) -> None:
-        path = h.path.split("?")[0]
-        endpoint = path.removeprefix("/api/v1/")
-        self.requests.append(endpoint)
-        if self.bot.before is not None:
-            self.bot.before(endpoint)
-        status, body = self._route(endpoint, h.headers.get("Authorization", ""), path)
-        reply_json(h, status, body)
-
-    def _route(self, endpoint: str, auth: str, path: str) -> tuple[int, Any]:
-        table = answers(self.bot)
-        if not path.startswith("/api/v1/") or endpoint not in table:
-            return 404, {"detail": "Not Found"}
-        if endpoint != "ping":
-            creds = base64.b64encode(f"{self.bot.username}:{self.bot.password}".encode()).decode()
-            if auth != f"Basic {creds}":
-                return 401, {"detail": "Unauthorized"}
-        if endpoint == "count" and self.bot.state != "running":
-            return 502, {"error": "Error querying /api/v1/count: trader is not running"}
-        return 200, _dump(table[endpoint], endpoint)
-
     @contextmanager
     def serve(self) -> Iterator[FreqtradeStandIn]:
-        with serve(self._answer) as url:
-            self.url = url
+        app = freqtrade_app(self.bot, self.requests)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                               lifespan="off", access_log=False))
+        thread = threading.Thread(target=server.run, name="freqtrade-api", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("freqtrade's API app did not start")
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        try:
             yield self
+        finally:
+            server.should_exit = True
+            thread.join(10)
