@@ -17,6 +17,7 @@ from exporter.trading import TradingMetrics, instrument_ccxt
 from exporter.trading_ccxt import camel_case, path_template
 from tests.support.binance_emulator import INSUFFICIENT, TOO_MANY, BinanceEmulator, point
 from tests.support.exporter_probes import families
+from tests.support.procs import free_port
 
 TIMEOUT_MS = 400
 
@@ -137,3 +138,24 @@ def test_async_binance_concurrent_tasks_keep_their_labels():
     assert errors(m) == {("create_order", "DDoSProtection"): 1, ("fetch_time", "RequestTimeout"): 1}
     # a rate-limited order was answered "no": rejected, not left unknown
     assert orders(m) == {"submitted": 2, "filled": 1, "cancelled": 1, "rejected": 1}
+
+
+@pytest.mark.integration
+def test_refused_connection_and_rejected_key_are_counted_by_class():
+    m = TradingMetrics()
+    gone = point(ccxt.binance({"timeout": TIMEOUT_MS}), f"http://127.0.0.1:{free_port()}")
+    instrument_ccxt(gone, m)
+    with pytest.raises(ccxt.NetworkError):
+        gone.fetch_time()
+    with BinanceEmulator().serve() as emu:
+        ex = instrument_ccxt(point(ccxt.binance({"apiKey": "k", "secret": "s", "timeout": TIMEOUT_MS}),
+                                   emu.url), m)
+        ex.load_markets()
+        emu.fail_next("DELETE", "/private/order", 401, {"code": -2015, "msg": "Invalid API-key, IP, or "
+                                                         "permissions for action."})
+        with pytest.raises(ccxt.AuthenticationError):
+            ex.cancel_order("28", "BTC/USDT")
+    assert requests(m)[("fetch_time", "0")] == 1
+    assert requests(m)[("cancel_order", "401")] == 1
+    assert errors(m) == {("fetch_time", "NetworkError"): 1, ("cancel_order", "AuthenticationError"): 1}
+    assert orders(m) == {"submitted": 0, "filled": 0, "cancelled": 0, "rejected": 0}  # a failed cancel
