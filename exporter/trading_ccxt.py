@@ -290,9 +290,9 @@ def instrument(exchange: E, metrics: TradingMetrics) -> E:
         raise TypeError(f"not a ccxt exchange object (no fetch/fetch2): {exchange!r}")
     rec = _Recorder(metrics, str(getattr(exchange, "id", "") or type(exchange).__name__))
     is_async = inspect.iscoroutinefunction(type(exchange).fetch)
-    unified = _async_unified if is_async else _sync_unified
     for name in unified_methods(exchange):
-        wrapped = unified(name, getattr(exchange, name), rec)
+        fn = getattr(exchange, name)  # per method: a sync helper in async_support stays sync
+        wrapped = (_async_unified if inspect.iscoroutinefunction(fn) else _sync_unified)(name, fn, rec)
         setattr(exchange, name, wrapped)
         setattr(exchange, camel_case(name), wrapped)  # ccxt's aliases live on the class
     exchange.fetch2 = (_async_fetch2 if is_async else _sync_fetch2)(exchange.fetch2)  # type: ignore[attr-defined]
