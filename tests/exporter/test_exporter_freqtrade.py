@@ -16,9 +16,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.collectors.freqtrade import CollectorFailed, FreqtradeCollector
 from tests.support.exporter_probes import families, value
 from tests.support.freqtrade_standin import BotState, FreqtradeStandIn
-from tests.support.procs import binary, free_port, running
+from tests.support.procs import binary, free_port, running, wait_until
+from tests.support.prom import prometheus
 from tradewatch import metric_names as names
 from tradewatch.config import Config, ConfigError, FreqtradeBot, load_config
+from tradewatch.rules import render_all
 
 
 def bot(name: str, url: str, state: BotState | None = None, timeout: float = 3.0) -> FreqtradeBot:
@@ -213,3 +215,43 @@ def test_config_section_errors_name_the_key(tmp_path, entry, problem):
 def test_bot_names_are_unique():
     with pytest.raises(ValueError, match="unique"):
         Config(freqtrade=[{"name": "a", "url": "http://x:1"}, {"name": "a", "url": "http://y:1"}])
+
+
+@pytest.mark.integration
+def test_prometheus_scrapes_the_bots_and_fires_trading_bot_down(tmp_path):
+    """The whole path: freqtrade's API -> the exporter process -> Prometheus with the rendered
+    prometheus.yml and rules -> TradingBotDown for the bot that is gone, not for the one that answers."""
+    state = BotState()
+    with standins(state) as (ft,):
+        cfg_data = {
+            "intervals": {"system_metrics": "3s", "evaluation": "1s"},
+            "alerting": {"for_override": "0s"},
+            "freqtrade": [
+                {"name": "main", "url": ft.url, "username": state.username, "password": state.password,
+                 "timeout": "1s"},
+                {"name": "gone", "url": f"http://127.0.0.1:{free_port()}", "timeout": "1s"},
+            ],
+        }
+        cfg_file = tmp_path / "tradewatch.yaml"
+        cfg_file.write_text(yaml.safe_dump(cfg_data))
+        port = free_port()
+        exporter_args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", "--config",
+                         str(cfg_file), "--collector.disable-defaults", "--collector.freqtrade"]
+        prom_port = free_port()
+        work = tmp_path / "prom"
+        render_all(load_config(cfg_file), work, exporter_targets=[f"127.0.0.1:{port}"], bridge_targets=[],
+                   trading_bot_targets=[], prometheus_target=f"127.0.0.1:{prom_port}",
+                   alertmanager_target=f"127.0.0.1:{free_port()}")
+        prom_config = yaml.safe_load((work / "prometheus.yml").read_text())
+        with (running(exporter_args, tmp_path / "exporter.log", ready_url=f"http://127.0.0.1:{port}/metrics"),
+              prometheus(work, prom_config, port=prom_port) as prom):
+            def bot_down() -> list[dict] | None:
+                firing = [a for a in prom.api("alerts")["alerts"]
+                          if a["labels"]["alertname"] == "TradingBotDown" and a["state"] == "firing"]
+                return firing or None
+
+            (down,) = wait_until(bot_down, 40, what="TradingBotDown firing")
+            assert down["labels"]["bot"] == "gone" and down["labels"]["severity"] == "critical"
+            equity = prom.query(f'{names.TRADING_EQUITY}{{bot="main"}}')
+            assert float(equity[0]["value"][1]) == state.total
+            assert prom.query(f"{names.TRADING_BOT_UP} == 1")[0]["metric"]["bot"] == "main"
