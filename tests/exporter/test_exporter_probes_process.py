@@ -66,7 +66,8 @@ def bot_textfile(directory: Path) -> None:
     m.order_filled(latency_seconds=0.05)
     m.set_pnl(realized=10.0, equity=1010.0)
     m.set_open_positions(1)
-    m.record_exchange_request(200, 0.1)
+    m.record_exchange_request(200, 0.1, exchange="binance", endpoint="fetch_ticker")
+    m.record_exchange_error("RateLimitExceeded", exchange="binance", endpoint="create_order")
     m.heartbeat()
     m.write_textfile(directory / "bot.prom")
 
