@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -110,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from alert_bridge.store.database import Database
     from alert_bridge.web.app import create_app
 
-    db = Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
+    db = Database.for_config(config)
     try:
         applied = db.migrate()
     except Exception as exc:
@@ -122,11 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(config, start_workers=args.workers_inline, db=db)
     else:
         from alert_bridge.jobs.process import RemoteWakeSender, WorkerProcess
-        from alert_bridge.web.app import make_sender
+        from alert_bridge.notify.sender import OutboxSender
 
         child = WorkerProcess(args.config, args.log_level)
-        local = make_sender(config, db, time.time)
-        sender = RemoteWakeSender(local, child.wake) if local is not None else None
+        sender = RemoteWakeSender(OutboxSender(config, db), child.wake)
         app = create_app(config, start_workers=False, db=db, sender=sender)
     server = waitress.create_server(
         app,

@@ -15,6 +15,10 @@ import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tradewatch.config import Config
 
 BUSY_TIMEOUT_MS = 5000
 WAL_AUTOCHECKPOINT_PAGES = 10000
@@ -44,6 +48,11 @@ class Database:
         self._write_wait = busy_timeout_ms / 1000
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def for_config(cls, config: Config) -> Database:
+        """The bridge's database as configured (`bridge.database`, `bridge.busy_timeout`)."""
+        return cls(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened once (autocommit mode; see `transaction`)."""

@@ -1,10 +1,11 @@
-"""The bridge's live dashboard (`GET /`): server-rendered page, static JS refresh, two read APIs."""
+"""The bridge's live dashboard (`GET /`): server-rendered page, static JS refresh, two read APIs.
+
+The blueprint is `views.bp` (registered by alert_bridge.web.app.create_app with the others).
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-from flask import Flask
 
 
 def _json(description: str) -> dict[str, Any]:
@@ -64,12 +65,3 @@ OPENAPI_PATHS: dict[str, Any] = {
     },
 }
 
-
-def install(app: Flask) -> None:
-    """Register the blueprint and describe its routes in /api/openapi.json (called by create_app)."""
-    from alert_bridge.web import openapi
-
-    from .views import bp
-
-    app.register_blueprint(bp)
-    openapi.add_paths(OPENAPI_PATHS)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
-from alert_bridge.jobs.workers import LEASE_NAME, Job, Workers, default_jobs
+from alert_bridge.jobs.schedule import Job, build_jobs
+from alert_bridge.jobs.workers import LEASE_NAME, Workers
 from alert_bridge.store import jobs as jobs_sql
 from alert_bridge.store.database import Database
 from alert_bridge.web.app import create_app
@@ -18,16 +21,34 @@ HOOK = "/api/monitoring/webhook"
 
 
 def job(config, name: str) -> Job:
-    return next(j for j in default_jobs(config) if j.name == name)
+    return next(j for j in build_jobs(config) if j.name == name)
 
 
 def workers_for(app, clock) -> Workers:
     state = app.extensions["tradewatch"]
-    return Workers(state.config, state.db, clock=clock)
+    return Workers(state.config, state.db, build_jobs(state.config), clock=clock)
 
 
 def kinds(app) -> list[str]:
     return [n["kind"] for n in notifications(app.extensions["tradewatch"].db.path)]
+
+
+def test_one_function_lists_every_background_job(config):
+    assert [(j.name, j.interval) for j in build_jobs(config)] == [
+        ("emergency_repeat", 30.0), ("watchdog", 30.0), ("pause_expiry", 1.0), ("retention", 3600.0),
+        ("wal_checkpoint", 2.0), ("daily_report", 60.0),
+    ]
+
+
+def test_the_worker_process_imports_no_web_app() -> None:
+    """The child process runs the jobs without Flask: what it imports to build them is all it needs."""
+    code = ("import sys\n"
+            "from alert_bridge.jobs import process, schedule, workers\n"
+            "from alert_bridge.notify import sender\n"
+            "from alert_bridge.store import database\n"
+            "print(sorted(m for m in sys.modules if m == 'flask' or m.startswith('alert_bridge.web.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "['alert_bridge.web.signing']"
 
 
 def test_emergency_repeats_every_n_minutes_until_acked(app, client, clock, config):
@@ -150,7 +171,7 @@ def test_lease_is_held_by_one_process_and_taken_over_after_expiry(tmp_path):
 
 def test_two_worker_sets_run_each_job_once(tmp_path):
     """Two 'processes' (Workers on separate connections) share a database: only one runs jobs."""
-    cfg = make_config(tmp_path)
+    cfg = make_config(tmp_path, bridge={"worker_lease": "1s"})
     runs: list[str] = []
     lock = threading.Lock()
 
@@ -161,7 +182,7 @@ def test_two_worker_sets_run_each_job_once(tmp_path):
 
     dbs = [Database(cfg.bridge.database), Database(cfg.bridge.database)]
     dbs[0].migrate()
-    sets = [Workers(cfg, db, jobs=[Job("count", 0.05, count)], lease_ttl=1.0, tick=0.02) for db in dbs]
+    sets = [Workers(cfg, db, [Job("count", 0.05, count)], tick=0.02) for db in dbs]
     for w in sets:
         w.start()
     try:

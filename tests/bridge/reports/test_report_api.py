@@ -93,10 +93,9 @@ def test_health_score_endpoint_and_gauge(client):
     assert client.get("/api/monitoring/health-score?window=10s").status_code == 400
 
 
-def test_scheduler_job_is_registered_with_the_workers(app):
-    from alert_bridge.jobs.workers import Workers
+def test_the_daily_report_is_one_of_the_background_jobs():
+    from alert_bridge.jobs.schedule import build_jobs
+    from alert_bridge.reports.send import scheduler_job
 
-    state = app.extensions["tradewatch"]
-    w = Workers(state.config, state.db)
-    job = next(j for j in w.jobs if j.name == "daily_report")
-    assert job.interval == 60.0
+    job = next(j for j in build_jobs(parse_config({}, env={})) if j.name == "daily_report")
+    assert job.interval == 60.0 and job.run is scheduler_job
