@@ -6,35 +6,7 @@ import pytest
 
 from alert_bridge.store import outbox
 from alert_bridge.store import reports as store
-from alert_bridge.web.app import create_app
-from tests.support.procs import free_port
 from tradewatch.config import parse_config
-
-
-class QuietSender:
-    """Stands in for the OutboxSender: counts wake-ups, sends nothing (nothing leaves the outbox)."""
-
-    def __init__(self) -> None:
-        self.wakes = 0
-
-    def wake(self) -> None:
-        self.wakes += 1
-
-
-@pytest.fixture
-def app(tmp_path):
-    config = parse_config({
-        "bridge": {"prometheus_url": f"http://127.0.0.1:{free_port()}", "database": str(tmp_path / "tw.db")},
-        "email": {"to": ["ops@example.com"]},
-    }, env={})
-    app = create_app(config, sender=QuietSender())
-    yield app
-    app.extensions["tradewatch"].db.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def test_preview_renders_without_prometheus(client):

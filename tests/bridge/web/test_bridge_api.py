@@ -8,11 +8,8 @@ import pytest
 
 from alert_bridge.web.app import create_app
 from alert_bridge.web.signing import ack_token
-from tests.support import bridge as support
 from tests.support.bridge import alert, make_config, metric_value, notifications, webhook
 from tests.support.exposition import exposition_server
-
-app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
 
 HOOK = "/api/monitoring/webhook"
 
