@@ -129,7 +129,7 @@ def test_slow_query_is_bounded_by_the_timeout(pg):
     f, took = timed(lambda: collect([{"name": "pg", "driver": "postgresql", "dsn": pg, "timeout": "1s",
                                       "queries": [{"name": "sleep", "sql": "SELECT pg_sleep(10), 1"}]}]))
     assert value(f, names.SQL_QUERY_SUCCESS, probe="pg", query="sleep") == 0
-    assert took < 1 + 0.5
+    assert took < 5  # generous: without the timeout, 10 s and a success
 
 
 def test_unreachable_server_fails(pg):
