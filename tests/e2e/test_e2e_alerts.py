@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import pytest
 
 from tests.support.procs import wait_until
-from tests.support.stack import E2EStack, ProbeTarget, e2e_stack, text_of
+from tests.support.stack import E2EStack, ProbeTarget, text_of
 from tradewatch import metric_names as mn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
-    probes = {"checkout-api": ProbeTarget(), "pause-api": ProbeTarget()}
-    with e2e_stack(tmp_path_factory.mktemp("e2e-alerts"), probes) as s:
-        for name in probes:  # both probes are scraped and healthy before any test breaks one
-            wait_until(lambda n=name: s.query(f'{mn.PROBE_SUCCESS}{{probe="{n}"}} == 1'), 30,
-                       what=f"probe {name} to succeed in Prometheus")
-        yield s
+def stack(start_stack: Callable[..., E2EStack]) -> E2EStack:
+    return start_stack("e2e-alerts", {"checkout-api": ProbeTarget(), "pause-api": ProbeTarget()})
 
 
 def about(probe: str, messages: list[EmailMessage]) -> list[EmailMessage]:
