@@ -1,9 +1,11 @@
 """Fixtures shared by every test module.
 
 An area's fixtures live in its conftest.py: tests/bridge/conftest.py (clock, config, db, app,
-client, make_app) with tests/bridge/{jobs,notify,reports,sources,web}/conftest.py below it, and
-tests/e2e/conftest.py (start_stack, logs of a failed test's stack). A fixture that sets up one
-module's particular case stays in that module. Plain helpers (configs, payloads, servers,
+client, make_app) with tests/bridge/{jobs,notify,reports,sources,web}/conftest.py below it;
+tests/e2e (start_stack, and a failed test's stack logs), tests/exporter (exporter, pg),
+tests/rules (example, copy, node_exporter, webhook), tests/deploy (compose), tests/tradewatch
+(site). A fixture that sets up one module's particular scenario (the dashboards' Prometheus
+stack, an e2e module's stack) stays in that module; tests/dashboards and tests/docs have no other. Plain helpers (configs, payloads, servers,
 processes) are functions in tests/support/, imported where used; fixtures are never imported.
 """
 

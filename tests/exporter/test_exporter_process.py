@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,6 @@ from tests.support.procs import binary, free_port
 pytestmark = pytest.mark.integration
 
 CAMEL_CASE = "metric names should be written in 'snake_case' not 'camelCase'"
-
-
-@pytest.fixture(scope="module")
-def exporter(tmp_path_factory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("exporter")
-    proc, url = start(tmp)
-    try:
-        yield url
-    finally:
-        proc.stop()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
