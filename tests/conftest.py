@@ -5,8 +5,9 @@ client, make_app) with tests/bridge/{jobs,notify,reports,sources,web}/conftest.p
 tests/e2e (start_stack, and a failed test's stack logs), tests/exporter (exporter, pg),
 tests/rules (example, copy, node_exporter, webhook), tests/deploy (compose), tests/tradewatch
 (site). A fixture that sets up one module's particular scenario (the dashboards' Prometheus
-stack, an e2e module's stack) stays in that module; tests/dashboards and tests/docs have no other. Plain helpers (configs, payloads, servers,
-processes) are functions in tests/support/, imported where used; fixtures are never imported.
+stack, an e2e module's stack) stays in that module; tests/dashboards and tests/docs have no
+other. Plain helpers (configs, payloads, servers, processes) are functions in tests/support/,
+imported where used; fixtures are never imported.
 """
 
 from __future__ import annotations
