@@ -10,8 +10,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from alert_bridge import logs
 from alert_bridge.web.auth import host_is_loopback
-from tradewatch.config import ConfigError, load_config
+from tradewatch.config import ConfigError, default_config_path, load_config
 
 log = logging.getLogger("alert_bridge.cli")
 
@@ -85,7 +86,7 @@ def _fail(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -102,18 +103,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(e.g. api_token: ${TRADEWATCH_API_TOKEN}) or listen on 127.0.0.1"
         )
 
+    if not host_is_loopback(host):
+        from alert_bridge.web.token_strength import password_problem, token_problem
+
+        weak = [("bridge.api_token", token_problem(config.bridge.api_token))]
+        if config.bridge.dashboard_password:
+            weak.append(("bridge.dashboard_password", password_problem(config.bridge.dashboard_password)))
+        for key, problem in weak:
+            if problem:
+                source = args.config or default_config_path()
+                return _fail(f"{source}: {key} is too weak to listen on {host}:{port}: {problem}")
+
     import waitress
 
     json_server_errors(config.bridge.max_body_bytes)
 
-    from alert_bridge.store.database import Database
+    from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app
 
-    db = Database.for_config(config)
     try:
-        applied = db.migrate()
-    except Exception as exc:
-        return _fail(f"cannot prepare the database {config.bridge.database}: {exc}")
+        db, applied = open_store(config)
+    except StoreNotWritable as exc:
+        return _fail(str(exc))
     if applied:
         log.info("database %s: applied migrations %s", config.bridge.database, ", ".join(applied))
     child = None

@@ -9,7 +9,9 @@
 |                     | repeated until acked/resolved  |                   | includes emergencies (held) |
 
 A missing or unknown severity is treated as critical and flagged (`severity_assumed`), so a
-typo in a rule can never silence an alert.
+typo in a rule can never silence an alert. A resolved alert is only emailed when the operator
+was told it fired (an email, or the pause summary): an alert Alertmanager inhibited, or one that
+arrived already resolved, ends quietly in the store instead of a RESOLVED email out of nowhere.
 """
 
 from __future__ import annotations
@@ -60,12 +62,16 @@ def decide(
     last_notified_at: float | None = None,
     now: float = 0.0,
     repeat_seconds: float = 900.0,
+    told_firing: bool = True,
 ) -> Decision:
     """Decide for one alert. `trigger` is "webhook" when a new status just arrived, "tick" for
     the periodic emergency-repeat check. `severity` is the effective one (see effective_severity).
+    `told_firing`: the operator was notified of this episode's firing (email or pause summary).
     """
     if trigger == "tick":
         return _tick(severity, status, pause, acked, last_notified_at, now, repeat_seconds)
+    if status == "resolved" and not told_firing and severity in ("critical", "emergency"):
+        return Decision(Action.STORE, reason="resolved, but its firing was never notified: no email")
     if severity == "info":
         return Decision(Action.STORE, reason="info: stored and logged only")
     if severity == "warning":

@@ -93,6 +93,8 @@ def ingest(
                 alerts.transition(conn, alert_id, rec, payload_id=payload_id, now=now)
                 row = {**dict(existing), **rec, "id": alert_id}
             if is_watchdog:
+                if rec["status"] == "firing":  # one heartbeat: earlier episodes are over
+                    alerts.close_other_episodes(conn, WATCHDOG, rec["fingerprint"], rec["starts_at"], now)
                 continue  # the dead-man's switch is watched by the watchdog job, never emailed
             decision = escalation.decide(
                 rec["severity"],
@@ -100,6 +102,7 @@ def ingest(
                 trigger="webhook",
                 pause=pause,
                 acked=row.get("acked_at") is not None,
+                told_firing=row.get("last_notified_at") is not None,
             )
             log.info(
                 "alert %s %s severity=%s%s instance=%s -> %s (%s)",

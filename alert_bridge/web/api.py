@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template_string, request
 
 from alert_bridge.alerts import pause
+from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.escalation import SEVERITIES
-from alert_bridge.alerts.ingest import WATCHDOG_STATE
+from alert_bridge.alerts.ingest import WATCHDOG, WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.sources import host_metrics
 from alert_bridge.store import alerts, jobs, outbox, pauses
@@ -96,14 +97,21 @@ def list_alerts() -> Any:
     now = b.clock()
     conn = b.db.connection()
     rows = alerts.listing(conn, severity=severity, status=status, since=now - hours * 3600, limit=limit)
-    counts = alerts.counts_by_severity(conn, "firing")
     watchdog = jobs.get_state(conn, WATCHDOG_STATE)
+    firing = alerts.listing(conn, severity=None, status="firing", since=0, limit=1000)
+    active = board([_alert_out(r) for r in firing])
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     return jsonify(
         {
             "alerts": [_alert_out(r) for r in rows],
-            "counts": {s: counts.get(s, 0) for s in SEVERITIES},
+            "active": active.alerts,
+            "counts": {s: active.counts.get(s, 0) for s in SEVERITIES},
+            "banner": active.banner,
+            "unacknowledged": active.unacknowledged,
             "paused": _pause_out(pauses.to_dict(pauses.active(conn, now))),
             "watchdog_last_seen": iso_time(float(watchdog)) if watchdog else None,
+            "heartbeat": {"last_seen": iso_time(beat.last_seen), "healthy": beat.healthy,
+                          "detail": beat.detail},
             "generated_at": iso_time(now),
         }
     )
@@ -115,6 +123,10 @@ def ack(alert_id: int) -> Any:
     b = bridge()
     comment = _str_field(_json_body(), "comment")
     with b.db.transaction() as conn:
+        row = alerts.get(conn, alert_id)
+        if row is not None and row["alertname"] == WATCHDOG:
+            raise ApiError(409, "the Watchdog heartbeat cannot be acknowledged",
+                           "it always fires while the pipeline works; /health and the dashboard show it")
         if not alerts.ack(conn, alert_id, b.clock(), actor(), comment):
             raise ApiError(404, "no such alert", {"id": alert_id})
         row = alerts.get(conn, alert_id)

@@ -20,6 +20,7 @@ from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.store.database import Database
 from alert_bridge.web import api, auth, dashboard, errors, openapi, reports, status
 from alert_bridge.web.dashboard import views as dashboard_views
+from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
 from alert_bridge.web.runtime import Bridge
 from alert_bridge.web.signing import secret_key
@@ -36,6 +37,7 @@ def create_app(
 ) -> Flask:
     """Build the bridge. Background workers run only when `start_workers` (the CLI does that)."""
     app = Flask("alert_bridge")
+    app.json = StrictJSONProvider(app)
     db = db or Database.for_config(config)
     db.migrate()
     key = secret_key(db)
@@ -48,7 +50,7 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=config.bridge.external_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.bridge.session_lifetime),
     )
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender

@@ -6,6 +6,8 @@
   must echo it in `X-CSRF-Token`.
 - No token configured: only loopback clients, and never a cross-site browser request (a page on
   another site must not be able to pause alerting through a local browser).
+- Sessions are known to the server (store/sessions.py): logout revokes one, "log out
+  everywhere" all, and a session never authorises a cross-site request, reads included.
 Read-only APIs are open to loopback, to authenticated callers, and to everyone when
 `bridge.read_open` is set. `/health` and `/metrics` are always open (probes and Prometheus).
 """
@@ -23,6 +25,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request, session
 
+from alert_bridge.store import sessions
 from alert_bridge.web.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,8 +53,8 @@ def host_is_loopback(host: str) -> bool:
 
 
 def token_matches(expected: str, given: str | None) -> bool:
-    if not expected or given is None:
-        return False
+    if not expected.strip() or given is None or not given.strip():
+        return False  # a blank secret (" ") never matches, whatever is sent
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
@@ -89,6 +92,32 @@ def _trusted_loopback() -> bool:
     return host_is_loopback(host) or host in _config().security.allowed_hosts
 
 
+def _state() -> Any:
+    return current_app.extensions["tradewatch"]
+
+
+def session_active() -> bool:
+    """A logged-in session cookie whose server-side session is live (not revoked or expired)."""
+    sid = session.get("sid")
+    if not session.get("auth") or not isinstance(sid, str):
+        return False
+    state = _state()
+    if sessions.is_active(state.db.connection(), sid, state.clock()):
+        return True
+    session.clear()
+    return False
+
+
+def _session_checked() -> bool:
+    """`_session_active`, refusing a cross-site request that carries the cookie (reads too)."""
+    if not session_active():
+        return False
+    if _cross_site():
+        raise ApiError(403, "cross-site request refused",
+                       "a session authorises same-site requests only; use a bearer token")
+    return True
+
+
 def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, "unauthorized", detail, {"WWW-Authenticate": 'Bearer realm="tradewatch"'})
 
@@ -121,7 +150,7 @@ def check_write() -> str:
     cfg = _config().bridge
     if _bearer_given(cfg.api_token):
         return "token"
-    if session.get("auth"):
+    if _session_checked():
         if token_matches(session.get("csrf", ""), request.headers.get("X-CSRF-Token")):
             return "session"
         raise ApiError(403, "CSRF token missing or wrong", "send the session's token in X-CSRF-Token")
@@ -136,9 +165,13 @@ def check_read() -> str:
     cfg = _config().bridge
     if _bearer_given(cfg.api_token):
         return "token"
-    if session.get("auth"):
+    if _session_checked():
         return "session"
-    if cfg.read_open or _trusted_loopback():
+    if cfg.read_open:
+        return "open"
+    if _trusted_loopback():
+        if _cross_site():
+            raise ApiError(403, "cross-site request refused", "open the dashboard on this host")
         return "open"
     raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
 
@@ -246,23 +279,45 @@ def login() -> Any:
         throttle.failed(addr, now)
         raise _unauthorized("wrong password")
     throttle.succeeded(addr)
+    state, sid = _state(), secrets.token_urlsafe(32)
+    with state.db.transaction() as conn:
+        sessions.create(conn, sid, now=state.clock(), lifetime=cfg.session_lifetime,
+                        created_by=f"login@{addr}")
     session.clear()
     session.permanent = True
     session["auth"] = True
+    session["sid"] = sid
     session["csrf"] = secrets.token_urlsafe(32)
     return jsonify({"authenticated": True, "csrf_token": session["csrf"]})
 
 
 @bp.post("/api/auth/logout")
 def logout() -> Any:
+    """End this session on the server too: a copy of the cookie stops working."""
     if session.get("auth"):
         check_write()
+        sid = session.get("sid")
+        if isinstance(sid, str):
+            state = _state()
+            with state.db.transaction() as conn:
+                sessions.revoke(conn, sid, state.clock())
     session.clear()
     return jsonify({"authenticated": False})
 
 
+@bp.post("/api/auth/logout-all")
+def logout_all() -> Any:
+    """Revoke every dashboard session ("log out everywhere"), e.g. after a lost phone."""
+    check_write()
+    state = _state()
+    with state.db.transaction() as conn:
+        count = sessions.revoke_all(conn, state.clock())
+    session.clear()
+    return jsonify({"authenticated": False, "revoked": count})
+
+
 @bp.get("/api/auth/session")
 def session_state() -> Any:
-    if session.get("auth"):
+    if session_active():
         return jsonify({"authenticated": True, "csrf_token": csrf_token()})
     return jsonify({"authenticated": False, "csrf_token": None})

@@ -391,8 +391,14 @@ SPEC: dict[str, Any] = {
         },
         "/api/auth/logout": {
             "post": {
-                "summary": "End the browser session",
+                "summary": "End the browser session (revoked on the server: a copied cookie stops working)",
                 "responses": {"200": _json({"type": "object"}, "Logged out"), **_errors(403)},
+            }
+        },
+        "/api/auth/logout-all": {
+            "post": {
+                "summary": "Log out everywhere: revoke every dashboard session",
+                "responses": {"200": _json({"type": "object"}, "Sessions revoked"), **_errors(401, 403)},
             }
         },
         "/api/auth/session": {

@@ -11,18 +11,25 @@ from alert_bridge.alerts.alertmanager import AlertmanagerClient
 from alert_bridge.jobs.workers import LEASE_NAME, SENDER_HEARTBEAT, sender_stale_after
 from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs
+from alert_bridge.store.database import MIN_FREE_BYTES
 from alert_bridge.web.runtime import bridge
 
 bp = Blueprint("status", __name__)
 
 
 def _database() -> dict[str, Any]:
+    """Writable, and room for a webhook: a tiny probe row can fit where a webhook cannot."""
     b = bridge()
     try:
         with b.db.transaction() as conn:
             jobs.set_state(conn, "health_probe", repr(b.clock()))
     except Exception as exc:
-        return {"ok": False, "detail": f"not writable: {exc}"}
+        why = " (its filesystem is mounted read-only)" if b.db.on_read_only_filesystem() else ""
+        return {"ok": False, "detail": f"not writable: {exc}{why}"}
+    free = b.db.free_bytes()
+    if free is not None and free < MIN_FREE_BYTES:
+        return {"ok": False, "detail": f"disk nearly full: {free} bytes free where the database lives "
+                                       f"(under {MIN_FREE_BYTES}): webhooks may get 503"}
     return {"ok": True, "detail": "writable"}
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, session
+from flask import Blueprint, Response, jsonify, render_template, request
 
+from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.escalation import SEVERITIES
+from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
-from alert_bridge.store import alerts, outbox, pauses
-from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read
+from alert_bridge.notify.view import subject_for
+from alert_bridge.store import alerts, jobs, outbox, pauses
+from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read, session_active
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
@@ -55,10 +58,7 @@ def _window() -> float:
 def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     """An outbox row for people: no context body, no raw message, recipients counted."""
     ctx = row.get("context") or {}
-    alert = ctx.get("alert") if isinstance(ctx, dict) else None
-    subject = ""
-    if isinstance(alert, dict):
-        subject = f"{alert.get('alertname', '')} on {alert.get('instance', '')}".strip()
+    subject = subject_for(str(row["kind"]), ctx if isinstance(ctx, dict) else {})
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -85,7 +85,7 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
 
 def _auth_state() -> dict[str, Any]:
     cfg = bridge().config.bridge
-    logged_in = bool(session.get("auth"))
+    logged_in = session_active()
     return {
         "logged_in": logged_in,
         "can_login": bool(cfg.api_token or cfg.dashboard_password),
@@ -128,8 +128,9 @@ def page() -> Any:
     window = _window()
     now = b.clock()
     conn = b.db.connection()
-    firing = _firing(conn)
-    counts = alerts.counts_by_severity(conn, "firing")
+    active = board(_firing(conn))
+    watchdog = jobs.get_state(conn, WATCHDOG_STATE)
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     try:
         metrics = sparklines.collect(b.config.bridge.prometheus_url, b.config.bridge.exporter_url,
                                      window=window, timeout=2.0)
@@ -141,9 +142,11 @@ def page() -> Any:
         auth=auth,
         refresh_seconds=b.config.dashboard.refresh_seconds,
         window=window,
-        alerts=firing,
-        counts={s: counts.get(s, 0) for s in SEVERITY_ORDER},
-        urgent=any(a["severity"] in ("critical", "emergency") and not a["acked_at"] for a in firing),
+        alerts=active.alerts,
+        counts={s: active.counts.get(s, 0) for s in SEVERITY_ORDER},
+        banner=active.banner,
+        urgent=active.unacknowledged > 0,
+        heartbeat=beat,
         paused=pauses.to_dict(pauses.active(conn, now)),
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         health=_health(),
