@@ -53,7 +53,7 @@ def test_probe_down_emails_one_critical_and_recovery_one_resolved_in_thread(stac
     assert len(firing) == 1, [m["Subject"] for m in firing]
     assert len(resolved) == 1, [m["Subject"] for m in resolved]
     fire, res = firing[0], resolved[0]
-    assert fire["Subject"] == f"[CRITICAL] ProbeFailing on {host}"
+    assert fire["Subject"] == f"[CRITICAL] ProbeFailing checkout-api on {host}"
     assert res["Subject"].startswith("[RESOLVED] ProbeFailing") and host in res["Subject"]
     assert "checkout-api" in text_of(fire) and host in text_of(fire)
     assert fire["X-TradeWatch-Severity"] == "critical"
@@ -125,7 +125,7 @@ def test_emergency_reaches_escalation_and_repeats_until_acknowledged(stack: E2ES
     stack.set_thresholds(disk_percent={"emergency": threshold})
     try:
         first = stack.wait_emails(1, timeout=30, kind="firing", alertname="HostFilesystemFull")[0]
-        assert first["Subject"].startswith("[EMERGENCY] HostFilesystemFull on 127.0.0.1:")
+        assert first["Subject"].startswith("[EMERGENCY] HostFilesystemFull / on 127.0.0.1:")
         assert first["Importance"] == "high"
         i = stack.smtp.mailbox.messages.index(first)
         assert set(stack.smtp.mailbox.envelopes[i].rcpt_tos) == {"ops@example.com", "boss@example.com"}

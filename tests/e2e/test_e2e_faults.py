@@ -44,7 +44,8 @@ def test_bridge_down_while_alertmanager_sends_then_restarted_emails_once(stack: 
     time.sleep(4)  # Alertmanager keeps flushing every group interval: still one email
     emails = [m for m in stack.emails("firing", "ProbeFailing") if "ledger-api" in text_of(m)]
     assert len(emails) == 1, [m["Subject"] for m in emails]
-    assert emails[0]["Subject"] == f"[CRITICAL] ProbeFailing on 127.0.0.1:{stack.ports['exporter']}"
+    host = f"127.0.0.1:{stack.ports['exporter']}"
+    assert emails[0]["Subject"] == f"[CRITICAL] ProbeFailing ledger-api on {host}"
     stack.probes["ledger-api"].up()
     wait_until(lambda: [m for m in stack.emails("resolved", "ProbeFailing") if "ledger-api" in text_of(m)],
                30, what="the resolved email")
