@@ -28,12 +28,13 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.paths import config_folder, example_config
+from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
+from tradewatch.vocabulary import SEVERITIES
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
+EXAMPLE_CONFIG = example_config()
 
-SEVERITIES = ("info", "warning", "critical", "emergency")
 SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key", "headers"})
 MASK = "********"
 
@@ -406,14 +407,8 @@ class Collectors(_Strict):
     """Exporter collectors, each on by default; `--collector.NAME` / `--no-collector.NAME` win."""
 
     enabled: dict[str, bool] = Field(default_factory=dict)
-    filesystem_mount_points_exclude: str = (
-        r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
-    )
-    filesystem_fs_types_exclude: str = (
-        r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
-        r"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|"
-        r"squashfs|sysfs|tracefs)$"
-    )
+    filesystem_mount_points_exclude: str = MOUNT_POINTS_EXCLUDE
+    filesystem_fs_types_exclude: str = FS_TYPES_EXCLUDE
     filesystem_mount_points_include: str = ""
     filesystem_fs_types_include: str = ""
     filesystem_timeout: Duration = 5.0
@@ -597,7 +592,7 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(source, _problems(exc)) from None
     if source is not None:
-        cfg = _resolve_paths(cfg, Path(source).resolve().parent)
+        cfg = _resolve_paths(cfg, config_folder(Path(source)))
         cfg = cfg.model_copy(update={"source_file": Path(source)})
     return cfg
 

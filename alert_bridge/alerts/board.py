@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from alert_bridge.alerts.ingest import WATCHDOG
-from alert_bridge.notify.view import human_duration
+from tradewatch.duration import human_duration
+from tradewatch.vocabulary import SEVERITIES, SEVERITY_ORDER, URGENT_SEVERITIES, WATCHDOG_ALERT
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2, "emergency": 3}
-URGENT = ("emergency", "critical")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # higher is more urgent
+URGENT = tuple(s for s in SEVERITY_ORDER if s in URGENT_SEVERITIES)  # most urgent first
 
 
 def identity(alert: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -39,7 +39,7 @@ def board(firing: list[dict[str, Any]]) -> Board:
     """`firing`: alert dicts (alert_dict + acked_at) with status firing, in any order."""
     best: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
     for a in firing:
-        if a.get("status") != "firing" or a.get("alertname") == WATCHDOG:
+        if a.get("status") != "firing" or a.get("alertname") == WATCHDOG_ALERT:
             continue
         key = identity(a)
         kept = best.get(key)
@@ -49,7 +49,7 @@ def board(firing: list[dict[str, Any]]) -> Board:
         return -SEVERITY_RANK.get(a["severity"], 2), str(a.get("starts_at"))
 
     rows = sorted(best.values(), key=order)
-    counts = {s: 0 for s in ("emergency", "critical", "warning", "info")}
+    counts = {s: 0 for s in SEVERITY_ORDER}
     for a in rows:
         counts[a["severity"]] = counts.get(a["severity"], 0) + 1
     urgent = [a for a in rows if a["severity"] in URGENT]

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-SEVERITIES = ("info", "warning", "critical", "emergency")
-
 
 class Action(StrEnum):
     STORE = "store"  # stored and logged only
@@ -44,14 +42,6 @@ class Decision:
     reason: str = ""
 
 
-def effective_severity(label: str | None) -> tuple[str, bool]:
-    """(severity, assumed): unknown or missing labels become critical, flagged as assumed."""
-    value = (label or "").strip().lower()
-    if value in SEVERITIES:
-        return value, False
-    return "critical", True
-
-
 def decide(
     severity: str,
     status: Literal["firing", "resolved"] | str,
@@ -65,7 +55,8 @@ def decide(
     told_firing: bool = True,
 ) -> Decision:
     """Decide for one alert. `trigger` is "webhook" when a new status just arrived, "tick" for
-    the periodic emergency-repeat check. `severity` is the effective one (see effective_severity).
+    the periodic emergency-repeat check. `severity` is the effective one
+    (see tradewatch.vocabulary.effective_severity).
     `told_firing`: the operator was notified of this episode's firing (email or pause summary).
     """
     if trigger == "tick":

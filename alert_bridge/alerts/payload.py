@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -53,9 +53,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# what _alertname checks, said in the JSON Schema of `labels` (the OpenAPI document shows it)
+_NAMED: dict[str, Any] = {
+    "required": ["alertname"], "properties": {"alertname": {"type": "string", "minLength": 1}}
+}
+
+
 class WebhookAlert(_Model):
     status: Literal["firing", "resolved"]
-    labels: dict[StrictStr, StrictStr]
+    labels: dict[StrictStr, StrictStr] = Field(json_schema_extra=_NAMED)
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     startsAt: datetime
     endsAt: datetime | None = None
@@ -97,7 +103,7 @@ class WebhookPayload(_Model):
     commonAnnotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     externalURL: StrictStr = ""
     groupKey: StrictStr = ""
-    truncatedAlerts: int = 0
+    truncatedAlerts: StrictInt = Field(0, ge=0)
     alerts: list[WebhookAlert]
 
 
@@ -111,16 +117,17 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(body)"
 
 
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
-    problems = []
+def problems(exc: ValidationError) -> list[dict[str, str]]:
+    """Each validation error as {"field": "alerts[2].startsAt", "problem": ...} (web.contract too)."""
+    out = []
     for err in exc.errors(include_url=False):
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if err["type"] == "missing":
             msg = "required field is missing"
-        problems.append({"field": _path(err["loc"]), "problem": msg})
-    return problems
+        out.append({"field": _path(err["loc"]), "problem": msg})
+    return out
 
 
 def lone_surrogate_path(data: Any) -> str | None:
@@ -173,6 +180,6 @@ def parse_webhook(body: bytes) -> WebhookPayload:
     try:
         return WebhookPayload.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc)
-        first = problems[0]
-        raise PayloadError(f"{first['field']}: {first['problem']}", problems) from None
+        found = problems(exc)
+        first = found[0]
+        raise PayloadError(f"{first['field']}: {first['problem']}", found) from None

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-SEVERITIES = ("info", "warning", "critical", "emergency")
-ASSUMED_SEVERITY = "critical"
+from tradewatch import vocabulary
+from tradewatch.duration import human_duration
 
 # Colour is never the only signal: the word is always printed next to it.
 SEVERITY_COLOURS = {
@@ -95,38 +95,17 @@ def format_time(dt: datetime | None) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def human_duration(seconds: float | None) -> str:
-    """`45s`, `12m 5s`, `3h 20m`, `2d 4h`: the two largest units, for people."""
-    if seconds is None or not math.isfinite(seconds):
-        return "\u2014"
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total}s"
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    parts = []
-    for name, size in units:
-        n, total = divmod(total, size)
-        if n or parts:
-            parts.append((n, name))
-    shown = [f"{n}{name}" for n, name in parts[:2] if n]
-    return " ".join(shown)
-
-
 def mapping(value: Any) -> dict[str, Any]:
     """`value` if it is a dict, else {}: contexts are JSON from the database, trust no shape."""
     return value if isinstance(value, dict) else {}
 
 
-def effective_severity(alert: dict[str, Any], assumed: bool = False) -> tuple[str, bool]:
-    """(severity, assumed): a missing or unknown label is treated as critical, and says so."""
+def severity_of(alert: dict[str, Any], assumed: bool = False) -> tuple[str, bool]:
+    """(severity, assumed) of a stored alert; `assumed` is what the bridge recorded at ingest."""
     alert = mapping(alert)
-    raw = clean_text(alert.get("severity") or mapping(alert.get("labels")).get("severity") or "").lower()
-    if raw in SEVERITIES and not assumed:
-        return raw, False
-    if raw in SEVERITIES and assumed:
-        # The bridge says it assumed; trust the label it stored (it is the assumed value).
-        return raw, True
-    return ASSUMED_SEVERITY, True
+    label = clean_text(alert.get("severity") or mapping(alert.get("labels")).get("severity") or "")
+    severity, unknown = vocabulary.effective_severity(label)
+    return severity, assumed or unknown
 
 
 # Labels that tell two alerts of one name on one host apart, in the order a subject names them.
@@ -207,7 +186,7 @@ def alert_view(alert: dict[str, Any], now: datetime, *, assumed: bool = False) -
     alert = mapping(alert)
     labels = {clean_text(k): clean_text(v) for k, v in mapping(alert.get("labels")).items()}
     annotations = mapping(alert.get("annotations"))
-    severity, severity_assumed = effective_severity(alert, assumed)
+    severity, severity_assumed = severity_of(alert, assumed)
     starts = parse_time(alert.get("starts_at"))
     ends = parse_time(alert.get("ends_at"))
     status = clean_text(alert.get("status") or "firing").lower()
@@ -256,7 +235,7 @@ def subject_for(kind: str, context: dict[str, Any]) -> str:
     """`[CRITICAL] HighCpuUsage on web-1:9184`; never contains CR/LF; capped in length."""
     if kind in ("firing", "resolved", "emergency_repeat"):
         alert = mapping(context.get("alert"))
-        severity, _ = effective_severity(alert, bool(context.get("severity_assumed")))
+        severity, _ = severity_of(alert, bool(context.get("severity_assumed")))
         name = clean_text(alertname_of(alert), _FIELD_MAX)
         what = clean_text(distinguishing_label(alert), _FIELD_MAX)
         host = clean_text(host_of(alert), _FIELD_MAX)
@@ -322,7 +301,7 @@ def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: da
             view["colour"], view["band"] = SEVERITY_COLOURS["resolved"], "RESOLVED"
         else:
             view["colour"], view["band"] = alert["colour"], alert["severity_word"]
-            if alert["severity"] in ("critical", "emergency"):
+            if alert["severity"] in vocabulary.URGENT_SEVERITIES:
                 view["ack_url"] = safe_url(context.get("ack_url"))
         if alert["status"] == "resolved":
             cleared = f"Resolved at {alert['ends_at']}, after lasting {alert['duration']}."

@@ -18,7 +18,7 @@ from alert_bridge.jobs.schedule import build_jobs
 from alert_bridge.jobs.workers import Workers
 from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.store.database import Database
-from alert_bridge.web import api, auth, dashboard, errors, openapi, reports, status
+from alert_bridge.web import api, auth, errors, openapi, reports, status
 from alert_bridge.web.dashboard import views as dashboard_views
 from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
@@ -60,7 +60,6 @@ def create_app(
     errors.register(app)
     for blueprint in (auth.bp, webhook.bp, api.bp, status.bp, openapi.bp, reports.bp, dashboard_views.bp):
         app.register_blueprint(blueprint)
-    openapi.add_paths(dashboard.OPENAPI_PATHS)  # GET / (live dashboard), sparklines, notifications
 
     if start_workers:
         state.workers = Workers(config, db, build_jobs(config), sender=sender, clock=clock)

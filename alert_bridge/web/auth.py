@@ -14,21 +14,19 @@ Read-only APIs are open to loopback, to authenticated callers, and to everyone w
 
 from __future__ import annotations
 
-import functools
 import hmac
 import ipaddress
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, request, session
 
 from alert_bridge.store import sessions
+from alert_bridge.web import models as m
+from alert_bridge.web.contract import Auth, contract
 from alert_bridge.web.errors import ApiError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("auth", __name__)
 
@@ -176,24 +174,6 @@ def check_read() -> str:
     raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
 
 
-def _guard(check: Callable[[], str]) -> Callable[[F], F]:
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request.environ["tradewatch.auth"] = check()
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
-require_webhook = _guard(check_bearer_or_loopback)
-require_write = _guard(check_write)
-"""Mutating endpoints: bearer token or browser session with X-CSRF-Token (the dashboard uses this)."""
-require_read = _guard(check_read)
-
-
 def actor() -> str:
     """Who made the request, for audit columns (never the secret)."""
     how = request.environ.get("tradewatch.auth", "unknown")
@@ -253,18 +233,17 @@ def _login_throttle() -> LoginThrottle:
 
 
 @bp.post("/api/auth/login")
-def login() -> Any:
+@contract(summary="Browser login with the API token or bridge.dashboard_password", auth=Auth.OPEN,
+          body=m.LoginRequest, form=True, body_required=True, replies={200: m.SessionState},
+          errors=(401, 403, 429),
+          description="Sets the session cookie and returns the CSRF token to send as X-CSRF-Token. "
+          "403 when neither bridge.api_token nor bridge.dashboard_password is set (loopback needs no login).")
+def login(body: m.LoginRequest) -> Any:
     cfg = _config().bridge
-    if request.is_json:
-        data = request.get_json(silent=True)
-        password = data.get("password") if isinstance(data, dict) else None
-    else:
-        password = request.form.get("password")
-    if not isinstance(password, str) or not password:
-        raise ApiError(400, "password required", 'send {"password": "..."}')
+    password = body.password
     if not (cfg.api_token or cfg.dashboard_password):
         raise ApiError(
-            400,
+            403,
             "login is not configured",
             "set bridge.api_token or bridge.dashboard_password; loopback clients need no login",
         )
@@ -288,10 +267,13 @@ def login() -> Any:
     session["auth"] = True
     session["sid"] = sid
     session["csrf"] = secrets.token_urlsafe(32)
-    return jsonify({"authenticated": True, "csrf_token": session["csrf"]})
+    return m.SessionState(authenticated=True, csrf_token=session["csrf"]).model_dump()
 
 
 @bp.post("/api/auth/logout")
+@contract(summary="End the browser session (revoked on the server: a copied cookie stops working)",
+          auth=Auth.OPEN, replies={200: m.SessionState}, errors=(403,),
+          description="A logged-in browser must send its X-CSRF-Token (403 otherwise).")
 def logout() -> Any:
     """End this session on the server too: a copy of the cookie stops working."""
     if session.get("auth"):
@@ -302,22 +284,26 @@ def logout() -> Any:
             with state.db.transaction() as conn:
                 sessions.revoke(conn, sid, state.clock())
     session.clear()
-    return jsonify({"authenticated": False})
+    return m.SessionState(authenticated=False, csrf_token=None).model_dump()
 
 
 @bp.post("/api/auth/logout-all")
+@contract(summary="Log out everywhere: revoke every dashboard session", auth=Auth.WRITE,
+          replies={200: m.SessionsRevoked}, errors=(503,),
+          description="For a lost phone or a leaked cookie; bearer tokens are not affected.")
 def logout_all() -> Any:
     """Revoke every dashboard session ("log out everywhere"), e.g. after a lost phone."""
-    check_write()
     state = _state()
     with state.db.transaction() as conn:
         count = sessions.revoke_all(conn, state.clock())
     session.clear()
-    return jsonify({"authenticated": False, "revoked": count})
+    return m.SessionsRevoked(authenticated=False, revoked=count).model_dump()
 
 
 @bp.get("/api/auth/session")
+@contract(summary="Whether this browser is logged in, and its CSRF token", auth=Auth.OPEN,
+          replies={200: m.SessionState})
 def session_state() -> Any:
     if session_active():
-        return jsonify({"authenticated": True, "csrf_token": csrf_token()})
-    return jsonify({"authenticated": False, "csrf_token": None})
+        return m.SessionState(authenticated=True, csrf_token=csrf_token()).model_dump()
+    return m.SessionState(authenticated=False, csrf_token=None).model_dump()

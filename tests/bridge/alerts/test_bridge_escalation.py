@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alert_bridge.alerts.escalation import Action, Pause, decide, effective_severity, recipients
+from alert_bridge.alerts.escalation import Action, Pause, decide, recipients
+from tradewatch.vocabulary import effective_severity
 
 NOW = 10_000.0
 REPEAT = 900.0

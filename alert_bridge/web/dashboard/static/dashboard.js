@@ -6,7 +6,8 @@
   "use strict";
 
   var body = document.body;
-  var SEVERITIES = ["emergency", "critical", "warning", "info"];
+  // most urgent first, and the ones that need a person now (tradewatch/vocabulary.py)
+  var SEVERITIES = (body.dataset.severities || "").split(" ");
   var SVG_NS = "http://www.w3.org/2000/svg";
   var HEALTH_EVERY_MS = 60000;
   var state = {
