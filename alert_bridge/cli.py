@@ -97,13 +97,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except argparse.ArgumentTypeError as exc:
             return _fail(f"bridge.listen: {exc}")
     host, port = args.listen
-    if not config.bridge.api_token and not host_is_loopback(host):
+    # behind a reverse proxy the bridge serves the network even though it listens on loopback
+    beyond = (f"listen on {host}:{port}" if not host_is_loopback(host)
+              else "serve clients of security.trusted_proxies" if config.security.trusted_proxies else None)
+    if beyond and not config.bridge.api_token:
         return _fail(
-            f"refusing to listen on {host}:{port} without an API token: set bridge.api_token "
-            "(e.g. api_token: ${TRADEWATCH_API_TOKEN}) or listen on 127.0.0.1"
+            f"refusing to {beyond} without an API token: set bridge.api_token "
+            "(e.g. api_token: ${TRADEWATCH_API_TOKEN})"
+            + (" or listen on 127.0.0.1" if not host_is_loopback(host) else "")
         )
 
-    if not host_is_loopback(host):
+    if beyond:
         from alert_bridge.web.token_strength import password_problem, token_problem
 
         weak = [("bridge.api_token", token_problem(config.bridge.api_token))]
@@ -112,14 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, problem in weak:
             if problem:
                 source = args.config or default_config_path()
-                return _fail(f"{source}: {key} is too weak to listen on {host}:{port}: {problem}")
-
-    import waitress
+                return _fail(f"{source}: {key} is too weak to {beyond}: {problem}")
 
     json_server_errors(config.bridge.max_body_bytes)
 
     from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app
+    from alert_bridge.web.server import create_server
 
     try:
         db, applied = open_store(config)
@@ -137,13 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         child = WorkerProcess(args.config, args.log_level)
         sender = RemoteWakeSender(OutboxSender(config, db), child.wake)
         app = create_app(config, start_workers=False, db=db, sender=sender)
-    server = waitress.create_server(
-        app,
-        host=host,
-        port=port,
-        threads=args.threads,
-        ident="tradewatch-bridge",
-        max_request_body_size=config.bridge.max_body_bytes + 65536,
+    server = create_server(
+        app, host, port, threads=args.threads, max_request_body_size=config.bridge.max_body_bytes + 65536
     )
     if child is not None:
         child.start()  # only once the address is bound: a failed start leaves no orphan

@@ -18,6 +18,7 @@ COMMANDS = {
     "report": "report",
     "rules": "rules",
     "generate": "generate",
+    "rotate-session-key": "rotate_session_key",
 }
 
 

@@ -8,6 +8,7 @@ what to fix.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
 import re
@@ -474,6 +475,19 @@ class Exporter(_Strict):
 class Security(_Strict):
     allowed_hosts: list[str] = Field(default_factory=list)
     mask_secrets: bool = True
+    # reverse proxies whose X-Forwarded-For/-Proto the bridge believes, e.g. [127.0.0.1/32]
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not an address or network such as 127.0.0.1/32 ({exc})") \
+                    from None
+        return values
 
 
 class Config(_Strict):

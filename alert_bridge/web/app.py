@@ -22,6 +22,7 @@ from alert_bridge.web import api, auth, errors, openapi, reports, status
 from alert_bridge.web.dashboard import views as dashboard_views
 from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
+from alert_bridge.web.proxy import TrustedProxies, strict_transport
 from alert_bridge.web.runtime import Bridge
 from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
@@ -58,6 +59,8 @@ def create_app(
     app.extensions["tradewatch"] = state
 
     errors.register(app)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
+    app.after_request(strict_transport)
     for blueprint in (auth.bp, webhook.bp, api.bp, status.bp, openapi.bp, reports.bp, dashboard_views.bp):
         app.register_blueprint(blueprint)
 

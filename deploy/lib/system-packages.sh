@@ -26,7 +26,7 @@ ensure_debian_packages() {
     # Debian's packages start their services; ours run their own instances on their own ports.
     for pkg in "${missing[@]}"; do
         case "$pkg" in
-            prometheus|prometheus-alertmanager|prometheus-node-exporter)
+            prometheus|prometheus-alertmanager|prometheus-node-exporter|nginx)
                 $sudo systemctl disable --now "$pkg" >/dev/null 2>&1 || true ;;
         esac
     done
