@@ -223,6 +223,8 @@ class Bridge(_Strict):
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
     watchdog_timeout: Duration = 300.0
     busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
+    # how long the worker lease lasts: a dead leader's jobs resume elsewhere within this time
+    worker_lease: Duration = 15.0
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
     session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
 
@@ -232,6 +234,13 @@ class Bridge(_Strict):
         if value and not re.match(r"^https?://", value):
             raise ValueError(f"must be an http:// or https:// URL or empty (got {value!r})")
         return value.rstrip("/") if value else value
+
+    @field_validator("worker_lease")
+    @classmethod
+    def _lease(cls, value: float) -> float:
+        if value < 1.0:
+            raise ValueError(f"must be at least 1s (got {format_duration(value)})")
+        return value
 
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

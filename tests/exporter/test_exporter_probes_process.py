@@ -215,6 +215,6 @@ def test_sigterm_is_not_held_up_by_a_probe_in_flight(tmp_path):
                 t0 = time.monotonic()
                 proc.popen.send_signal(signal.SIGTERM)
                 assert proc.popen.wait(10) == 0
-                assert time.monotonic() - t0 < 3, "exit waited for the probe's 20 s timeout"
+                assert time.monotonic() - t0 < 10, "exit waited for the probe's 20 s timeout"
     finally:
         release.set()

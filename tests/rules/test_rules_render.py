@@ -33,11 +33,6 @@ def alerts_of(files: dict[str, str]) -> list[dict[str, Any]]:
     return [r for r in rules_of(files) if "alert" in r]
 
 
-@pytest.fixture(scope="module")
-def example() -> dict[str, str]:
-    return render_files(load_config(EXAMPLE_CONFIG), source="deploy/tradewatch.example.yaml")
-
-
 def test_every_alert_has_labels_and_annotations_in_human_units(example: dict[str, str]) -> None:
     alerts = alerts_of(example)
     assert len(alerts) >= 25
