@@ -214,7 +214,7 @@ class Bridge(_Strict):
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     exporter_url: str = "http://127.0.0.1:9184/metrics"
-    external_url: str = "http://localhost:8080"
+    external_url: str = ""  # links in emails; empty: derived at start (tradewatch/external_url.py)
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
     watchdog_timeout: Duration = 300.0
