@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import yaml
 
 from tradewatch.config import EXAMPLE_CONFIG, Config
 from tradewatch.paths import default_home
-from tradewatch.stack_env import write_secret_file
+from tradewatch.stack_env import ServiceEnv, service_environment, write_secret_file
 
 DEFAULT_DIR = default_home() / "var" / "stack"
 HOST = "127.0.0.1"
@@ -49,7 +50,7 @@ class Ports:
     demo_bot: int = 9185
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | os._Environ[str], **flags: int | None) -> Ports:
+    def from_env(cls, env: Mapping[str, str], **flags: int | None) -> Ports:
         """Flags win over `TRADEWATCH_<PART>_PORT`, which wins over the default."""
         values: dict[str, int] = {}
         for part, (default, var) in PORTS.items():
@@ -141,7 +142,7 @@ def stack_config_data(example: Path = EXAMPLE_CONFIG) -> dict[str, Any]:
         "prometheus_url": _url("prometheus"),
         "alertmanager_url": _url("alertmanager"),
         "exporter_url": _url("exporter", "/metrics"),
-        "external_url": f"http://localhost:${{{var}:-{default}}}",
+        "external_url": "${TRADEWATCH_EXTERNAL_URL:-}",
         "listen": f"{HOST}:${{{var}:-{default}}}",
     }
     exp_default, exp_var = PORTS["exporter"]
@@ -177,6 +178,30 @@ def ensure_token(layout: Layout) -> tuple[str, bool]:
     token = secrets.token_urlsafe(32)
     write_secret_file(layout.token_file, token + "\n")
     return token, True
+
+
+def read_token(layout: Layout) -> str:
+    """The stack's API token, or '' before its first start (never creates one)."""
+    try:
+        return layout.token_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def stack_environment(layout: Layout, env_file: Path, environ: Mapping[str, str], *,
+                      ports: Ports | None = None, token: str | None = None) -> ServiceEnv:
+    """The environment the stack's services get (the supervisor starts them with exactly this)."""
+    ports = ports or Ports.from_env(environ)
+    token = read_token(layout) if token is None else token
+    return service_environment(
+        environ, env_file, overrides=ports.env(),
+        fallbacks={"TRADEWATCH_API_TOKEN": token} if token else {},
+        runner=f"the stack in {layout.root} (its ports; the token in {layout.token_file})")
+
+
+def is_stack(layout: Layout) -> bool:
+    """A stack was set up in this folder (its first start writes the config and the token)."""
+    return layout.config.is_file()
 
 
 def webhook_credentials_file(layout: Layout, cfg: Config, token: str) -> Path | None:

@@ -18,6 +18,7 @@ from tests.support.smtp import server_tls_context, smtp_server
 from tradewatch.stack_env import read_env_file
 
 PASSWORD = "s3cret-Pa55-wOrd"
+NO_STACK = "/nonexistent/tradewatch-stack"
 
 
 class Logins:
@@ -47,6 +48,7 @@ def site(tmp_path: Path) -> Path:
 def _env(ca_pem: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SMTP_", "TRADEWATCH_")) and k not in ("FROM_EMAIL", "ALERT_EMAIL")}
+    env["TRADEWATCH_STACK_DIR"] = NO_STACK  # a stack the checkout may hold is not these tests' business
     if ca_pem:
         env["SSL_CERT_FILE"] = str(ca_pem)  # the client trusts the test CA, verification stays on
     return env
@@ -86,6 +88,11 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
         child.sendline("")
         child.expect("Alert recipients")
         child.sendline("oncall@example.com, boss@example.com")
+        child.expect(r"Links in emails now point to http://localhost:8080 \(this machine only\)")
+        child.expect("Dashboard address for links in emails: ")
+        child.sendline("phone.example")  # not a URL: asked again
+        child.expect("must be an http:// or https:// address")
+        child.sendline("https://tw.example.com/")
         child.expect(r"Send a test email now\? \[Y/n\]")
         child.sendline("")
         child.expect("Test email sent")
@@ -107,7 +114,8 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
     assert values["SMTP_SECURITY"] == "starttls" and values["SMTP_USERNAME"] == "ops@example.com"
     assert values["SMTP_PASSWORD"] == PASSWORD and values["FROM_EMAIL"] == "ops@example.com"
     assert values["ALERT_EMAIL"] == "oncall@example.com, boss@example.com"
-    assert len(values["TRADEWATCH_API_TOKEN"]) >= 32
+    assert len(values["TRADEWATCH_API_TOKEN"]) >= 32  # no stack here: docker compose needs one
+    assert values["TRADEWATCH_EXTERNAL_URL"] == "https://tw.example.com"
 
     # the config really picks the settings up from .env (the stack runner passes them on)
     from tradewatch.config import load_config
@@ -136,6 +144,8 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
     child.sendline("me@example.com")
     child.expect("Alert recipients")
     child.sendline("")  # defaults to the sender
+    child.expect("Dashboard address for links in emails")
+    child.sendline("")  # left unset
     child.expect(r"Send a test email now\?")
     child.sendline("y")
     child.expect("Test email FAILED: cannot reach")
