@@ -604,7 +604,7 @@ def parse_config(
 
 # The original product read these variables directly; keep that working when the file
 # leaves the fields out.
-_EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
+EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
 
 
 def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
@@ -614,7 +614,7 @@ def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, A
     if not isinstance(email, Mapping):
         return data
     email = dict(email)
-    for key, var in _EMAIL_ENV.items():
+    for key, var in EMAIL_ENV.items():
         if key not in email and env.get(var):
             email[key] = env[var]
     if "to" not in email and env.get("ALERT_EMAIL"):
