@@ -56,7 +56,6 @@ def resolve(configured: str, listen: str, fqdn: str | None = None) -> ExternalUr
     if is_loopback_host(link_host):
         how = "bridge.external_url is not set and the bridge listens on loopback" if derived else \
             "bridge.external_url names this machine's loopback"
-        problem = (f"links in emails point to {url}, which only works on this machine ({how}); set "
-                   "bridge.external_url (or TRADEWATCH_EXTERNAL_URL) to the address a phone reaches, "
-                   "e.g. https://tradewatch.example.com")
+        problem = (f"Links in emails point to {url}, which only works on this machine ({how}): set "
+                   "bridge.external_url (or TRADEWATCH_EXTERNAL_URL) to the address a phone reaches.")
     return ExternalUrl(url, derived, problem)
