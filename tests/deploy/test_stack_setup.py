@@ -5,7 +5,6 @@ the change to the running stack (or prints the exact command). Driven through a 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -15,20 +14,16 @@ import pytest
 
 from tests.support.procs import REPO
 from tests.support.stack import free_ports, running_stack
+from tests.support.wizard import Transcript, clean_env
 from tradewatch.stack_env import read_env_file, write_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("SMTP_", "TRADEWATCH_")) and k not in ("FROM_EMAIL", "ALERT_EMAIL")}
-
-
 def _wizard(*args: str, env: dict[str, str] | None = None) -> tuple[pexpect.spawn, list[str]]:
     child = pexpect.spawn(sys.executable, ["-m", "tradewatch.cli", "setup", *args], cwd=str(REPO),
-                          env=env or _env(), encoding="utf-8", timeout=60)
+                          env=env or clean_env(), encoding="utf-8", timeout=60)
     transcript: list[str] = []
-    child.logfile_read = _Collect(transcript)
+    child.logfile_read = Transcript(transcript)
     return child, transcript
 
 
@@ -52,7 +47,7 @@ def test_stack_not_running_gets_its_config_outbox_and_keeps_its_token(tmp_path: 
     env_file = tmp_path / ".env"
     write_env_file(env_file, {"TRADEWATCH_API_TOKEN": "an-old-token-from-an-earlier-setup"})
     child, transcript = _wizard("--env-file", str(env_file),
-                                env={**_env(), "TRADEWATCH_STACK_DIR": str(layout.root)})
+                                env=clean_env(TRADEWATCH_STACK_DIR=str(layout.root)))
     child.expect(f"for the local stack in {layout.root}, config {layout.config}")
     _file_sink_answers(child, "")
     child.expect(f"Test email sent: written to {layout.outbox}")
@@ -102,13 +97,3 @@ def test_running_stack_is_reloaded_with_the_new_settings_and_its_token_still_wor
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert json.load(resp)["recipients"] == ["ops@example.com"]
 
-
-class _Collect:
-    def __init__(self, sink: list[str]):
-        self.sink = sink
-
-    def write(self, data: str) -> None:
-        self.sink.append(data)
-
-    def flush(self) -> None:
-        pass

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.support.procs import REPO
+from tests.support.wizard import clean_env
 from tradewatch.stack import Options, stack_env
 from tradewatch.stack_env import write_env_file
 from tradewatch.stack_layout import Layout, Ports, ensure_config, ensure_token, stack_environment
@@ -30,9 +31,7 @@ def _stack(tmp_path: Path) -> tuple[Layout, Path, str]:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SMTP_", "TRADEWATCH_")) and k not in ("FROM_EMAIL", "ALERT_EMAIL")}
-    return {**env, "TRADEWATCH_STACK_DIR": "/nonexistent/tradewatch-stack", **extra}
+    return clean_env(**extra)
 
 
 def _check(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

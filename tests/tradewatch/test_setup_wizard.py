@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import sys
@@ -15,10 +14,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.support.procs import REPO, free_port
 from tests.support.smtp import server_tls_context, smtp_server
+from tests.support.wizard import Transcript, clean_env
 from tradewatch.stack_env import read_env_file
 
 PASSWORD = "s3cret-Pa55-wOrd"
-NO_STACK = "/nonexistent/tradewatch-stack"
 
 
 class Logins:
@@ -46,12 +45,8 @@ def site(tmp_path: Path) -> Path:
 
 
 def _env(ca_pem: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SMTP_", "TRADEWATCH_")) and k not in ("FROM_EMAIL", "ALERT_EMAIL")}
-    env["TRADEWATCH_STACK_DIR"] = NO_STACK  # a stack the checkout may hold is not these tests' business
-    if ca_pem:
-        env["SSL_CERT_FILE"] = str(ca_pem)  # the client trusts the test CA, verification stays on
-    return env
+    # with a CA: the client trusts the test CA, verification stays on
+    return clean_env(**({"SSL_CERT_FILE": str(ca_pem)} if ca_pem else {}))
 
 
 def _setup(*args: str, env: dict[str, str] | None = None,
@@ -73,7 +68,7 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
                                                "--env-file", str(env_file)],
                               cwd=str(REPO), env=_env(ca_pem), encoding="utf-8", timeout=30)
         transcript: list[str] = []
-        child.logfile_read = _Collect(transcript)
+        child.logfile_read = Transcript(transcript)
         child.expect("Email provider")
         child.sendline("2")  # another STARTTLS server
         child.expect("SMTP server")
@@ -135,7 +130,7 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
                                            "--server", "127.0.0.1", "--port", str(dead)],
                           cwd=str(REPO), env=_env(), encoding="utf-8", timeout=30)
     transcript: list[str] = []
-    child.logfile_read = _Collect(transcript)
+    child.logfile_read = Transcript(transcript)
     child.expect("Username")
     child.sendline("me")
     child.expect("SMTP password")
@@ -172,17 +167,6 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
     child.close()
     assert child.exitstatus == 130
     assert env_file.read_text() == before
-
-
-class _Collect:
-    def __init__(self, sink: list[str]):
-        self.sink = sink
-
-    def write(self, data: str) -> None:
-        self.sink.append(data)
-
-    def flush(self) -> None:
-        pass
 
 
 def test_non_interactive_plain_smtp_with_password_file(tmp_path: Path, site: Path) -> None:
