@@ -372,7 +372,8 @@ def up(opts: Options) -> int:
                else ". On Debian: `sudo apt-get install prometheus prometheus-alertmanager`."))
         return 1
     if opts.config is None and ensure_config(lay):
-        out(f"tradewatch: wrote a local config to {lay.config} (edit it and restart to change settings)")
+        out(f"tradewatch: wrote a local config to {lay.config} (edit it, then "
+            f"`{stack_command('reload', layout=lay)}` applies it)")
     config_path = opts.config or lay.config
     token, created = ensure_token(lay)
     if created:

@@ -116,12 +116,14 @@ class Layout:
 # --------------------------------------------------------------------------- the config
 
 CONFIG_HEADER = """\
-# TradeWatch local stack configuration, written by `bash deploy/run-stack.sh` on its first start
-# and reused afterwards: edit it freely (every key is documented in deploy/tradewatch.example.yaml).
+# TradeWatch local stack configuration, written by the stack on its first start and reused
+# afterwards: edit it freely (every key is documented in deploy/tradewatch.example.yaml), then
+# apply it to the running stack with `{reload}`.
 # Ports come from TRADEWATCH_<PART>_PORT, set by the stack runner from its flags; the API token
 # from TRADEWATCH_API_TOKEN, which the runner reads from secrets/api_token (mode 0600).
-# SMTP settings come from .env (see `tradewatch setup`); without them emails are written as .eml
-# files to the outbox folder next to this file.
+# SMTP settings and the address for links in emails (TRADEWATCH_EXTERNAL_URL) come from .env
+# (`{setup}` writes them); without SMTP settings emails are written as .eml files to the outbox
+# folder next to this file.
 """
 
 
@@ -157,7 +159,11 @@ def ensure_config(layout: Layout) -> bool:
     if layout.config.exists():
         return False
     layout.root.mkdir(parents=True, exist_ok=True)
-    text = CONFIG_HEADER + yaml.safe_dump(stack_config_data(), sort_keys=False, width=100)
+    from tradewatch.operator_command import stack_command, tradewatch_command
+
+    header = CONFIG_HEADER.format(reload=stack_command("reload", layout=layout),
+                                  setup=tradewatch_command("setup"))
+    text = header + yaml.safe_dump(stack_config_data(), sort_keys=False, width=100)
     tmp = layout.config.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, layout.config)

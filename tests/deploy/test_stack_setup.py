@@ -13,7 +13,7 @@ import pexpect
 import pytest
 
 from tests.support.procs import REPO
-from tests.support.stack import free_ports, running_stack
+from tests.support.stack import free_ports, running_stack, stack_cli
 from tests.support.wizard import Transcript, clean_env
 from tradewatch.stack_env import read_env_file, write_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
@@ -96,4 +96,14 @@ def test_running_stack_is_reloaded_with_the_new_settings_and_its_token_still_wor
                                               "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert json.load(resp)["recipients"] == ["ops@example.com"]
+
+        # a config that does not load is refused by `reload`: nothing is restarted
+        pid = json.loads((root / "run" / "bridge.pid").read_text())["pid"]
+        config = root / "tradewatch.yaml"
+        config.write_text(config.read_text() + "\nbogus_section: 1\n")
+        res = stack_cli(root, "reload")
+        assert res.returncode == 1 and "not reloaded" in res.stdout, res.stdout
+        assert "bogus_section: unknown key" in res.stdout
+        assert json.loads((root / "run" / "bridge.pid").read_text())["pid"] == pid
+        assert "reload refused" in run.proc.output()
 
