@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.external_url import resolve as resolve_external_url
 from tradewatch.paths import config_folder, example_config
 from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
 from tradewatch.vocabulary import SEVERITIES
@@ -221,6 +222,11 @@ class Bridge(_Strict):
     busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
     session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
+
+    @property
+    def link_url(self) -> str:
+        """What links in emails use: external_url, or derived from `listen` when it is not set."""
+        return resolve_external_url(self.external_url, self.listen).url
 
     @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
     @classmethod

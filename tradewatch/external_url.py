@@ -8,6 +8,7 @@ it can only be `http://localhost:PORT`, which is useless from a phone, so the da
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -42,6 +43,12 @@ def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+@functools.cache
+def host_name() -> str:
+    """This host's fully qualified name (asked once: it may need DNS)."""
+    return socket.getfqdn()
+
+
 def resolve(configured: str, listen: str, fqdn: str | None = None) -> ExternalUrl:
     """The external URL to use: the configured one, else derived from `listen` (and `fqdn`)."""
     if configured:
@@ -49,7 +56,7 @@ def resolve(configured: str, listen: str, fqdn: str | None = None) -> ExternalUr
     else:
         host, port = _split_listen(listen)
         if host in WILDCARDS:
-            host = fqdn if fqdn is not None else socket.getfqdn()
+            host = fqdn if fqdn is not None else host_name()
         url, derived = f"http://{_bracket(host) if not is_loopback_host(host) else 'localhost'}:{port}", True
     link_host = urlsplit(url).hostname or ""
     problem = ""

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from tradewatch import external_url
 from tradewatch.config import EXAMPLE_CONFIG, Config, ConfigError
 from tradewatch.duration import format_duration
 from tradewatch.paths import CHECKOUT, EXAMPLE_IN_CHECKOUT
@@ -95,7 +94,7 @@ def levels(cfg: Config, spec: AlertSpec) -> list[tuple[str, float | None]]:
 def placeholders(cfg: Config, spec: AlertSpec, severity: str, threshold: float | None) -> dict[str, str]:
     values = {
         "<severity>": severity,
-        "<dashboard>": external_url.resolve(cfg.bridge.external_url, cfg.bridge.listen).url + "/",
+        "<dashboard>": cfg.bridge.link_url + "/",
         "<window>": format_duration(cfg.alerting.trading_drawdown_window),
     }
     if threshold is not None:
