@@ -10,12 +10,11 @@ unit), and a real Prometheus scraping both under job="node" with the vendored mi
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.support import node_compat
 from tests.support.node_compat import (
+    DOC_PAGES,
     Compat,
     dashboard_queries,
     docs_table,
@@ -23,10 +22,8 @@ from tests.support.node_compat import (
     metric_name,
     mixin_rules,
     selectors,
+    with_docs_table,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-DOCS = REPO / "docs" / "exporter.md"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +38,8 @@ def test_every_dashboard_query_with_node_exporter_data_has_data_for_ours(compat:
     listed = "\n".join(f"  {q.row} / {q.panel}: {q.expr.strip()}\n    missing: "
                        f"{', '.join(compat.query_missing.get(q, [])) or '(series exist, result empty)'}"
                        for q in gaps)
-    assert not gaps, f"{len(gaps)} dashboard queries have data for node_exporter only:\n{listed}"
+    if gaps:
+        pytest.fail(f"{len(gaps)} dashboard queries have data for node_exporter only:\n{listed}")
 
 
 @pytest.mark.integration
@@ -49,28 +47,28 @@ def test_every_mixin_rule_input_for_node_exporter_exists_for_ours(compat: Compat
     assert sum(1 for r in compat.alerts() if compat.rules[r][node_compat.NODE]) > 10
     gaps = compat.unexplained_rule_gaps()
     listed = "\n".join(f"  {r.kind} {r.name}: {', '.join(compat.rule_missing[r])}" for r in gaps)
-    assert not gaps, f"{len(gaps)} mixin rules lack input series on our exporter:\n{listed}"
+    if gaps:
+        pytest.fail(f"{len(gaps)} mixin rules lack input series on our exporter:\n{listed}")
     no_output = [r.name for r in compat.recording()
                  if compat.records[r][node_compat.NODE] and not compat.records[r][node_compat.OURS]]
     assert not no_output, f"recording rules with output for node_exporter only: {no_output}"
 
 
 @pytest.mark.integration
-def test_docs_table_is_this_machines_measurement(compat: Compat) -> None:
-    """docs/exporter.md holds the table the command prints. The counts depend on the machine
-    (disks, interfaces, swap), so they are shown but not compared; what is compared exactly is
-    the last column, the gaps that are not explained by hardware this machine class lacks."""
-    documented = docs_table(DOCS.read_text())
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: p.name)
+def test_docs_table_is_this_machines_measurement(compat: Compat, page) -> None:
+    """The docs hold the table the command prints. The counts depend on the machine (disks,
+    interfaces, swap), so they are shown but not compared; what is compared exactly is the last
+    column, the gaps that hardware this machine class lacks does not explain."""
+    documented = docs_table(page.read_text())
     live = compat.rows()
-    assert documented, f"{DOCS} has no table between <!-- node-compat:begin/end --> markers"
-    assert len(documented) == len(live), "the table's rows changed: paste the command's output"
-    for (doc_label, _, _, doc_gap), (label, ours, node, gap) in zip(documented, live,
-                                                                   strict=True):
-        assert doc_label.split(" (")[0] == label.split(" (")[0]
-        assert int(doc_gap) == gap, (
-            f"{label}: the docs say {doc_gap} missing, this machine measures {gap} "
-            f"(ours {ours}, node_exporter {node}); run `python -m tests.bench.node_compat` "
-            "and paste its table into docs/exporter.md between the node-compat markers")
+    assert documented, f"{page} has no table between <!-- node-compat:begin/end --> markers"
+    fix = "run `.venv/bin/python -m tests.bench.node_compat --write-docs` and `python docs/build_readme.py`"
+    assert len(documented) == len(live), f"the table's rows changed: {fix}"
+    for (doc_label, _, _, doc_gap), (label, ours, node, gap) in zip(documented, live, strict=True):
+        assert doc_label.split(" (")[0] == label.split(" (")[0], fix
+        assert doc_gap == str(gap), (f"{page.name}: {label}: the docs say {doc_gap} missing, this machine "
+                                     f"measures {gap} (ours {ours}, node_exporter {node}): {fix}")
 
 
 # -- the measurement's own parts, without processes ------------------------------------------
@@ -107,3 +105,7 @@ def test_docs_table_parser_reads_the_marked_table_only() -> None:
             "| families (of 9) | 7 | 9 | 2 |\n<!-- node-compat:end -->\n")
     assert docs_table(text) == [("families (of 9)", "7", "9", "2")]
     assert docs_table("no table") == []
+    table = "| quantity | x | y | z |\n|---|---:|---:|---:|\n| families (of 8) | 8 | 8 | 0 |"
+    assert docs_table(with_docs_table(text, table)) == [("families (of 8)", "8", "8", "0")]
+    with pytest.raises(ValueError, match="markers"):
+        with_docs_table("no table", table)

@@ -181,9 +181,12 @@ def dashboard_queries(path: Path = DASHBOARD) -> list[Query]:
     return out
 
 
-def grafana_expr(expr: str, job: str, instance: str) -> str:
-    """The query Grafana sends: dashboard variables ($job, $node) and interval macros replaced."""
-    values = {"job": job, "node": instance, **GRAFANA_VARS}
+def grafana_expr(expr: str, job: str, instance: str, range_s: int = 60) -> str:
+    """The query Grafana sends: dashboard variables ($job, $node, $instance) and the interval and
+    range macros replaced (`range_s`: the dashboard's time range)."""
+    values = {"job": job, "node": instance, "instance": instance, **GRAFANA_VARS,
+              "__interval_ms": str(SCRAPE_S * 1000), "__range": f"{range_s}s", "__range_s": str(range_s),
+              "__range_ms": str(range_s * 1000)}
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2)
@@ -354,11 +357,11 @@ def measure(prom: Prometheus, ports: dict[str, int], start: float) -> Compat:
     queries: dict[Query, dict[str, bool]] = {}
     query_missing: dict[Query, list[str]] = {}
     for q in dashboard_queries():
-        has = {who: bool(_range(prom, grafana_expr(q.expr, "node", who), start, end))
+        has = {who: bool(_range(prom, grafana_expr(q.expr, "node", who, window), start, end))
                for who in (OURS, NODE)}
         queries[q] = has
         if has[NODE] and not has[OURS]:
-            sels = selectors(grafana_expr(q.expr, "node", OURS))
+            sels = selectors(grafana_expr(q.expr, "node", OURS, window))
             node_sels = {s: s.replace(f'"{OURS}"', f'"{NODE}"') for s in sels}
             query_missing[q] = [s for s in dict.fromkeys(sels)
                                 if not present(s) and present(node_sels[s])]
@@ -437,13 +440,24 @@ def run(workdir: Path, scrapes: int = 12) -> Compat:
             return measure(prom, ports, start)
 
 
+DOC_PAGES = (REPO / "docs" / "exporter.md", REPO / "docs" / "intro.md")
+_MARKED = re.compile(r"(<!-- node-compat:begin -->\n)(.*?)(<!-- node-compat:end -->)", re.S)
+
+
+def with_docs_table(text: str, table: str) -> str:
+    """`text` with the table between its node-compat markers replaced by `table`."""
+    if not _MARKED.search(text):
+        raise ValueError("no <!-- node-compat:begin --> ... <!-- node-compat:end --> markers")
+    return _MARKED.sub(lambda m: m.group(1) + table + "\n" + m.group(3), text, count=1)
+
+
 def docs_table(text: str) -> list[tuple[str, str, str, str]]:
     """The rows of the compatibility table between the node-compat markers in a docs page."""
-    m = re.search(r"<!-- node-compat:begin -->\n(.*?)<!-- node-compat:end -->", text, re.S)
+    m = _MARKED.search(text)
     if not m:
         return []
     rows = []
-    for line in m.group(1).splitlines():
+    for line in m.group(2).splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and not set(cells[1]) <= set("-:") and cells[0] != "quantity":
             rows.append((cells[0], cells[1], cells[2], cells[3]))
