@@ -87,7 +87,7 @@ def test_grafana_expr_fills_variables_and_interval_macros() -> None:
     expr = 'rate(node_x{instance="$node",job="${job}"}[$__rate_interval]) + node_y[$__interval]'
     assert grafana_expr(expr, "node", "ours") == 'rate(node_x{instance="ours",job="node"}[4s]) + node_y[1s]'
     assert grafana_expr("increase(node_x[$__range])", "node", "ours", 300) == "increase(node_x[300s])"
-    with pytest.raises(KeyError, match="nodename"):
+    with pytest.raises(ValueError, match="nodename"):
         grafana_expr('node_uname_info{nodename="$nodename"}', "node", "ours")
 
 

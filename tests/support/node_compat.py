@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from tests.support.grafana import substitute
 from tests.support.procs import Proc, binary, free_port
 from tests.support.prom import Prometheus, prometheus
 
@@ -187,14 +188,7 @@ def grafana_expr(expr: str, job: str, instance: str, range_s: int = 60) -> str:
     values = {"job": job, "node": instance, "instance": instance, **GRAFANA_VARS,
               "__interval_ms": str(SCRAPE_S * 1000), "__range": f"{range_s}s", "__range_s": str(range_s),
               "__range_ms": str(range_s * 1000)}
-
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(2)
-        if name not in values:
-            raise KeyError(f"dashboard variable ${name} has no value in grafana_expr")
-        return values[name]
-
-    return re.sub(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)", sub, expr)
+    return substitute(expr, values)
 
 
 @dataclass(frozen=True)
