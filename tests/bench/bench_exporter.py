@@ -138,22 +138,24 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-def breakdown(rounds: int = 20, per_round: int = 30) -> None:
-    """In-process CPU per scrape of each stage, like-for-like collectors (median of rounds)."""
-    sys.path.insert(0, str(REPO))
-    import importlib
-
+def breakdown(collector_set: str, rounds: int = 20, per_round: int = 30) -> None:
+    """In-process CPU per scrape of each stage (median of rounds), for the like-for-like
+    collectors or our default set."""
     from prometheus_client.exposition import generate_latest
     from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
+    from exporter.collector import REGISTRY
+    from exporter.collectors import load_all
     from exporter.exposition import encode, negotiate
-    from exporter.scrape import ScrapeCollector, build_collectors
+    from exporter.scrape import ScrapeCollector, build_collectors, enabled_names
     from exporter.server import GZIP_LEVEL, make_app
     from exporter.settings import DefaultConfig
 
-    names = ["cpu", "memory", "filesystem", "netdev", "loadavg"]
-    for n in names:
-        importlib.import_module(f"exporter.collectors.{n}")
+    load_all()
+    if collector_set == "defaults":
+        names = enabled_names(REGISTRY, {}, {})
+    else:
+        names = ["cpu", "memory", "filesystem", "netdev", "loadavg"]
     collectors = build_collectors(DefaultConfig(), names)
     scrape_collector = ScrapeCollector(collectors)
     app = make_app(scrape_collector, b"")
@@ -190,7 +192,8 @@ def breakdown(rounds: int = 20, per_round: int = 30) -> None:
             for _ in range(per_round):
                 fn()
             results[label].append((time.process_time() - t0) / per_round * 1000)
-    print(f"in-process CPU per call, median of {rounds} rounds of {per_round} (ms)")
+    print(f"in-process CPU per call, {collector_set} collectors, "
+          f"median of {rounds} rounds of {per_round} (ms)")
     for label, values in results.items():
         print(f"  {label:36}{statistics.median(values):8.3f}")
     scrape_collector.close()
@@ -214,7 +217,7 @@ def main() -> int:
     global ACCEPT
     ACCEPT = ACCEPTS[args.accept]
     if args.breakdown:
-        breakdown()
+        breakdown(args.collectors)
         return 0
     n = max(10, min(args.scrapes, 5000))
     node_bin = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
