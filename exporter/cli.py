@@ -37,6 +37,14 @@ REGEX_FLAGS = {
         "netdev_device_exclude", "regex of network devices to skip"),
     "--collector.netdev.device-include": (
         "netdev_device_include", "regex a network device must match"),
+    "--collector.arp.device-exclude": (
+        "arp_device_exclude", "regex of devices whose ARP entries to skip"),
+    "--collector.arp.device-include": (
+        "arp_device_include", "regex a device must match for its ARP entries"),
+    "--collector.vmstat.fields": (
+        "vmstat_fields", "regex of /proc/vmstat fields to serve as node_vmstat_*"),
+    "--collector.netstat.fields": (
+        "netstat_fields", "regex of PROTOCOL_FIELD netstat/snmp/snmp6 statistics to serve as node_netstat_*"),
 }
 
 
@@ -74,11 +82,13 @@ def build_parser(registrations: dict[str, Any]) -> argparse.ArgumentParser:
                        help="disable every collector that is not enabled by a flag or the config")
     for name, reg in sorted(registrations.items()):
         state = "on" if reg.default_enabled else "off"
-        group.add_argument(f"--collector.{name}", dest=f"collector__{name}", action="store_const",
-                           const=True, default=None,
+        # node_exporter's name for it too (--collector.meminfo), so its command lines carry over
+        names = [name] + ([reg.node_name] if reg.node_name and reg.node_name != name else [])
+        group.add_argument(*(f"--collector.{n}" for n in names), dest=f"collector__{name}",
+                           action="store_const", const=True, default=None,
                            help=f"enable the {name} collector: {reg.help} (default: {state})")
-        group.add_argument(f"--no-collector.{name}", dest=f"collector__{name}", action="store_const",
-                           const=False, help=f"disable the {name} collector")
+        group.add_argument(*(f"--no-collector.{n}" for n in names), dest=f"collector__{name}",
+                           action="store_const", const=False, help=f"disable the {name} collector")
     opts = parser.add_argument_group("collector options (override the config's exporter.collectors)")
     for flag, (field, text) in REGEX_FLAGS.items():
         default = COLLECTOR_DEFAULTS[field]
@@ -95,6 +105,10 @@ def build_parser(registrations: dict[str, Any]) -> argparse.ArgumentParser:
                       help="where the host's / is mounted when running in a container (e.g. /host): "
                       "only mounts under it are reported, as the host names them (/host/boot as "
                       "/boot, /host as /), and statted under it (default: /)")
+    opts.add_argument("--path.procfs", dest="path_procfs", metavar="PATH", default=None,
+                      help="where the proc filesystem is mounted (default: /proc)")
+    opts.add_argument("--path.sysfs", dest="path_sysfs", metavar="PATH", default=None,
+                      help="where the sys filesystem is mounted (default: /sys)")
     opts.add_argument("--collector.textfile.directory", dest="textfile_directory", metavar="DIR",
                       type=Path, default=None, help="directory of *.prom files for the textfile collector")
     opts.add_argument("--collector.timeout", dest="collector_timeout", type=_seconds, metavar="DURATION",
@@ -120,20 +134,22 @@ def collector_overrides(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, field)
         if value is not None:
             out[field] = value
-    if args.path_rootfs is not None:
-        if not args.path_rootfs.startswith("/"):
-            raise UsageError(f"--path.rootfs: must be an absolute path, got {args.path_rootfs!r}")
-        out["path_rootfs"] = args.path_rootfs
+    for flag, field in (("--path.rootfs", "path_rootfs"), ("--path.procfs", "path_procfs"),
+                        ("--path.sysfs", "path_sysfs")):
+        value = getattr(args, field)
+        if value is None:
+            continue
+        if not value.startswith("/"):
+            raise UsageError(f"{flag}: must be an absolute path, got {value!r}")
+        out[field] = value
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     t_start = time.monotonic()
     from exporter import settings
-    from exporter.collector import REGISTRY
-    from exporter.collectors import load_all
+    from exporter.collectors import REGISTRY
 
-    load_all()
     parser = build_parser(REGISTRY)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format=f"{PROG}: %(levelname)s: %(message)s")

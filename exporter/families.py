@@ -99,3 +99,28 @@ def gauge(name: str, documentation: str, labels: Sequence[str] = ()) -> FamilySp
 
 def counter(name: str, documentation: str, labels: Sequence[str] = ()) -> FamilySpec:
     return FamilySpec(name, documentation, "counter", labels)
+
+
+class SpecCache:
+    """Families named after a file's field (vmstat, netstat, sockstat, meminfo): one spec per
+    name, built the first time the field is seen, so a scrape validates nothing again."""
+
+    __slots__ = ("_help", "_prefix", "_specs", "_type")
+
+    MAX = 4096  # a strange file must not grow this without bound
+
+    def __init__(self, prefix: str, help_format: str, typ: str = "gauge"):
+        self._prefix = prefix
+        self._help = help_format
+        self._type = typ
+        self._specs: dict[str, FamilySpec] = {}
+
+    def get(self, key: str, *help_args: str) -> FamilySpec:
+        """The family `prefix + key`; its help is `help_format` filled with help_args (or key)."""
+        spec = self._specs.get(key)
+        if spec is None:
+            if len(self._specs) >= self.MAX:
+                self._specs.clear()
+            help_text = self._help.format(*(help_args or (key,)))
+            spec = self._specs[key] = FamilySpec(self._prefix + key, help_text, self._type)
+        return spec

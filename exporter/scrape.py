@@ -1,8 +1,11 @@
 """Run the enabled collectors concurrently on every scrape, each under its own time limit.
 
 This is node_exporter's model: every collector reports
-`tradewatch_scrape_collector_success{collector}` and `..._duration_seconds{collector}`; one that
-raises or overruns its limit gets success 0 and costs only its own series. Collectors run on a
+`tradewatch_scrape_collector_success{collector}` and `..._duration_seconds{collector}`, and
+those that stand in for a node_exporter collector also node_exporter's
+`node_scrape_collector_success{collector}` / `..._duration_seconds` under node_exporter's
+collector name; one that raises or overruns its limit gets success 0 and costs only its own
+series (what it yielded before raising is served, as node_exporter does). Collectors run on a
 small persistent pool of daemon threads. A collector still hanging from an earlier scrape is not
 started again (success 0 until it returns), so a hung one holds at most one thread.
 
@@ -21,7 +24,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from exporter.collector import REGISTRY, Collector, Registration
+from exporter.collector import Collector, NoData, Registration
 from exporter.families import gauge
 from exporter.metric import Metric
 from exporter.workers import Lane, WorkerPool, run_into
@@ -31,6 +34,10 @@ log = logging.getLogger(__name__)
 
 SUCCESS = gauge(names.COLLECTOR_SUCCESS, "Whether a collector succeeded.", ("collector",))
 DURATION = gauge(names.COLLECTOR_DURATION, "Duration of a collector scrape.", ("collector",))
+NODE_SUCCESS = gauge("node_scrape_collector_success", "node_exporter: Whether a collector succeeded.",
+                     ("collector",))
+NODE_DURATION = gauge("node_scrape_collector_duration_seconds",
+                      "node_exporter: Duration of a collector scrape.", ("collector",))
 BUILD_INFO = gauge(names.EXPORTER_BUILD_INFO,
                    "A metric with a constant '1' value labeled by the exporter's version.", ("version",))
 
@@ -65,9 +72,22 @@ def enabled_names(
     return out
 
 
+def registry() -> Mapping[str, Registration]:
+    """The table of collectors (`exporter.collectors.REGISTRY`), imported when first needed."""
+    from exporter.collectors import REGISTRY
+
+    return REGISTRY
+
+
+def node_names(registrations: Mapping[str, Registration]) -> dict[str, str]:
+    """Our collector name -> node_exporter's, for those that are node_exporter's."""
+    return {n: r.node_name for n, r in registrations.items() if r.node_name}
+
+
 def build_collectors(config: Any, enabled: Iterable[str],
-                     registrations: Mapping[str, Registration] = REGISTRY) -> list[Collector]:
+                     registrations: Mapping[str, Registration] | None = None) -> list[Collector]:
     """Call each enabled factory; None (nothing configured) means no collector and no series."""
+    registrations = registry() if registrations is None else registrations
     built = []
     for name in enabled:
         collector = registrations[name].factory(config)
@@ -76,7 +96,7 @@ def build_collectors(config: Any, enabled: Iterable[str],
     return built
 
 
-Result = tuple[list[Metric], float]
+Result = tuple[list[Metric], float, BaseException | None]
 
 LANE_PATIENCE = 0.2
 """Seconds a collector in the shared lane may take before the ones queued behind it are handed
@@ -84,9 +104,19 @@ to threads of their own."""
 
 
 def _run(collector: Collector) -> Result:
+    """Families, seconds taken, and the exception that ended the run early (None: success).
+
+    The families yielded before an exception are kept: node_exporter serves what a collector
+    sent before it failed (conntrack's entries when its statistics file is missing)."""
     t0 = time.perf_counter()
-    families = list(collector.collect())
-    return families, time.perf_counter() - t0
+    families: list[Metric] = []
+    error: BaseException | None = None
+    try:
+        for family in collector.collect():
+            families.append(family)
+    except Exception as exc:
+        error = exc
+    return families, time.perf_counter() - t0, error
 
 
 class _FamilyMerger:
@@ -135,10 +165,14 @@ class ScrapeCollector:
 
     def __init__(self, collectors: Iterable[Collector], *, default_timeout: float = 5.0,
                  version: str | None = None, pool: WorkerPool | None = None,
-                 known: Iterable[str] | None = None):
+                 known: Iterable[str] | None = None, node: Mapping[str, str] | None = None):
         self.collectors = list(collectors)
+        registrations = registry() if known is None or node is None else {}
         # every name a scrape may select: the registered collectors, built or not
-        self.known = frozenset(known if known is not None else REGISTRY) | {c.name for c in self.collectors}
+        self.known = (frozenset(known if known is not None else registrations)
+                      | {c.name for c in self.collectors})
+        # our collector name -> node_exporter's, for node_scrape_collector_*
+        self.node = dict(node if node is not None else node_names(registrations))
         self.default_timeout = default_timeout
         self.version = version if version is not None else exporter_version()
         self.pool = pool or WorkerPool("collector", min_workers=min(2, len(self.collectors) or 1),
@@ -159,9 +193,13 @@ class ScrapeCollector:
 
         A known collector that is disabled or has nothing configured (no probes of that kind)
         is accepted and contributes no series, so one Prometheus job fits every exporter.
+        node_exporter's name of a collector (`meminfo`) selects ours (`memory`).
         """
         if not collect and not exclude:
             return None
+        aliases = {node: ours for ours, node in self.node.items() if node != ours}
+        collect = [aliases.get(n, n) for n in collect]
+        exclude = [aliases.get(n, n) for n in exclude]
         if collect and exclude:
             raise SelectionError("collect[] and exclude[] cannot be combined")
         unknown = sorted({n for n in (*collect, *exclude) if n not in self.known})
@@ -229,6 +267,8 @@ class ScrapeCollector:
                     break
         success = SUCCESS.new()
         duration = DURATION.new()
+        node_success = NODE_SUCCESS.new()
+        node_duration = NODE_DURATION.new()
         build = BUILD_INFO.new()
         BUILD_INFO.add(build, (self.version,), 1.0)
         merged = _FamilyMerger()
@@ -237,24 +277,43 @@ class ScrapeCollector:
             ok, took = 0.0, 0.0
             if fut is not None:
                 try:
-                    families, took = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+                    families, took, error = fut.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
                     took = self.timeout_of(c)
                     log.warning("collector %s did not finish within %gs", c.name, took)
-                except Exception as exc:
+                except Exception as exc:  # the runner itself failed
                     took = time.monotonic() - start
-                    log.warning("collector %s failed: %s: %s", c.name, type(exc).__name__, exc,
-                                exc_info=log.isEnabledFor(logging.DEBUG))
+                    _log_failure(c.name, exc)
                 else:
-                    ok = 1.0
+                    if error is None:
+                        ok = 1.0
+                    else:
+                        _log_failure(c.name, error)
                     for family in families:
                         merged.add(family, c.name)
             SUCCESS.add(success, (c.name,), ok)
             DURATION.add(duration, (c.name,), took)
+            node_name = self.node.get(c.name)
+            if node_name is not None:
+                NODE_SUCCESS.add(node_success, (node_name,), ok)
+                NODE_DURATION.add(node_duration, (node_name,), took)
         yield from merged.families()
         yield success
         yield duration
+        if node_success.samples:
+            yield node_success
+            yield node_duration
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _log_failure(name: str, exc: BaseException) -> None:
+    """One line naming the collector and (in the exception's text) the file; a source that does
+    not exist on this host (NoData) only at debug level, as node_exporter logs it."""
+    if isinstance(exc, NoData):
+        log.debug("collector %s returned no data: %s", name, exc)
+        return
+    log.warning("collector %s failed: %s: %s", name, type(exc).__name__, exc,
+                exc_info=log.isEnabledFor(logging.DEBUG))
 

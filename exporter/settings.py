@@ -39,9 +39,20 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
     "diskstats_device_include": "",
     "netdev_device_exclude": "",
     "netdev_device_include": "",
+    "arp_device_exclude": "",
+    "arp_device_include": "",
+    "vmstat_fields": r"^(oom_kill|pgpg|pswp|pg.*fault).*",
+    "netstat_fields": (
+        r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
+        r"TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|"
+        r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
+        r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+    ),
     "textfile_directory": None,
     "collector_timeout": 5.0,
     "path_rootfs": "/",
+    "path_procfs": "/proc",
+    "path_sysfs": "/sys",
 }
 LISTEN_DEFAULT = "127.0.0.1:9184"
 

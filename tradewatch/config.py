@@ -414,10 +414,22 @@ class Collectors(_Strict):
     diskstats_device_include: str = ""
     netdev_device_exclude: str = ""
     netdev_device_include: str = ""
+    arp_device_exclude: str = ""
+    arp_device_include: str = ""
+    vmstat_fields: str = r"^(oom_kill|pgpg|pswp|pg.*fault).*"
+    netstat_fields: str = (
+        r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
+        r"TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|"
+        r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
+        r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+    )
     textfile_directory: Path | None = None
     collector_timeout: Duration = 5.0
     # where the host's / is mounted when the exporter runs in a container (node_exporter's --path.rootfs)
     path_rootfs: str = "/"
+    # where /proc and /sys are (node_exporter's --path.procfs / --path.sysfs)
+    path_procfs: str = "/proc"
+    path_sysfs: str = "/sys"
 
     @field_validator(
         "filesystem_mount_points_exclude",
@@ -428,6 +440,10 @@ class Collectors(_Strict):
         "diskstats_device_include",
         "netdev_device_exclude",
         "netdev_device_include",
+        "arp_device_exclude",
+        "arp_device_include",
+        "vmstat_fields",
+        "netstat_fields",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
@@ -437,7 +453,7 @@ class Collectors(_Strict):
             raise ValueError(f"invalid regular expression: {exc}") from exc
         return value
 
-    @field_validator("path_rootfs")
+    @field_validator("path_rootfs", "path_procfs", "path_sysfs")
     @classmethod
     def _absolute(cls, value: str) -> str:
         if not value.startswith("/"):

@@ -13,7 +13,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import counter
 from exporter.filters import NameFilter
 from exporter.metric import Metric
@@ -63,7 +62,6 @@ class DiskstatsCollector:
             yield fam
 
 
-@register("diskstats", help="block device I/O counters (node_disk_*_total)")
 def build(config: Any) -> DiskstatsCollector:
     s = config.exporter.collectors
     return DiskstatsCollector(NameFilter(s.diskstats_device_include, s.diskstats_device_exclude))

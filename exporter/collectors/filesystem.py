@@ -33,7 +33,6 @@ from typing import Any, NamedTuple
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import gauge
 from exporter.filters import NameFilter
 from exporter.metric import Metric
@@ -273,7 +272,6 @@ class FilesystemCollector:
         yield from (f for f in (*fams, readonly_fam) if f.samples)
 
 
-@register("filesystem", help="filesystem space and inodes (node_filesystem_*)")
 def build(config: Any) -> FilesystemCollector:
     s = config.exporter.collectors
     if s.path_rootfs != "/" and not os.path.isdir(s.path_rootfs):

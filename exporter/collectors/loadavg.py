@@ -12,7 +12,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import gauge
 from exporter.metric import Metric
 
@@ -35,6 +34,5 @@ class LoadavgCollector:
         yield LOAD15.value(fifteen)
 
 
-@register("loadavg", help="load averages (node_load1/5/15); not on Windows")
 def build(config: Any) -> LoadavgCollector | None:
     return None if sys.platform == "win32" else LoadavgCollector()

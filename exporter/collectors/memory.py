@@ -18,7 +18,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import FamilySpec, gauge
 from exporter.metric import Metric
 
@@ -107,7 +106,6 @@ class MemoryCollector:
             yield _spec(f"{key}_bytes").value(getattr(swap, field))
 
 
-@register("memory", help="memory and swap (node_memory_*_bytes, meminfo names)")
 def build(config: Any) -> MemoryCollector:
     linux = sys.platform.startswith("linux") and Path(MEMINFO).exists()
     return MemoryCollector(meminfo=MEMINFO if linux else None)

@@ -11,7 +11,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import counter
 from exporter.filters import NameFilter
 from exporter.metric import Metric
@@ -60,7 +59,6 @@ class NetdevCollector:
             yield fam
 
 
-@register("netdev", help="network interface counters (node_network_*_total)")
 def build(config: Any) -> NetdevCollector:
     s = config.exporter.collectors
     return NetdevCollector(NameFilter(s.netdev_device_include, s.netdev_device_exclude))

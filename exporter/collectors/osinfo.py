@@ -21,7 +21,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import gauge
 from exporter.metric import Metric
 
@@ -119,7 +118,5 @@ class OsCollector:
             yield ver
 
 
-@register("os", help="boot time, uname and OS release "
-          "(node_boot_time_seconds, node_uname_info, node_os_info)")
 def build(config: Any) -> OsCollector:
     return OsCollector(os_release=read_os_release() or platform_os_release())

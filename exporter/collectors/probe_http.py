@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from exporter.collector import register
 from exporter.families import gauge
 from exporter.metric import Metric
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
@@ -127,6 +126,5 @@ class HttpProbeCollector:
         self._pool.close()
 
 
-@register("probe_http", help="HTTP probes from the config's probes.http section")
 def build(config: Config) -> HttpProbeCollector | None:
     return HttpProbeCollector(list(config.probes.http)) if config.probes.http else None

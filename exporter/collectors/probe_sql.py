@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from exporter.collector import register
 from exporter.families import FamilySpec, gauge
 from exporter.metric import Metric
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
@@ -223,7 +222,6 @@ class SqlProbeCollector:
         self._pool.close()
 
 
-@register("probe_sql", help="SQL probes (SQLite; PostgreSQL with the postgres extra) from probes.sql")
 def build(config: Config) -> SqlProbeCollector | None:
     probes = list(config.probes.sql)
     if not probes:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from exporter.collector import register
 from exporter.metric import Metric
 from exporter.probe_pool import ProbeJob, ProbePool, ProbeResult, probe_families
 
@@ -57,6 +56,5 @@ class TcpProbeCollector:
         self._pool.close()
 
 
-@register("probe_tcp", help="TCP connect probes from the config's probes.tcp section")
 def build(config: Config) -> TcpProbeCollector | None:
     return TcpProbeCollector(list(config.probes.tcp)) if config.probes.tcp else None

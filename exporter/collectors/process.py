@@ -12,7 +12,6 @@ from typing import Any
 
 import psutil
 
-from exporter.collector import register
 from exporter.families import counter, gauge
 from exporter.metric import Metric
 
@@ -57,6 +56,5 @@ class ProcessCollector:
                 yield MAX_FDS.value(soft)
 
 
-@register("process", help="the exporter's own process (process_cpu_seconds_total, memory, fds)")
 def build(config: Any) -> ProcessCollector:
     return ProcessCollector()

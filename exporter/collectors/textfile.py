@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exporter.collector import register
 from exporter.families import gauge
 from exporter.metric import Metric
 from tradewatch import metric_names as names
@@ -143,7 +142,6 @@ class TextfileCollector:
         yield SCRAPE_ERROR.value(1.0 if error else 0.0)
 
 
-@register("textfile", help="metrics from *.prom files in exporter.collectors.textfile_directory")
 def build(config: Config) -> TextfileCollector | None:
     directory = config.exporter.collectors.textfile_directory
     return TextfileCollector(directory) if directory is not None else None

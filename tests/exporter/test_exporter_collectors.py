@@ -41,19 +41,28 @@ def test_cpu_modes_and_labels_as_node_exporter():
     ps = SimpleNamespace(cpu_times=lambda percpu: [LinuxCpu(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
                                                    LinuxCpu(11, 12, 13, 14, 15, 16, 17, 18, 19, 20)])
     fams = list(CpuCollector(ps).collect())
-    assert [(f.name, f.type) for f in fams] == [("node_cpu_seconds", "counter")]
-    got = samples(fams)
+    assert [(f.name, f.type) for f in fams] == [("node_cpu_seconds", "counter"),
+                                                 ("node_cpu_guest_seconds", "counter")]
+    got = samples(fams[:1])
     assert got[("node_cpu_seconds_total", (("cpu", "1"), ("mode", "steal")))] == 18
     assert got[("node_cpu_seconds_total", (("cpu", "0"), ("mode", "user")))] == 1
     modes = {dict(labels)["mode"] for _, labels in got}
-    # guest time is already inside user/nice: node_exporter does not export it as a mode
+    # guest time is already inside user/nice: node_exporter does not export it as a mode ...
     assert modes == {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"}
     assert len(got) == 16
+    # ... but as node_cpu_guest_seconds_total{mode="user"|"nice"} (guest, guest_nice)
+    guest = samples(fams[1:])
+    assert guest == {("node_cpu_guest_seconds_total", (("cpu", "0"), ("mode", "user"))): 9,
+                     ("node_cpu_guest_seconds_total", (("cpu", "0"), ("mode", "nice"))): 10,
+                     ("node_cpu_guest_seconds_total", (("cpu", "1"), ("mode", "user"))): 19,
+                     ("node_cpu_guest_seconds_total", (("cpu", "1"), ("mode", "nice"))): 20}
 
 
 def test_cpu_on_macos_has_only_the_modes_psutil_gives():
     ps = SimpleNamespace(cpu_times=lambda percpu: [MacCpu(1.5, 0, 2, 30)])
-    got = samples(list(CpuCollector(ps).collect()))
+    fams = list(CpuCollector(ps).collect())
+    assert [f.name for f in fams] == ["node_cpu_seconds"]  # no guest time there: no guest family
+    got = samples(fams)
     assert {dict(k[1])["mode"] for k in got} == {"user", "nice", "system", "idle"}
 
 

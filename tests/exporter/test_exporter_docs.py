@@ -38,7 +38,7 @@ def documented() -> list[dict[str, object]]:
             continue
         rows.append({
             "name": cells[0].strip("`"),
-            "type": cells[1],
+            "type": "unknown" if cells[1] == "untyped" else cells[1],
             "labels": {c.strip().strip("`") for c in cells[2].split(",") if c.strip()},
             "os": {t.strip() for t in cells[3].split(",")},
         })

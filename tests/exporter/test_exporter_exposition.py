@@ -17,7 +17,6 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 from prometheus_client.utils import floatToGoString
 
 from exporter import families as families_module
-from exporter.collectors import load_all
 from exporter.exposition import encode, float_text, negotiate, restrict, series_text
 from exporter.families import counter, gauge
 from exporter.scrape import ScrapeCollector, build_collectors
@@ -76,7 +75,6 @@ def tricky_families():
 
 
 def host_families():
-    load_all()
     names = ["cpu", "memory", "filesystem", "diskstats", "netdev", "loadavg", "os", "process"]
     runner = ScrapeCollector(build_collectors(DefaultConfig(), names), version="1.2.3")
     try:

@@ -277,11 +277,9 @@ def test_rootfs_statvfs_runs_on_the_prefixed_path(tmp_path):
 
 def test_path_rootfs_flag_config_key_and_bad_values(tmp_path, capsys):
     from exporter import cli
-    from exporter.collector import REGISTRY
-    from exporter.collectors import filesystem, load_all
+    from exporter.collectors import REGISTRY, filesystem
     from exporter.settings import DefaultConfig, with_collector_overrides
 
-    load_all()
     parser = cli.build_parser(REGISTRY)
     overrides = cli.collector_overrides(parser.parse_args(["--path.rootfs", "/host"]))
     assert overrides == {"path_rootfs": "/host"}

@@ -318,3 +318,61 @@ def test_pool_collectors_start_before_the_inline_ones_and_overlap_them():
         runner.close()
     assert got[names.COLLECTOR_SUCCESS][(("collector", "inline_waits"),)] == 1
     assert got[names.COLLECTOR_SUCCESS][(("collector", "background"),)] == 1
+
+
+def test_node_scrape_collector_series_for_node_exporters_collectors_only(caplog):
+    """node_scrape_collector_* under node_exporter's collector name (memory is its meminfo),
+    for the collectors that stand in for one; TradeWatch's own get only tradewatch_*."""
+    import logging
+
+    from exporter.collector import NoData
+
+    class Memory(Fine):
+        name = "memory"
+
+    class Partial:
+        name = "conntrack"
+
+        def collect(self):
+            yield gauge("test_before_failure", "Sent before the error.").value(1)
+            raise OSError(2, "No such file or directory", "/proc/net/stat/nf_conntrack")
+
+    class Absent:
+        name = "pressure"
+
+        def collect(self):
+            raise NoData("/proc/pressure/cpu: no pressure information")
+            yield  # pragma: no cover
+
+    runner = ScrapeCollector([Memory(), Partial(), Absent(), Raises()], version="t",
+                             node={"memory": "meminfo", "conntrack": "conntrack", "pressure": "pressure"})
+    with caplog.at_level(logging.DEBUG, logger="exporter.scrape"):
+        got = scrape(runner)
+    node = got["node_scrape_collector_success"]
+    assert node == {(("collector", "meminfo"),): 1, (("collector", "conntrack"),): 0,
+                    (("collector", "pressure"),): 0}
+    assert set(got["node_scrape_collector_duration_seconds"]) == set(node)
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "memory"),)] == 1
+    assert got[names.COLLECTOR_SUCCESS][(("collector", "raises"),)] == 0
+    # what a failing collector yielded before its error is served, as node_exporter does
+    assert got["test_before_failure"][()] == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2 and "/proc/net/stat/nf_conntrack" in warnings[0] and "boom" in warnings[1]
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any("no pressure information" in m for m in debug)
+
+
+def test_the_registration_table_maps_our_names_to_node_exporters():
+    from exporter.collectors import REGISTRATIONS, REGISTRY
+    from exporter.scrape import node_names
+
+    assert len(REGISTRY) == len(REGISTRATIONS)
+    mapping = node_names(REGISTRY)
+    assert mapping["memory"] == "meminfo"
+    assert all(mapping[n] == n for n in mapping if n != "memory")
+    assert not {"process", "probe_http", "probe_tcp", "probe_sql"} & set(mapping)
+    runner = ScrapeCollector([], version="t")  # the table is the default
+    try:
+        assert runner.node == mapping and set(REGISTRY) <= runner.known
+    finally:
+        runner.close()

@@ -67,6 +67,19 @@ def test_select_semantics(runner):
         runner.select(exclude=["nope"])
     with pytest.raises(SelectionError, match="cannot be combined"):
         runner.select(["cpu"], ["memory"])
+    # node_exporter's collector names select ours (its meminfo is our memory)
+    assert runner.select(["meminfo", "cpu"]) == {"memory", "cpu"}
+    assert runner.select(exclude=["meminfo"]) == {"cpu", "probe_http"}
+
+
+def test_node_exporters_collector_names_are_flags_too():
+    from exporter import cli
+    from exporter.collectors import REGISTRY
+
+    parser = cli.build_parser(REGISTRY)
+    assert parser.parse_args(["--no-collector.meminfo"]).collector__memory is False
+    assert parser.parse_args(["--collector.meminfo"]).collector__memory is True
+    assert parser.parse_args(["--no-collector.memory"]).collector__memory is False
 
 
 def test_collect_runs_only_the_named_collectors(runner):
