@@ -30,7 +30,7 @@ REGEX_FLAGS = {
     "--collector.filesystem.fs-types-include": (
         "filesystem_fs_types_include", "regex a filesystem type must match"),
     "--collector.diskstats.device-exclude": (
-        "diskstats_device_exclude", "regex of block devices to skip (partitions, loop, ram by default)"),
+        "diskstats_device_exclude", "regex of block devices to skip (partitions, loop and ram by default)"),
     "--collector.diskstats.device-include": (
         "diskstats_device_include", "regex a block device must match"),
     "--collector.netdev.device-exclude": (

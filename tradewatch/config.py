@@ -408,9 +408,7 @@ class Collectors(_Strict):
     filesystem_fs_types_include: str = ""
     filesystem_timeout: Duration = 5.0
     filesystem_network: bool = False  # nfs, cifs, ... are skipped unless asked for
-    diskstats_device_exclude: str = (
-        r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
-    )
+    diskstats_device_exclude: str = r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"  # node_exporter 1.5's
     diskstats_device_include: str = ""
     netdev_device_exclude: str = ""
     netdev_device_include: str = ""
