@@ -37,6 +37,8 @@ REGEX_FLAGS = {
         "netdev_device_exclude", "regex of network devices to skip"),
     "--collector.netdev.device-include": (
         "netdev_device_include", "regex a network device must match"),
+    "--collector.netclass.ignored-devices": (
+        "netclass_ignored_devices", "regex of network devices the netclass collector skips"),
 }
 
 

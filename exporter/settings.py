@@ -39,6 +39,7 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
     "diskstats_device_include": "",
     "netdev_device_exclude": "",
     "netdev_device_include": "",
+    "netclass_ignored_devices": "^$",
     "textfile_directory": None,
     "collector_timeout": 5.0,
     "path_rootfs": "/",

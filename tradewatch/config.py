@@ -412,6 +412,7 @@ class Collectors(_Strict):
     diskstats_device_include: str = ""
     netdev_device_exclude: str = ""
     netdev_device_include: str = ""
+    netclass_ignored_devices: str = "^$"  # node_exporter 1.5's: no interface name matches it
     textfile_directory: Path | None = None
     collector_timeout: Duration = 5.0
     # where the host's / is mounted when the exporter runs in a container (node_exporter's --path.rootfs)
@@ -426,6 +427,7 @@ class Collectors(_Strict):
         "diskstats_device_include",
         "netdev_device_exclude",
         "netdev_device_include",
+        "netclass_ignored_devices",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
