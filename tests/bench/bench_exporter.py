@@ -144,14 +144,12 @@ def breakdown(collector_set: str, rounds: int = 20, per_round: int = 30) -> None
     from prometheus_client.exposition import generate_latest
     from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-    from exporter.collector import REGISTRY
-    from exporter.collectors import load_all
+    from exporter.collectors import REGISTRY
     from exporter.exposition import encode, negotiate
     from exporter.scrape import ScrapeCollector, build_collectors, enabled_names
     from exporter.server import GZIP_LEVEL, make_app
     from exporter.settings import DefaultConfig
 
-    load_all()
     if collector_set == "defaults":
         names = enabled_names(REGISTRY, {}, {})
     else:
