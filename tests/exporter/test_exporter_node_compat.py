@@ -45,7 +45,8 @@ def test_node_families_match_node_exporter(tmp_path):
     node = serve([binary("prometheus-node-exporter"), f"--web.listen-address=127.0.0.1:{p2}",
                   "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
                   "--collector.filesystem", "--collector.diskstats", "--collector.netdev",
-                  "--collector.loadavg", "--collector.stat", "--collector.uname", "--collector.os"],
+                  "--collector.loadavg", "--collector.stat", "--collector.uname", "--collector.os",
+                  "--collector.netclass", "--collector.textfile"],
                  f"http://127.0.0.1:{p2}/metrics", tmp_path / "node.log")
     ours_node = {n: v for n, v in ours.items() if n.startswith("node_")}
     assert len(ours_node) > 40
