@@ -111,6 +111,14 @@ def exchange(server, data: bytes, *, head: bool = False) -> bytes:
         return read_response(s, head=head)
 
 
+def keep(server) -> socket.socket:
+    """A connection that made one request and stays open, idle."""
+    s = socket.create_connection(("127.0.0.1", port(server)), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parse(read_response(s))[0] == 200
+    return s
+
+
 def parse(response: bytes) -> tuple[int, dict[str, str], bytes]:
     head, _, body = response.partition(b"\r\n\r\n")
     status_line, *lines = head.decode("latin-1").split("\r\n")
@@ -372,23 +380,30 @@ def test_a_client_that_sends_nothing_is_dropped_after_the_request_timeout(served
     assert _wait(lambda: server.threads == 3)
 
 
+def trickle_until_dropped(s: socket.socket) -> float:
+    """Start a request, then send a header byte every 0.1 s (each recv is quick, the request
+    never ends) until the server drops the connection; the seconds that took."""
+    t0 = time.monotonic()
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    for _ in range(40):
+        try:
+            s.sendall(b"X")
+        except OSError:  # the server closed the connection (a reset, then a broken pipe)
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("still connected after 4 s")
+    took = time.monotonic() - t0
+    with contextlib.suppress(ConnectionResetError):
+        assert s.recv(1024) == b""  # no response
+    return took
+
+
 def test_a_client_that_trickles_its_request_is_dropped_at_the_same_deadline(served):
     server, _, _ = served
     server.request_timeout = 0.5
     with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
-        t0 = time.monotonic()
-        s.sendall(b"GET / HTTP/1.1\r\n")
-        for _ in range(40):  # a header byte every 0.1 s: each recv is quick, the request never ends
-            try:
-                s.sendall(b"X")
-            except OSError:  # the server closed the connection (a reset, then a broken pipe)
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("still connected after 4 s")
-        assert time.monotonic() - t0 < 2.5
-        with contextlib.suppress(ConnectionResetError):
-            assert s.recv(1024) == b""  # no response
+        assert trickle_until_dropped(s) < 2.5
 
 
 def test_a_client_that_leaves_mid_request_does_not_hurt_the_worker(served):
@@ -464,9 +479,7 @@ def test_connection_close_and_http_1_0_get_one_response_per_connection(served, r
 def test_an_idle_connection_is_closed_after_the_idle_timeout(served):
     server, _, environs = served
     server.idle_timeout = 0.3
-    with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert parse(read_response(s))[0] == 200
+    with keep(server) as s:
         t0 = time.monotonic()
         assert s.recv(1024) == b""  # closed by the server, without a response
         assert time.monotonic() - t0 >= 0.25  # not before the idle timeout
@@ -476,9 +489,7 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(served):
 
 def test_a_bad_request_on_a_kept_connection_gets_its_error_and_the_close(served):
     server, _, environs = served
-    with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert parse(read_response(s))[0] == 200
+    with keep(server) as s:
         s.sendall(b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n")
         status, headers, _ = parse(read_response(s))
         assert (status, headers["connection"]) == (400, "close")
@@ -489,33 +500,11 @@ def test_a_bad_request_on_a_kept_connection_gets_its_error_and_the_close(served)
 def test_a_slow_client_on_a_kept_connection_is_still_dropped(served):
     server, _, environs = served
     server.request_timeout = 0.5
-    with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert parse(read_response(s))[0] == 200
+    with keep(server) as s:
         time.sleep(0.6)  # idle longer than request_timeout: fine, it is idle_timeout that counts
-        t0 = time.monotonic()
-        s.sendall(b"GET / HTTP/1.1\r\n")
-        for _ in range(40):  # then a header byte every 0.1 s: the request never ends
-            try:
-                s.sendall(b"X")
-            except OSError:  # the server closed the connection
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("still connected after 4 s")
-        assert time.monotonic() - t0 < 2.5
-        with contextlib.suppress(ConnectionResetError):
-            assert s.recv(1024) == b""
+        assert trickle_until_dropped(s) < 2.5
     assert len(environs) == 1
     assert _wait(lambda: get(server) == b"ok\n" and server.threads == 3)
-
-
-def keep(server) -> socket.socket:
-    """A connection that made one request and stays open, idle."""
-    s = socket.create_connection(("127.0.0.1", port(server)), timeout=5)
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert parse(read_response(s))[0] == 200
-    return s
 
 
 def is_closed(s: socket.socket, wait: float = 5.0) -> bool:
