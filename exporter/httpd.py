@@ -283,9 +283,10 @@ class PooledHTTPServer(socketserver.TCPServer):
       one thread is always kept for accept(). When the last one takes a connection, the
       connection that has waited longest between requests (or, new, has sent nothing for
       `fresh_grace` seconds) is closed and its thread returns to accept(); when none qualifies,
-      the next response to finish says `Connection: close` and its thread returns instead, and
-      new connections wait in the listen backlog until then. So idle or silent connections
-      cannot lock out a scraper, and a request being served is never cut.
+      the next response to finish says `Connection: close`, or a new connection reaching its
+      `fresh_grace` in silence is closed, and that thread returns instead; new connections wait
+      in the listen backlog until then. So idle or silent connections cannot lock out a
+      scraper, and a request being served is never cut.
     """
 
     allow_reuse_address = True
@@ -386,7 +387,13 @@ class PooledHTTPServer(socketserver.TCPServer):
             with self._lock:
                 self._idle[sock] = (time.monotonic(), first)
             try:
-                arrived = reader.wait(wait)
+                if first and wait > self.fresh_grace:
+                    # silent past the grace while the server is full: give the thread back
+                    arrived = reader.wait(self.fresh_grace)
+                    if not arrived and not self._at_limit():
+                        arrived = reader.wait(wait - self.fresh_grace)
+                else:
+                    arrived = reader.wait(wait)
             finally:
                 with self._lock:
                     evicted = self._idle.pop(sock, None) is None

@@ -614,3 +614,18 @@ def test_beyond_the_limit_with_every_thread_busy_a_connection_waits_then_is_serv
     assert [parse(r)[0] for r in results] == [200, 200, 200]
     # the responses that finished at the limit closed their connections to free a thread
     assert any(parse(r)[1].get("connection") == "close" for r in results)
+
+
+def test_at_the_limit_silent_connections_give_their_threads_back_after_the_grace(start):
+    # no new connection arrives to trigger an eviction: the silent ones must notice themselves
+    server = start(lambda e, s: (s("200 OK", [("Content-Length", "3")]), [b"ok\n"])[1],
+                   min_workers=1, max_workers=2)
+    server.fresh_grace = 0.2
+    silent = [socket.create_connection(("127.0.0.1", port(server)), timeout=5) for _ in range(2)]
+    try:
+        assert _wait(lambda: server.threads == 2)
+        assert get(server) == b"ok\n"  # queued, then served well before request_timeout (10 s)
+        assert sum(is_closed(s, 0.1) for s in silent) >= 1
+    finally:
+        for s in silent:
+            s.close()
