@@ -16,7 +16,6 @@ from tests.support.procs import Proc, binary, free_port
 
 pytestmark = pytest.mark.integration
 
-NETLINK_ONLY = {"node_network_receive_nohandler"}  # node_exporter's rtnetlink path; /proc/net/dev lacks it
 MOVING_GAUGES = {"node_disk_io_now"}  # I/Os in flight at the instant of each scrape
 
 
@@ -53,8 +52,6 @@ def test_our_families_next_to_node_exporter(tmp_path: Path):
 
     problems = []
     for name in sorted(set(ours) | set(after)):
-        if name in NETLINK_ONLY:
-            continue
         if name not in ours or name not in after:
             problems.append(f"{name}: only {'ours' if name in ours else 'node_exporter'} has it")
             continue
