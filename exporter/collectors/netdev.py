@@ -9,12 +9,15 @@ errs and drop each way); the rest are omitted, never faked.
 
 node_exporter 1.5 reads the same counters over rtnetlink by default
 (`--collector.netdev.netlink`), which adds `node_network_receive_nohandler_total`, a counter
-/proc/net/dev has no column for; we do not emit it. Like upstream 1.5, no device is excluded
-by default (Debian's package excludes `lo`: see docs/exporter.md).
+/proc/net/dev has no column for: it is read from /sys/class/net/<device>/statistics/rx_nohandler
+(the same kernel counter, kernels 4.6 and later), one small read per device; a device without
+the file has no such series. Like upstream 1.5, no device is excluded by default (Debian's
+package excludes `lo`: see docs/exporter.md).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +30,7 @@ from exporter.filters import NameFilter
 from exporter.metric import Metric
 
 PROC_NET_DEV = "/proc/net/dev"
+SYS_CLASS_NET = "/sys/class/net"
 
 # /proc/net/dev's columns in order, as node_exporter names them
 COLUMNS = (
@@ -39,6 +43,9 @@ SPECS: dict[str, FamilySpec] = {
     stat: counter(f"node_network_{stat}_total", f"Network device statistic {stat}.", ("device",))
     for stat in COLUMNS
 }
+
+NOHANDLER = counter("node_network_receive_nohandler_total", "Network device statistic receive_nohandler.",
+                    ("device",))
 
 # node_exporter statistic -> psutil field (the OSes without /proc/net/dev)
 PSUTIL_FIELDS = (
@@ -79,9 +86,10 @@ class NetdevCollector:
     inline = True  # reads kernel counters only: run in the request thread (see exporter.scrape)
 
     def __init__(self, device_filter: NameFilter | None = None, ps: Any = psutil,
-                 proc_net_dev: str | None = None):
+                 proc_net_dev: str | None = None, sys_class_net: str = SYS_CLASS_NET):
         self.ps = ps
         self.proc_net_dev = proc_net_dev
+        self.sys_class_net = sys_class_net
         self.keep = device_filter or NameFilter()
         self._kept: dict[str, bool] = {}
 
@@ -116,6 +124,27 @@ class NetdevCollector:
             for device, values in devices:
                 spec.add(fam, (device,), values[i])
             yield fam
+        fam = NOHANDLER.new()
+        for device, _ in devices:
+            value = self._nohandler(device)
+            if value is not None:
+                NOHANDLER.add(fam, (device,), value)
+        if fam.samples:
+            yield fam
+
+    def _nohandler(self, device: str) -> int | None:
+        """rx_nohandler from sysfs; None where the kernel has no such file or it does not parse."""
+        try:
+            fd = os.open(f"{self.sys_class_net}/{device}/statistics/rx_nohandler", os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            text = os.read(fd, 64).strip()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return int(text) if text.isdigit() else None
 
 
 def build(config: Any) -> NetdevCollector:

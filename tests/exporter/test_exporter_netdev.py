@@ -13,25 +13,25 @@ from exporter.settings import COLLECTOR_DEFAULTS
 from tests.support import prom_text
 
 SYSFS = Path(__file__).resolve().parents[1] / "fixtures" / "exporter" / "sysfs"
-NETLINK_ONLY = {"node_network_receive_nohandler"}  # node_exporter 1.5's default rtnetlink path only
 
 
 def collect(case: str, **kw) -> prom_text.Families:
-    return prom_text.of(NetdevCollector(proc_net_dev=str(SYSFS / case / "proc/net/dev"), **kw).collect())
+    root = SYSFS / case
+    return prom_text.of(NetdevCollector(proc_net_dev=str(root / "proc/net/dev"),
+                                        sys_class_net=str(root / "class/net"), **kw).collect())
 
 
 def expected(case: str) -> prom_text.Families:
     fams = prom_text.parse((SYSFS / case / "node_exporter-1.5.prom").read_text())
     return {n: f for n, f in fams.items()
-            if n.startswith(("node_network_receive_", "node_network_transmit_"))
-            and f[0] == "counter" and n not in NETLINK_ONLY}
+            if n.startswith(("node_network_receive_", "node_network_transmit_")) and f[0] == "counter"}
 
 
 def test_a_network_namespace_matches_node_exporter_exactly_but_for_its_own_scrape():
     # in the namespace only lo moved between node_exporter's scrape and the recording: the
     # scrape itself went over lo
     ours, theirs = collect("linux-6.18-netns"), expected("linux-6.18-netns")
-    assert len(theirs) == 16
+    assert len(theirs) == 17
     lo = (("device", "lo"),)
     for name, (_, _, series) in theirs.items():
         assert ours[name][2][lo] >= series.pop(lo)
@@ -51,7 +51,7 @@ def test_the_vm_matches_node_exporter_with_counters_that_only_moved_forward():
 
 def test_every_column_with_node_exporter_names_and_values():
     got = collect("linux-4.9-handwritten")
-    assert set(got) == {f"node_network_{c}" for c in COLUMNS}
+    assert set(got) == {f"node_network_{c}" for c in COLUMNS} | {"node_network_receive_nohandler"}
     eth0 = (("device", "eth0"),)
     want = dict(zip(COLUMNS, (98765432101, 71234567, 3, 7, 1, 2, 0, 123456,
                               12345678901, 9876543, 4, 5, 6, 8, 9, 0), strict=True))
@@ -61,6 +61,15 @@ def test_every_column_with_node_exporter_names_and_values():
     devices = {dict(k)["device"] for k in got["node_network_receive_bytes"][2]}
     assert devices == {"eth0", "lo", "docker0", "wlan0"}
     assert all(typ == "counter" for typ, _, _ in got.values())
+    # rx_nohandler from sysfs, where the device has the file (docker0 has none here)
+    assert got["node_network_receive_nohandler"][2] == {eth0: 17, (("device", "lo"),): 0,
+                                                        (("device", "wlan0"),): 0}
+
+
+def test_without_sysfs_there_is_no_nohandler_family_and_the_rest_is_served():
+    got = prom_text.of(NetdevCollector(proc_net_dev=str(SYSFS / "linux-6.18-vm/proc/net/dev"),
+                                       sys_class_net=str(SYSFS / "nonexistent")).collect())
+    assert set(got) == {f"node_network_{c}" for c in COLUMNS}
 
 
 def test_no_device_is_excluded_by_default_as_upstream_1_5():

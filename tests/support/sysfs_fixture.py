@@ -1,10 +1,11 @@
 """Record and replay the kernel files the netclass, netdev and diskstats collectors read.
 
-`record(dest)` copies /proc/net/dev, /proc/diskstats and every /sys/class/net/<iface> attribute
-the netclass collector reads into `dest`, the way the collector would read them: an attribute
-whose read fails is recorded as a file holding `!errno NAME` (EINVAL for `speed` on lo, ...),
-one that does not exist is not recorded. `replay_raw` replays such a tree: it raises the
-recorded error, so the collector's error handling is exercised on recorded data.
+`record(dest)` copies into `dest` /proc/net/dev, /proc/diskstats, every /sys/class/net/<iface>
+attribute the netclass collector reads and the rx_nohandler counter the netdev collector reads,
+the way the collectors read them: an attribute whose read fails is recorded as a file holding
+`!errno NAME` (EINVAL for `speed` on lo, ...), one that does not exist is not recorded.
+`replay_raw` replays such a tree: it raises the recorded error, so the collector's error
+handling is exercised on recorded data.
 
     sudo .venv/bin/python -m tests.support.sysfs_fixture tests/fixtures/exporter/sysfs/NAME
 """
@@ -44,6 +45,10 @@ def record(dest: Path, proc: str = "/proc", sys_class_net: str = "/sys/class/net
             finally:
                 os.close(fd)
             (out / attribute).write_bytes(data)
+        nohandler = Path(sys_class_net, iface, "statistics", "rx_nohandler")
+        if nohandler.exists():  # the netdev collector's one sysfs read
+            (out / "statistics").mkdir(exist_ok=True)
+            (out / "statistics" / "rx_nohandler").write_bytes(nohandler.read_bytes())
 
 
 def replay_raw(path: str) -> bytes:
