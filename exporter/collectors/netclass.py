@@ -140,7 +140,10 @@ def interfaces(root: str) -> list[str]:
 
 class NetclassCollector:
     name = "netclass"
-    inline = True  # reads sysfs attributes only: run in the request thread (see exporter.scrape)
+    # Not inline: reading `speed`, `duplex` or `carrier` calls into the driver under the kernel's
+    # rtnl lock, which another process can hold for a long time; on the pool (exporter.scrape)
+    # a stuck read costs this collector's series, never the scrape.
+    inline = False
 
     def __init__(self, root: str = SYS_CLASS_NET, device_filter: NameFilter | None = None,
                  raw: RawReader = read_raw):
@@ -185,7 +188,7 @@ class PsutilNetclassCollector:
     """MTU and known link speeds from psutil, for the OSes without /sys/class/net."""
 
     name = "netclass"
-    inline = True
+    inline = False  # the speed comes from a driver ioctl, as on Linux
 
     def __init__(self, ps: Any, device_filter: NameFilter | None = None):
         self.ps = ps
