@@ -59,7 +59,7 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "meminfo"),
     Registration("netclass", netclass.build, True,
                  "network interface properties from /sys/class/net (node_network_up, _info, _mtu_bytes, "
-                 "_speed_bytes, _carrier...); Linux", "netclass"),
+                 "_speed_bytes, _carrier...; elsewhere MTU and speed from psutil)", "netclass"),
     Registration("netdev", netdev.build, True, "network interface counters (node_network_*_total)", "netdev"),
     Registration("netstat", netstat.build, True,
                  "network protocol statistics from /proc/net/{netstat,snmp,snmp6} (node_netstat_*); Linux",

@@ -20,6 +20,10 @@ What it reads and how, after node_exporter 1.5 (collector/netclass_linux.go) and
 One difference: node_exporter fails the whole collector when an interface disappears between
 listing the directory and reading it (a container's veth going away); here that interface is
 skipped. Only the attributes node_exporter exports are read, not every file in the directory.
+
+Off Linux (node_exporter has no netclass there) psutil's `net_if_stats()` gives two of these
+quantities as the same thing: `node_network_mtu_bytes`, and `node_network_speed_bytes` where the
+speed is known (psutil reports 0 when it is not). The rest are not emitted, never faked.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ NUMERIC_ATTRIBUTES: tuple[tuple[str, FamilySpec], ...] = (
     ("tx_queue_len", _property("transmit_queue_length")),
     ("type", _property("protocol_type")),
 )
+NUMERIC = dict(NUMERIC_ATTRIBUTES)
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 _PREFIX_BASES = {"b": 2, "o": 8, "x": 16}
 
@@ -134,7 +139,10 @@ def interfaces(root: str) -> list[str]:
 
 class NetclassCollector:
     name = "netclass"
-    inline = True  # reads sysfs attributes only: run in the request thread (see exporter.scrape)
+    # Not inline: reading `speed`, `duplex` or `carrier` calls into the driver under the kernel's
+    # rtnl lock, which another process can hold for a long time; on the pool (exporter.scrape)
+    # a stuck read costs this collector's series, never the scrape.
+    inline = False
 
     def __init__(self, root: str = SYS_CLASS_NET, device_filter: NameFilter | None = None,
                  raw: RawReader = read_raw):
@@ -175,8 +183,33 @@ class NetclassCollector:
                 yield fam
 
 
-def build(config: Any) -> NetclassCollector | None:
-    if not (sys.platform.startswith("linux") and Path(SYS_CLASS_NET).is_dir()):
-        return None  # Linux only, as node_exporter's
-    ignored = config.exporter.collectors.netclass_ignored_devices
-    return NetclassCollector(device_filter=NameFilter(exclude=ignored))
+class PsutilNetclassCollector:
+    """MTU and known link speeds from psutil, for the OSes without /sys/class/net."""
+
+    name = "netclass"
+    inline = False  # the speed comes from a driver ioctl, as on Linux
+
+    def __init__(self, ps: Any, device_filter: NameFilter | None = None):
+        self.ps = ps
+        self.keep = device_filter or NameFilter()
+
+    def collect(self) -> Iterator[Metric]:
+        stats = sorted((d, s) for d, s in self.ps.net_if_stats().items() if self.keep(d))
+        mtu_spec, speed_spec = NUMERIC["mtu"], NUMERIC["speed"]
+        mtu, speed = mtu_spec.new(), speed_spec.new()
+        for device, st in stats:
+            mtu_spec.add(mtu, (device,), st.mtu)
+            if st.speed > 0:
+                speed_spec.add(speed, (device,), st.speed * 125000)
+        for fam in (mtu, speed):
+            if fam.samples:
+                yield fam
+
+
+def build(config: Any) -> NetclassCollector | PsutilNetclassCollector:
+    keep = NameFilter(exclude=config.exporter.collectors.netclass_ignored_devices)
+    if sys.platform.startswith("linux") and Path(SYS_CLASS_NET).is_dir():
+        return NetclassCollector(device_filter=keep)
+    import psutil
+
+    return PsutilNetclassCollector(psutil, keep)

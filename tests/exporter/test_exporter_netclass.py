@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from exporter.collectors.netclass import NUMERIC_ATTRIBUTES, NetclassCollector, parse_go_int, read_attribute
+from exporter.collectors.netclass import (
+    NUMERIC_ATTRIBUTES,
+    NetclassCollector,
+    PsutilNetclassCollector,
+    parse_go_int,
+    read_attribute,
+)
 from exporter.filters import NameFilter
 from exporter.settings import COLLECTOR_DEFAULTS
 from tests.support import prom_text
@@ -121,3 +127,19 @@ def test_the_real_sysfs_on_this_machine_reads_without_error():
     got = prom_text.of(NetclassCollector().collect())
     assert (("device", "lo"),) in got["node_network_up"][2]
     assert got["node_network_mtu_bytes"][2][(("device", "lo"),)] == 65536
+
+
+def test_off_linux_psutil_gives_mtu_and_known_speeds_only():
+    from collections import namedtuple
+    from types import SimpleNamespace
+
+    stats = namedtuple("snicstats", "isup duplex speed mtu flags")
+    ps = SimpleNamespace(net_if_stats=lambda: {"en0": stats(True, 2, 1000, 1500, "up"),
+                                               "lo0": stats(True, 0, 0, 16384, "up,loopback")})
+    got = prom_text.of(PsutilNetclassCollector(ps).collect())
+    assert got == {
+        "node_network_mtu_bytes": ("gauge", "Network device property: mtu_bytes",
+                                   {(("device", "en0"),): 1500, (("device", "lo0"),): 16384}),
+        "node_network_speed_bytes": ("gauge", "Network device property: speed_bytes",
+                                     {(("device", "en0"),): 125_000_000}),  # lo0's 0 is "unknown"
+    }
