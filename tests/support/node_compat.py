@@ -421,7 +421,7 @@ def wait_for_scrapes(prom: Prometheus, scrapes: int, timeout: float = 90.0) -> f
     deadline = time.monotonic() + timeout
     first: float | None = None
     while time.monotonic() < deadline:
-        res = prom.query(f'count_over_time(up{{job="node"}}[{scrapes * SCRAPE_S + 30}s])')
+        res = prom.query(f'sum_over_time(up{{job="node"}}[{scrapes * SCRAPE_S + 30}s])')  # successful
         ups = prom.query('up{job="node"} == 1')
         if len(ups) == 2 and first is None:
             first = time.time()
