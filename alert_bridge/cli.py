@@ -11,8 +11,9 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from alert_bridge import logs
 from alert_bridge.web.auth import host_is_loopback
-from tradewatch.config import ConfigError, load_config
+from tradewatch.config import ConfigError, default_config_path, load_config
 
 log = logging.getLogger("alert_bridge.cli")
 
@@ -86,7 +87,7 @@ def _fail(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -97,24 +98,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         except argparse.ArgumentTypeError as exc:
             return _fail(f"bridge.listen: {exc}")
     host, port = args.listen
-    if not config.bridge.api_token and not host_is_loopback(host):
+    # behind a reverse proxy the bridge serves the network even though it listens on loopback
+    beyond = (f"listen on {host}:{port}" if not host_is_loopback(host)
+              else "serve clients of security.trusted_proxies" if config.security.trusted_proxies else None)
+    if beyond and not config.bridge.api_token:
         return _fail(
-            f"refusing to listen on {host}:{port} without an API token: set bridge.api_token "
-            "(e.g. api_token: ${TRADEWATCH_API_TOKEN}) or listen on 127.0.0.1"
+            f"refusing to {beyond} without an API token: set bridge.api_token "
+            "(e.g. api_token: ${TRADEWATCH_API_TOKEN})"
+            + (" or listen on 127.0.0.1" if not host_is_loopback(host) else "")
         )
 
-    import waitress
+    if beyond:
+        from alert_bridge.web.token_strength import password_problem, token_problem
+
+        weak = [("bridge.api_token", token_problem(config.bridge.api_token))]
+        if config.bridge.dashboard_password:
+            weak.append(("bridge.dashboard_password", password_problem(config.bridge.dashboard_password)))
+        for key, problem in weak:
+            if problem:
+                source = args.config or default_config_path()
+                return _fail(f"{source}: {key} is too weak to {beyond}: {problem}")
 
     json_server_errors(config.bridge.max_body_bytes)
 
-    from alert_bridge.store.database import Database
+    from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app
+    from alert_bridge.web.server import create_server
 
-    db = Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
     try:
-        applied = db.migrate()
-    except Exception as exc:
-        return _fail(f"cannot prepare the database {config.bridge.database}: {exc}")
+        db, applied = open_store(config)
+    except StoreNotWritable as exc:
+        return _fail(str(exc))
     if applied:
         log.info("database %s: applied migrations %s", config.bridge.database, ", ".join(applied))
     child = None
@@ -128,13 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         local = make_sender(config, db, time.time)
         sender = RemoteWakeSender(local, child.wake) if local is not None else None
         app = create_app(config, start_workers=False, db=db, sender=sender)
-    server = waitress.create_server(
-        app,
-        host=host,
-        port=port,
-        threads=args.threads,
-        ident="tradewatch-bridge",
-        max_request_body_size=config.bridge.max_body_bytes + 65536,
+    server = create_server(
+        app, host, port, threads=args.threads, max_request_body_size=config.bridge.max_body_bytes + 65536
     )
     if child is not None:
         child.start()  # only once the address is bound: a failed start leaves no orphan

@@ -27,7 +27,8 @@ from dashboards.grafana import (
     dashboard as make_dashboard,
 )
 from tradewatch import metric_names as m
-from tradewatch.config import SEVERITIES, Config
+from tradewatch.config import Config
+from tradewatch.vocabulary import SEVERITIES
 
 UID = "tradewatch-alerts"
 

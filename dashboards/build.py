@@ -1,7 +1,9 @@
 """Generate the Grafana dashboards and the datasource provisioning file from code.
 
-    python dashboards/build.py            # write dashboards/*.json and the datasource file
-    python dashboards/build.py --check    # exit 1 when a committed file is stale
+    tradewatch generate --only dashboards           # write dashboards/*.json and the datasource file
+    tradewatch generate --only dashboards --check   # exit 1 when a committed file is stale
+
+(`python dashboards/build.py [--check]` is the same, kept as an alias.)
 
 Thresholds are rendered from the example config (`deploy/tradewatch.example.yaml`), the same
 file the committed alert rules come from, so a panel turns red where the alert fires.
@@ -80,31 +82,22 @@ def render_yaml(data: dict[str, Any]) -> str:
     return header + yaml.safe_dump(data, sort_keys=False)
 
 
-def rendered(cfg: Config) -> dict[Path, str]:
-    """Every generated file and its exact content."""
-    out = {DASHBOARD_DIR / name: render_json(data) for name, data in dashboards(cfg).items()}
-    out[DATASOURCE_FILE] = render_yaml(datasource_provisioning(cfg))
+def rendered(cfg: Config, repo: Path = REPO) -> dict[Path, str]:
+    """Every generated file of the checkout at `repo` and its exact content."""
+    out = {repo / DASHBOARD_DIR.relative_to(REPO) / name: render_json(data)
+           for name, data in dashboards(cfg).items()}
+    out[repo / DATASOURCE_FILE.relative_to(REPO)] = render_yaml(datasource_provisioning(cfg))
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The former entry point, now an alias of `tradewatch generate --only dashboards`."""
+    from tradewatch.cli import main as tradewatch
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a committed file is stale")
     args = parser.parse_args(argv)
-    stale = []
-    for path, text in rendered(example_config()).items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        if args.check:
-            stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(REPO)}")
-    for path in stale:
-        print(f"stale: {path.relative_to(REPO)} (run `python dashboards/build.py`)", file=sys.stderr)
-    return 1 if stale else 0
+    return tradewatch(["generate", "--only", "dashboards", *(["--check"] if args.check else [])])
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from dashboards.grafana import (
     dashboard as make_dashboard,
 )
 from tradewatch import metric_names as m
+from tradewatch import quantities as qt
 from tradewatch.config import Config
 
 UID = "tradewatch-host"
@@ -39,8 +40,9 @@ def _sel(**extra: str) -> str:
     return selector(job="=$job", instance="=$instance", **extra)
 
 
-FS = _sel(fstype="!~tmpfs|ramfs")
-NET = _sel(device="!~lo")
+# the filesystems and interfaces the recording rules count (tradewatch.quantities)
+FS = "{" + ", ".join((SEL[1:-1], qt.FS_MATCHERS)) + "}"
+NET = "{" + ", ".join((SEL[1:-1], qt.NET_MATCHERS)) + "}"
 
 
 def _overview(cfg: Config) -> Row:

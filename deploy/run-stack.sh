@@ -46,7 +46,7 @@ stamp=.venv/.run-stack-installed
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -x .venv/bin/tradewatch-bridge ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "Installing TradeWatch into .venv ..." >&2
-    ensure_venv .venv
+    ensure_venv .venv bridge
     echo "$want" > "$stamp"
 fi
 exec .venv/bin/python -m tradewatch.stack up "$@"

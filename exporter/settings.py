@@ -16,6 +16,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
+
 if TYPE_CHECKING:
     from tradewatch.config import Config
 
@@ -23,14 +25,8 @@ CONFIG_ENV = "TRADEWATCH_CONFIG"
 
 COLLECTOR_DEFAULTS: dict[str, Any] = {
     "enabled": {},
-    "filesystem_mount_points_exclude": (
-        r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
-    ),
-    "filesystem_fs_types_exclude": (
-        r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
-        r"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|"
-        r"squashfs|sysfs|tracefs)$"
-    ),
+    "filesystem_mount_points_exclude": MOUNT_POINTS_EXCLUDE,
+    "filesystem_fs_types_exclude": FS_TYPES_EXCLUDE,
     "filesystem_mount_points_include": "",
     "filesystem_fs_types_include": "",
     "filesystem_timeout": 5.0,

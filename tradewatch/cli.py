@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from tradewatch.config import Config, ConfigError, load_config
+from tradewatch.extras import MissingExtra
 
 # name -> module under tradewatch.commands exposing HELP, add_arguments(parser), run(args) -> int
 COMMANDS = {
@@ -16,6 +17,8 @@ COMMANDS = {
     "setup": "setup",
     "report": "report",
     "rules": "rules",
+    "generate": "generate",
+    "rotate-session-key": "rotate_session_key",
 }
 
 
@@ -61,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except MissingExtra as exc:  # a command that needs the bridge, on the base install
+        print(f"tradewatch {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ what to fix.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
 import re
@@ -28,12 +29,13 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.paths import config_folder, example_config
+from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
+from tradewatch.vocabulary import SEVERITIES
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO_ROOT / "deploy" / "tradewatch.example.yaml"
+EXAMPLE_CONFIG = example_config()
 
-SEVERITIES = ("info", "warning", "critical", "emergency")
 SECRET_KEYS = frozenset({"password", "api_token", "dashboard_password", "dsn", "secret_key", "headers"})
 MASK = "********"
 
@@ -218,6 +220,7 @@ class Bridge(_Strict):
     watchdog_timeout: Duration = 300.0
     busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
+    session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
 
     @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
     @classmethod
@@ -396,14 +399,8 @@ class Collectors(_Strict):
     """Exporter collectors, each on by default; `--collector.NAME` / `--no-collector.NAME` win."""
 
     enabled: dict[str, bool] = Field(default_factory=dict)
-    filesystem_mount_points_exclude: str = (
-        r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
-    )
-    filesystem_fs_types_exclude: str = (
-        r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
-        r"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|"
-        r"squashfs|sysfs|tracefs)$"
-    )
+    filesystem_mount_points_exclude: str = MOUNT_POINTS_EXCLUDE
+    filesystem_fs_types_exclude: str = FS_TYPES_EXCLUDE
     filesystem_mount_points_include: str = ""
     filesystem_fs_types_include: str = ""
     filesystem_timeout: Duration = 5.0
@@ -469,6 +466,19 @@ class Exporter(_Strict):
 class Security(_Strict):
     allowed_hosts: list[str] = Field(default_factory=list)
     mask_secrets: bool = True
+    # reverse proxies whose X-Forwarded-For/-Proto the bridge believes, e.g. [127.0.0.1/32]
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not an address or network such as 127.0.0.1/32 ({exc})") \
+                    from None
+        return values
 
 
 class Config(_Strict):
@@ -587,7 +597,7 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(source, _problems(exc)) from None
     if source is not None:
-        cfg = _resolve_paths(cfg, Path(source).resolve().parent)
+        cfg = _resolve_paths(cfg, config_folder(Path(source)))
         cfg = cfg.model_copy(update={"source_file": Path(source)})
     return cfg
 

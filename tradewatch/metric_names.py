@@ -44,6 +44,7 @@ HEALTH_SCORE = "tradewatch_health_score"  # gauge {component=overall|performance
 
 # --- recording rules (prometheus/rules/, rendered by `tradewatch rules`) --------------------
 # Ratios are 0..1, as in the node-mixin; percentages are only for people (annotations, emails).
+# What the host rules record (PromQL and the raw-sample formula) is in tradewatch/quantities.py.
 REC_CPU_UTILISATION = "instance:node_cpu_utilisation:rate5m"
 REC_MEMORY_UTILISATION = "instance:node_memory_utilisation:ratio"
 REC_FILESYSTEM_USAGE = "instance_mountpoint:node_filesystem_usage:ratio"  # {device,mountpoint,fstype}

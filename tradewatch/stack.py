@@ -32,7 +32,9 @@ from typing import IO, Any
 
 import psutil
 
-from tradewatch.config import REPO_ROOT, Config, ConfigError, load_config
+from tradewatch.config import Config, ConfigError, load_config
+from tradewatch.extras import require
+from tradewatch.paths import CHECKOUT, default_home
 from tradewatch.stack_env import read_env_file
 from tradewatch.stack_layout import (
     DEFAULT_DIR,
@@ -50,6 +52,8 @@ HELP = ("run the local stack (exporter, bridge, Prometheus, Alertmanager) in the
         "or show its status / stop it")
 SUPERVISOR = "supervisor"
 EXIT_NOT_RUNNING = 3  # like `systemctl status`: some part is not running
+# how the operator reaches status / stop / test-email: the checkout's script, else the installed command
+MORE_COMMAND = "bash deploy/run-stack.sh" if CHECKOUT is not None else "tradewatch stack"
 
 
 @dataclass
@@ -74,7 +78,7 @@ class Options:
     ports: Ports
     demo: bool = False
     config: Path | None = None
-    env_file: Path = REPO_ROOT / ".env"
+    env_file: Path = field(default_factory=lambda: default_home() / ".env")
     timeout: float = 90.0
     out: Callable[[str], None] = field(default=print)
 
@@ -122,11 +126,11 @@ def build_parts(opts: Options, cfg: Config, config_path: Path, prom_yml: Path, a
               f"--web.external-url=http://{HOST}:{p.prometheus}/"],
              f"http://{HOST}:{p.prometheus}/-/ready", f"http://{HOST}:{p.prometheus}/"),
         Part("exporter", "metrics",
-             [*([exporter] if exporter else [py, "-m", "exporter"]),
+             [*([exporter] if exporter else [py, "-m", "exporter.cli"]),
               "--listen", f"{HOST}:{p.exporter}", "--config", str(config_path)],
              f"http://{HOST}:{p.exporter}/metrics", f"http://{HOST}:{p.exporter}/metrics"),
         Part("bridge", "dashboard",
-             [*([bridge] if bridge else [py, "-m", "alert_bridge"]),
+             [*([bridge] if bridge else [py, "-m", "alert_bridge.cli"]),
               "--listen", f"{HOST}:{p.bridge}", "--config", str(config_path)],
              f"http://{HOST}:{p.bridge}/health", f"http://{HOST}:{p.bridge}/"),
     ]
@@ -411,7 +415,7 @@ def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, too
         f"  {'config':<13} {config_path}",
         f"  {'API token':<13} {token_source(cfg, opts.layout)}",
         f"  {'data, logs':<13} {opts.layout.root}",
-        f"  {'more':<13} bash deploy/run-stack.sh status | stop | test-email"
+        f"  {'more':<13} {MORE_COMMAND} status | stop | test-email"
         + ("" if opts.layout.root == DEFAULT_DIR.resolve() else f" (with --dir {opts.layout.root})"),
     ]
     return "\n".join(lines)
@@ -528,11 +532,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true",
                         help="also run the demo trading bot (synthetic trading_* metrics)")
     parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
-                        help=f"stack folder for config, token, data, logs, pid files "
-                        f"(default: $TRADEWATCH_STACK_DIR or {DEFAULT_DIR.relative_to(REPO_ROOT)})")
-    parser.add_argument("--env-file", type=Path, default=REPO_ROOT / ".env", metavar="FILE",
-                        help="KEY=VALUE file read for SMTP settings (default: .env in the checkout); "
-                        "the real environment wins")
+                        help="stack folder for config, token, data, logs, pid files (default: "
+                        "$TRADEWATCH_STACK_DIR or var/stack in the checkout, else in the current folder)")
+    parser.add_argument("--env-file", type=Path, default=default_home() / ".env", metavar="FILE",
+                        help="KEY=VALUE file read for SMTP settings (default: .env in the checkout, "
+                        "else in the current folder); the real environment wins")
     parser.add_argument("--timeout", type=float, default=90.0, metavar="SECONDS",
                         help="how long to wait for every part to become healthy (default 90)")
     for part, (default, var) in PORTS.items():
@@ -549,6 +553,7 @@ def run(args: argparse.Namespace) -> int:
         return stop(layout)
     if args.action == "test-email":
         return test_email(layout, args.env_file)
+    require("bridge", "the local stack (it runs the bridge)")  # say so before starting anything
     try:
         ports = Ports.from_env(os.environ, **{p: getattr(args, f"{p}_port") for p in PORTS})
     except ValueError as exc:

@@ -4,7 +4,7 @@
 prometheus.yml (targets are compose service names; the exporter shares the host's network, so it
 is host.docker.internal) and alertmanager.yml (webhook to the `bridge` service, token from the
 compose secret) next to it, with the same renderer as `tradewatch rules`. The output is committed;
-`python -m tradewatch.stack_compose --check` (run by the tests) fails when it is stale.
+`tradewatch generate --check` (run by the tests) fails when it is stale.
 """
 
 from __future__ import annotations
@@ -15,20 +15,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tradewatch.config import REPO_ROOT, load_config
+from tradewatch.config import load_config
+from tradewatch.generated import Files
 
-COMPOSE_DIR = REPO_ROOT / "deploy" / "compose"
-CONFIG = COMPOSE_DIR / "tradewatch.yaml"
-SOURCE = "deploy/compose/tradewatch.yaml"
+COMPOSE_DIR = Path("deploy") / "compose"  # in a checkout
+CONFIG_NAME = "tradewatch.yaml"
+SOURCE = (COMPOSE_DIR / CONFIG_NAME).as_posix()
 TOKEN_SECRET = "/run/secrets/api_token"  # noqa: S105 - a path, not a secret
 DEMO_BOT = {"names": ["demo-bot"], "type": "A", "port": 9185, "refresh_interval": "30s"}
 
 
-def compose_files() -> dict[str, str]:
-    """{path relative to deploy/compose: text}, independent of the caller's environment."""
+def compose_files(config: Path) -> dict[str, str]:
+    """{path relative to deploy/compose: text} from the compose config, independent of the caller's
+    environment."""
     from tradewatch.rules.render import Deployment, dump, header, prometheus_config, render_files
 
-    cfg = load_config(CONFIG, env={})
+    cfg = load_config(config, env={})
     dep = Deployment(
         exporter_targets=("host.docker.internal:9184",),
         bridge_targets=("bridge:8080",),
@@ -55,45 +57,23 @@ def compose_files() -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def stale(out: Path = COMPOSE_DIR) -> list[str]:
-    """Generated files that are missing or differ on disk, and rule files no longer generated."""
-    files = compose_files()
-    bad = [rel for rel, text in files.items()
-           if not (out / rel).exists() or (out / rel).read_text(encoding="utf-8") != text]
+def owned_files(compose_dir: Path) -> Files:
+    """The rendered files under compose_dir, and the rule / target files it no longer renders."""
+    files: Files = {compose_dir / rel: text for rel, text in compose_files(compose_dir / CONFIG_NAME).items()}
     for sub in ("rules", "targets"):
-        bad += [f"{sub}/{p.name}" for p in sorted((out / sub).glob("*.yml"))
-                if f"{sub}/{p.name}" not in files]
-    return bad
-
-
-def write(out: Path = COMPOSE_DIR) -> list[str]:
-    files = compose_files()
-    for sub in ("rules", "targets"):
-        for path in (out / sub).glob("*.yml"):
-            if f"{sub}/{path.name}" not in files:
-                path.unlink()
-    for rel, text in files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return list(files)
+        files.update({path: None for path in sorted((compose_dir / sub).glob("*.yml")) if path not in files})
+    return files
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The former entry point, now an alias of `tradewatch generate --only compose`."""
+    from tradewatch.cli import main as tradewatch
+
     parser = argparse.ArgumentParser(prog="python -m tradewatch.stack_compose",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when the committed files are stale")
     args = parser.parse_args(argv)
-    if args.check:
-        bad = stale()
-        if bad:
-            print("stale in deploy/compose/ (run: python -m tradewatch.stack_compose): " + ", ".join(bad))
-            return 1
-        print("deploy/compose/ is current")
-        return 0
-    for rel in write():
-        print(f"wrote deploy/compose/{rel}")
-    return 0
+    return tradewatch(["generate", "--only", "compose", *(["--check"] if args.check else [])])
 
 
 if __name__ == "__main__":

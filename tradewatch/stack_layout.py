@@ -1,7 +1,8 @@
 """What the local stack keeps on disk, and the files it writes before starting anything.
 
-Everything lives under one folder (default `var/stack/`): the generated config, the API token,
-rendered Prometheus / Alertmanager configs and rules, each part's data, logs and pid files.
+Everything lives under one folder (default `var/stack/` in the checkout, else in the current
+folder): the generated config, the API token, rendered Prometheus / Alertmanager configs and
+rules, each part's data, logs and pid files.
 Writing is idempotent: an existing config, token or data folder is reused, never overwritten,
 so running the stack twice keeps the alerts, the metrics and the token that Alertmanager and any
 scripts already use.
@@ -17,10 +18,11 @@ from typing import Any
 
 import yaml
 
-from tradewatch.config import EXAMPLE_CONFIG, REPO_ROOT, Config
+from tradewatch.config import EXAMPLE_CONFIG, Config
+from tradewatch.paths import default_home
 from tradewatch.stack_env import write_secret_file
 
-DEFAULT_DIR = REPO_ROOT / "var" / "stack"
+DEFAULT_DIR = default_home() / "var" / "stack"
 HOST = "127.0.0.1"
 
 # part -> (default port, environment variable that overrides it and that the generated config

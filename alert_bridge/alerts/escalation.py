@@ -9,7 +9,9 @@
 |                     | repeated until acked/resolved  |                   | includes emergencies (held) |
 
 A missing or unknown severity is treated as critical and flagged (`severity_assumed`), so a
-typo in a rule can never silence an alert.
+typo in a rule can never silence an alert. A resolved alert is only emailed when the operator
+was told it fired (an email, or the pause summary): an alert Alertmanager inhibited, or one that
+arrived already resolved, ends quietly in the store instead of a RESOLVED email out of nowhere.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
-
-SEVERITIES = ("info", "warning", "critical", "emergency")
 
 
 class Action(StrEnum):
@@ -42,14 +42,6 @@ class Decision:
     reason: str = ""
 
 
-def effective_severity(label: str | None) -> tuple[str, bool]:
-    """(severity, assumed): unknown or missing labels become critical, flagged as assumed."""
-    value = (label or "").strip().lower()
-    if value in SEVERITIES:
-        return value, False
-    return "critical", True
-
-
 def decide(
     severity: str,
     status: Literal["firing", "resolved"] | str,
@@ -60,12 +52,17 @@ def decide(
     last_notified_at: float | None = None,
     now: float = 0.0,
     repeat_seconds: float = 900.0,
+    told_firing: bool = True,
 ) -> Decision:
     """Decide for one alert. `trigger` is "webhook" when a new status just arrived, "tick" for
-    the periodic emergency-repeat check. `severity` is the effective one (see effective_severity).
+    the periodic emergency-repeat check. `severity` is the effective one
+    (see tradewatch.vocabulary.effective_severity).
+    `told_firing`: the operator was notified of this episode's firing (email or pause summary).
     """
     if trigger == "tick":
         return _tick(severity, status, pause, acked, last_notified_at, now, repeat_seconds)
+    if status == "resolved" and not told_firing and severity in ("critical", "emergency"):
+        return Decision(Action.STORE, reason="resolved, but its firing was never notified: no email")
     if severity == "info":
         return Decision(Action.STORE, reason="info: stored and logged only")
     if severity == "warning":

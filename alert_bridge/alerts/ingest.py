@@ -16,10 +16,10 @@ from alert_bridge.notify.context import alert_context
 from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.store.database import Database
 from tradewatch.config import Config
+from tradewatch.vocabulary import WATCHDOG_ALERT, effective_severity
 
 log = logging.getLogger("alert_bridge.alerts.ingest")
 
-WATCHDOG = "Watchdog"
 WATCHDOG_STATE = "watchdog_last_seen"
 
 
@@ -34,7 +34,7 @@ class IngestResult:
 
 
 def _record(a: WebhookAlert) -> dict:
-    severity, assumed = escalation.effective_severity(a.labels.get("severity"))
+    severity, assumed = effective_severity(a.labels.get("severity"))
     ends = a.ends
     return {
         "fingerprint": a.fingerprint,
@@ -65,7 +65,7 @@ def ingest(
         payload_id: int | None = None
         for a in payload.alerts:
             rec = _record(a)
-            is_watchdog = rec["alertname"] == WATCHDOG
+            is_watchdog = rec["alertname"] == WATCHDOG_ALERT
             if is_watchdog and a.status == "firing":
                 jobs.set_state(conn, WATCHDOG_STATE, repr(now))
                 result.watchdog_seen = True
@@ -93,6 +93,10 @@ def ingest(
                 alerts.transition(conn, alert_id, rec, payload_id=payload_id, now=now)
                 row = {**dict(existing), **rec, "id": alert_id}
             if is_watchdog:
+                if rec["status"] == "firing":  # one heartbeat: earlier episodes are over
+                    alerts.close_other_episodes(
+                        conn, WATCHDOG_ALERT, rec["fingerprint"], rec["starts_at"], now
+                    )
                 continue  # the dead-man's switch is watched by the watchdog job, never emailed
             decision = escalation.decide(
                 rec["severity"],
@@ -100,6 +104,7 @@ def ingest(
                 trigger="webhook",
                 pause=pause,
                 acked=row.get("acked_at") is not None,
+                told_firing=row.get("last_notified_at") is not None,
             )
             log.info(
                 "alert %s %s severity=%s%s instance=%s -> %s (%s)",

@@ -116,6 +116,9 @@ def finish(config: Config, db: Database, *, now: float, expired_only: bool) -> R
                 dedup_key=f"pause_summary:{rows[-1]['id']}",
                 now=now,
             )
+            for r in held:  # told through the summary: their resolve is worth an email
+                if r["severity"] != "emergency":  # an emergency is re-sent by its repeat job now
+                    alerts.mark_notified(conn, r["id"], now)
     errors: list[str] = []
     client = _client(config)
     if client is not None and not expired_only:

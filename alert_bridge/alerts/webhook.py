@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from alert_bridge.alerts.ingest import ingest
-from alert_bridge.alerts.payload import PayloadError, parse_webhook
+from alert_bridge.alerts.payload import PayloadError, WebhookPayload, parse_webhook
 from alert_bridge.store.database import StoreUnavailable
 from alert_bridge.web.auth import check_bearer_or_loopback
+from alert_bridge.web.contract import Auth, contract
 from alert_bridge.web.errors import ApiError
+from alert_bridge.web.models import WebhookResult
 from alert_bridge.web.runtime import bridge
 
 bp = Blueprint("webhook", __name__)
 
 
 @bp.post("/api/monitoring/webhook")
+@contract(
+    summary="Alertmanager webhook (version 4); 2xx only after every alert is committed",
+    auth=Auth.WEBHOOK, body=WebhookPayload, body_required=True, replies={200: WebhookResult}, errors=(503,),
+    guarded=False, parsed=False,  # counted per outcome below; errors name the field (alerts[2].startsAt)
+    description="Unknown fields are accepted and ignored (Alertmanager may grow). 503 with Retry-After "
+    "while the store is busy or full: Alertmanager retries.",
+)
 def receive() -> Any:
     b = bridge()
     count = b.metrics.webhooks
@@ -48,12 +57,10 @@ def receive() -> Any:
         b.metrics.alerts.labels(severity, status).inc()
     if result.notifications and b.sender is not None:
         b.sender.wake()
-    return jsonify(
-        {
-            "status": "accepted",
-            "alerts": result.received,
-            "new": result.new,
-            "duplicates": result.duplicates,
-            "notifications": result.notifications,
-        }
-    )
+    return WebhookResult(
+        status="accepted",
+        alerts=result.received,
+        new=result.new,
+        duplicates=result.duplicates,
+        notifications=result.notifications,
+    ).model_dump(mode="json")

@@ -38,7 +38,9 @@ class RemoteWakeSender:
 
 
 def _child(config_path: str | None, level: str, wake: Any, stop: Any, parent: int) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s[workers]: %(message)s")
+    from alert_bridge import logs
+
+    logs.configure(level, "%(asctime)s %(levelname)s %(name)s[workers]: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; SIGTERM below stops cleanly
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     from alert_bridge.web.app import create_app

@@ -23,7 +23,7 @@ from alert_bridge.alerts import pause as pause_mod
 from alert_bridge.jobs import retention
 from alert_bridge.jobs.context import JobContext
 from alert_bridge.store import jobs as jobs_sql
-from alert_bridge.store.database import Database
+from alert_bridge.store.database import MIN_FREE_BYTES, Database
 from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
 
@@ -65,7 +65,12 @@ def _expire_pauses(ctx: JobContext) -> int:
 
 
 def _checkpoint(ctx: JobContext) -> int:
-    ctx.db.checkpoint()
+    """PASSIVE normally; TRUNCATE when the disk is nearly full, to give the WAL's space back."""
+    free = ctx.db.free_bytes()
+    if free is not None and free < MIN_FREE_BYTES:
+        ctx.db.checkpoint_truncate()
+    else:
+        ctx.db.checkpoint()
     return 0
 
 

@@ -129,7 +129,7 @@ def recipients_for(kind: str, context: dict[str, Any], config: Config) -> list[s
     """`email.to`, plus `email.escalation_to` for emergencies (first email, reminders, all clear)."""
     to = list(config.email.to)
     if kind in ALERT_KINDS:
-        severity, _ = v.effective_severity(context.get("alert"), bool(context.get("severity_assumed")))
+        severity, _ = v.severity_of(context.get("alert"), bool(context.get("severity_assumed")))
         if severity == "emergency":
             to += [a for a in config.email.escalation_to if a not in to]
     return to

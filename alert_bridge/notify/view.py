@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-SEVERITIES = ("info", "warning", "critical", "emergency")
-ASSUMED_SEVERITY = "critical"
+from tradewatch import vocabulary
+from tradewatch.duration import human_duration
 
 # Colour is never the only signal: the word is always printed next to it.
 SEVERITY_COLOURS = {
@@ -95,44 +95,46 @@ def format_time(dt: datetime | None) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def human_duration(seconds: float | None) -> str:
-    """`45s`, `12m 5s`, `3h 20m`, `2d 4h`: the two largest units, for people."""
-    if seconds is None or not math.isfinite(seconds):
-        return "\u2014"
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total}s"
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    parts = []
-    for name, size in units:
-        n, total = divmod(total, size)
-        if n or parts:
-            parts.append((n, name))
-    shown = [f"{n}{name}" for n, name in parts[:2] if n]
-    return " ".join(shown)
-
-
 def mapping(value: Any) -> dict[str, Any]:
     """`value` if it is a dict, else {}: contexts are JSON from the database, trust no shape."""
     return value if isinstance(value, dict) else {}
 
 
-def effective_severity(alert: dict[str, Any], assumed: bool = False) -> tuple[str, bool]:
-    """(severity, assumed): a missing or unknown label is treated as critical, and says so."""
+def severity_of(alert: dict[str, Any], assumed: bool = False) -> tuple[str, bool]:
+    """(severity, assumed) of a stored alert; `assumed` is what the bridge recorded at ingest."""
     alert = mapping(alert)
-    raw = clean_text(alert.get("severity") or mapping(alert.get("labels")).get("severity") or "").lower()
-    if raw in SEVERITIES and not assumed:
-        return raw, False
-    if raw in SEVERITIES and assumed:
-        # The bridge says it assumed; trust the label it stored (it is the assumed value).
-        return raw, True
-    return ASSUMED_SEVERITY, True
+    label = clean_text(alert.get("severity") or mapping(alert.get("labels")).get("severity") or "")
+    severity, unknown = vocabulary.effective_severity(label)
+    return severity, assumed or unknown
+
+
+# Labels that tell two alerts of one name on one host apart, in the order a subject names them.
+DISTINGUISHING_LABELS = ("mountpoint", "device", "probe", "bot", "exchange", "interface", "query")
 
 
 def host_of(alert: dict[str, Any]) -> str:
+    """The host's name (`nodename` from node_uname_info, or a `host` label), else the address."""
     alert = mapping(alert)
     labels = mapping(alert.get("labels"))
-    return clean_text(alert.get("instance") or labels.get("instance") or labels.get("host") or "")
+    return clean_text(labels.get("nodename") or labels.get("host") or alert.get("instance")
+                      or labels.get("instance") or "")
+
+
+def _address_if_named(alert: dict[str, Any]) -> str:
+    """The scrape address, shown beside the host's name when the two differ."""
+    alert = mapping(alert)
+    address = clean_text(alert.get("instance") or mapping(alert.get("labels")).get("instance") or "")
+    return address if address and address != host_of(alert) else ""
+
+
+def distinguishing_label(alert: dict[str, Any]) -> str:
+    """The value that tells this alert from others of its name on its host (`/data`, a probe)."""
+    labels = mapping(mapping(alert).get("labels"))
+    for key in DISTINGUISHING_LABELS:
+        value = clean_text(labels.get(key) or "")
+        if value:
+            return value
+    return ""
 
 
 def alertname_of(alert: dict[str, Any]) -> str:
@@ -147,14 +149,20 @@ def starts_epoch(alert: dict[str, Any]) -> int:
 
 
 def firing_message_id(alert: dict[str, Any]) -> str:
-    """`<alert.{fingerprint}.{starts_at_epoch}@tradewatch>`: the thread root of one alert."""
+    """`<alert.{fingerprint}.{starts_at_epoch}@tradewatch>`: the thread root of one alert.
+
+    A fingerprint that is already a short dot-atom (Alertmanager's are 16 hex digits) is used as
+    it is; any other is hashed whole under a different prefix, so `ab-cd`, `ab_cd` and `abcd`, or
+    two long fingerprints sharing a prefix, never share a Message-ID (RFC 5322 `id-left`).
+    """
     alert = mapping(alert)
-    fp = re.sub(r"[^A-Za-z0-9]", "", str(alert.get("fingerprint") or ""))[:64]
-    if not fp:
-        fp = hashlib.sha256(
-            json.dumps(mapping(alert.get("labels")), sort_keys=True, default=str).encode()
-        ).hexdigest()[:16]
-    return f"<alert.{fp}.{starts_epoch(alert)}@tradewatch>"
+    raw = str(alert.get("fingerprint") or "")
+    if not raw:
+        raw = json.dumps(mapping(alert.get("labels")), sort_keys=True, default=str)
+    if re.fullmatch(r"[A-Za-z0-9]{1,64}", raw):
+        return f"<alert.{raw}.{starts_epoch(alert)}@tradewatch>"
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return f"<alert-h.{digest}.{starts_epoch(alert)}@tradewatch>"
 
 
 def context_message_id(kind: str, context: dict[str, Any], notification_id: int | None = None) -> str:
@@ -178,7 +186,7 @@ def alert_view(alert: dict[str, Any], now: datetime, *, assumed: bool = False) -
     alert = mapping(alert)
     labels = {clean_text(k): clean_text(v) for k, v in mapping(alert.get("labels")).items()}
     annotations = mapping(alert.get("annotations"))
-    severity, severity_assumed = effective_severity(alert, assumed)
+    severity, severity_assumed = severity_of(alert, assumed)
     starts = parse_time(alert.get("starts_at"))
     ends = parse_time(alert.get("ends_at"))
     status = clean_text(alert.get("status") or "firing").lower()
@@ -198,7 +206,9 @@ def alert_view(alert: dict[str, Any], now: datetime, *, assumed: bool = False) -
     return {
         "id": alert.get("id"),
         "alertname": alertname_of(alert),
+        "what": distinguishing_label(alert),
         "host": host_of(alert),
+        "address": _address_if_named(alert),
         "status": status,
         "severity": severity,
         "severity_word": severity.upper(),
@@ -225,11 +235,12 @@ def subject_for(kind: str, context: dict[str, Any]) -> str:
     """`[CRITICAL] HighCpuUsage on web-1:9184`; never contains CR/LF; capped in length."""
     if kind in ("firing", "resolved", "emergency_repeat"):
         alert = mapping(context.get("alert"))
-        severity, _ = effective_severity(alert, bool(context.get("severity_assumed")))
+        severity, _ = severity_of(alert, bool(context.get("severity_assumed")))
         name = clean_text(alertname_of(alert), _FIELD_MAX)
+        what = clean_text(distinguishing_label(alert), _FIELD_MAX)
         host = clean_text(host_of(alert), _FIELD_MAX)
         tag = "RESOLVED" if kind == "resolved" else severity.upper()
-        text = f"[{tag}] {name}" + (f" on {host}" if host else "")
+        text = f"[{tag}] {name}" + (f" {what}" if what else "") + (f" on {host}" if host else "")
         if kind == "emergency_repeat":
             text += f" (reminder {as_int(context.get('repeat'))}, not acknowledged)"
     elif kind == "test":
@@ -239,6 +250,9 @@ def subject_for(kind: str, context: dict[str, Any]) -> str:
         text = "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager"
         if seconds is not None and math.isfinite(seconds):
             text += f" for over {human_duration(seconds)}"
+    elif kind == "report":  # the report's own subject (reports/render.subject), kept in its row
+        text = clean_text(context.get("subject") or "") or (
+            f"[TradeWatch] Daily report {clean_text(context.get('report_date') or '')}")
     elif kind == "pause_summary":
         held = context.get("held")
         n = len(held) if isinstance(held, list) else 0
@@ -287,9 +301,13 @@ def email_view(kind: str, context: dict[str, Any], *, external_url: str, now: da
             view["colour"], view["band"] = SEVERITY_COLOURS["resolved"], "RESOLVED"
         else:
             view["colour"], view["band"] = alert["colour"], alert["severity_word"]
-            if alert["severity"] in ("critical", "emergency"):
+            if alert["severity"] in vocabulary.URGENT_SEVERITIES:
                 view["ack_url"] = safe_url(context.get("ack_url"))
-        view["preheader"] = clean_text(alert["summary"] or alert["description"], 140)
+        if alert["status"] == "resolved":
+            cleared = f"Resolved at {alert['ends_at']}, after lasting {alert['duration']}."
+            view["preheader"] = clean_text(cleared, 140)
+        else:
+            view["preheader"] = clean_text(alert["summary"] or alert["description"], 140)
     elif kind == "test":
         view.update(
             colour=SEVERITY_COLOURS["test"], band="TEST",

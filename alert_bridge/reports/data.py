@@ -23,11 +23,11 @@ from alert_bridge.reports.recommendations import Recommendation, RecommendationR
 from alert_bridge.reports.schedule import local_date, send_time
 from alert_bridge.sources.prometheus import PrometheusAPI
 from tradewatch.config import Config
-from tradewatch.duration import format_duration
+from tradewatch.duration import format_duration, human_duration
+from tradewatch.vocabulary import SEVERITY_ORDER
 
 log = logging.getLogger("alert_bridge.reports.data")
 
-SEVERITY_ORDER = ("emergency", "critical", "warning", "info")
 RESOURCE_LABELS = {"cpu": "CPU", "memory": "Memory", "disk": "Disk (fullest)", "network": "Network"}
 
 
@@ -217,20 +217,6 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
         })
 
 
-def duration_text(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, _ = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
-
-
 def _alerts(data: ReportData, c: Collected, tz: ZoneInfo) -> None:
     counts = dict.fromkeys(SEVERITY_ORDER, 0)
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -244,8 +230,8 @@ def _alerts(data: ReportData, c: Collected, tz: ZoneInfo) -> None:
             "summary": ann.get("summary") or ann.get("description") or "",
             "started": _local(float(a["starts_at_epoch"]), tz),
             "ongoing": a["ongoing"],
-            "duration": duration_text(a["total_seconds"]),
-            "in_window": duration_text(a["firing_seconds"]),
+            "duration": human_duration(a["total_seconds"]),
+            "in_window": human_duration(a["firing_seconds"]),
             "acked": a.get("acked_at") is not None,
         })
     for items in groups.values():

@@ -33,34 +33,26 @@ from alert_bridge.reports.recommendations import (
 )
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from tradewatch import metric_names as mn
+from tradewatch import quantities as qt
 from tradewatch.config import Config
 from tradewatch.duration import format_duration
+from tradewatch.vocabulary import WATCHDOG_ALERT
 
 log = logging.getLogger("alert_bridge.reports.health_inputs")
 
 Points = list[tuple[float, float]]
-WATCHDOG = "Watchdog"
 MIN_FORECAST_WINDOW = 3600.0  # disk-fill forecasts need at least an hour of trend
 
-# quantity -> (recording rule expression, raw fallback expression), both `by (instance)`
-CPU = (
-    f"max by (instance) ({mn.REC_CPU_UTILISATION})",
-    '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
-)
-MEMORY = (
-    f"max by (instance) ({mn.REC_MEMORY_UTILISATION})",
-    "max by (instance) (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)",
-)
-_FS_SEL = '{fstype!~"tmpfs|ramfs|squashfs|overlay"}'
-DISK = (
-    f"max by (instance) ({mn.REC_FILESYSTEM_USAGE})",
-    f"max by (instance) (1 - node_filesystem_avail_bytes{_FS_SEL} / node_filesystem_size_bytes{_FS_SEL})",
-)
+# quantity -> (recording rule, its definition over raw series), both `by (instance)`;
+# the definitions live in tradewatch.quantities (one meaning for rules, report and dashboard)
+CPU = (f"max by (instance) ({qt.CPU.record})", f"max by (instance) ({qt.CPU.expr})")
+MEMORY = (f"max by (instance) ({qt.MEMORY.record})", f"max by (instance) ({qt.MEMORY.expr})")
+DISK = (f"max by (instance) ({qt.FILESYSTEM.record})", f"max by (instance) ({qt.FILESYSTEM.expr})")
 NETWORK = (
-    f"sum by (instance) ({mn.REC_NETWORK_RECEIVE_BYTES} + {mn.REC_NETWORK_TRANSMIT_BYTES})",
-    'sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[5m])'
-    ' + rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
+    f"sum by (instance) ({qt.NETWORK_RECEIVE.record} + {qt.NETWORK_TRANSMIT.record})",
+    f"sum by (instance) (({qt.NETWORK_RECEIVE.expr}) + ({qt.NETWORK_TRANSMIT.expr}))",
 )
+_FS_AVAIL = f"{qt.FS_AVAIL}{{{qt.FS_MATCHERS}}}"
 RESOURCES = {"cpu": CPU, "memory": MEMORY, "disk": DISK, "network": NETWORK}
 
 
@@ -251,14 +243,11 @@ def collect(
 
     # filesystems: usage now and days until full from the window's trend (deriv over <= 6h)
     trend_range = _dur(min(window, 6 * 3600))
-    fs_now = prom.instant_labels(
-        f"1 - node_filesystem_avail_bytes{_FS_SEL} / node_filesystem_size_bytes{_FS_SEL}"
-    )
+    fs_now = prom.instant_labels(qt.FILESYSTEM.expr)
     fs_days: list[tuple[dict[str, str], float]] = []
     if window >= MIN_FORECAST_WINDOW:  # a trend of a few minutes is noise, not a forecast
         fs_days = prom.instant_labels(
-            f"node_filesystem_avail_bytes{_FS_SEL}"
-            f" / -(deriv(node_filesystem_avail_bytes{_FS_SEL}[{trend_range}]) < 0) / 86400"
+            f"{_FS_AVAIL} / -(deriv({_FS_AVAIL}[{trend_range}]) < 0) / 86400"
         )
     mem_warn = (config.thresholds.memory_percent.warning or 85) / 100
     mem_above = prom.instant(
@@ -420,7 +409,7 @@ def _alerts(conn: sqlite3.Connection, start: float, end: float) -> list[dict[str
     rows = store_alerts.in_window(conn, start, end)
     out = []
     for a in rows:
-        if a["alertname"] == WATCHDOG:  # the pipeline's heartbeat, always firing: not an incident
+        if a["alertname"] == WATCHDOG_ALERT:  # the pipeline's heartbeat, always firing: not an incident
             continue
         began = float(a["starts_at_epoch"])
         stop = None

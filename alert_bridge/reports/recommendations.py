@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tradewatch.vocabulary import URGENT_SEVERITIES
+
 # alertname fragment (lower case) -> the thresholds.* key that decides when it fires
 _THRESHOLD_KEYS = (
     ("diskwillfill", "disk_fill_hours"),
@@ -195,7 +197,7 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
                 fix += f" or raise `{th_key}`"
             where = f" on {a.instance}" if a.instance else ""
             out.append(Recommendation(
-                "flapping", "medium" if a.severity in ("critical", "emergency") else "low",
+                "flapping", "medium" if a.severity in URGENT_SEVERITIES else "low",
                 f"{a.alertname}{where} is flapping: {fix}, or fix the cause.",
                 f"fired {a.episodes} times in {_hours(data.window_seconds)} "
                 f"(rule: more than {r.flapping_episodes}), {_hours(a.total_firing_seconds)} firing in total.",

@@ -100,7 +100,7 @@ def send_report(
             notification_id = outbox.enqueue(
                 conn, "report", recipients,
                 {"report_date": day.isoformat(), "kind": kind, "score": d.score.score,
-                 "grade": d.score.grade},
+                 "grade": d.score.grade, "subject": str(msg["Subject"])},
                 dedup_key=dedup, raw=raw, now=now,
             )
         detail = "" if recipients else "email.to is empty: the report was not emailed"

@@ -1,33 +1,31 @@
 """Current host metrics for `GET /api/monitoring/metrics`: from Prometheus, else the exporter.
 
-Prometheus gives per-instance rates (CPU); the exporter fallback is a single scrape parsed with
-prometheus_client's parser, so it can only give instantaneous values (CPU is reported as null).
+Both paths use the definitions in tradewatch.quantities: Prometheus is asked for the recording
+rule, or the same PromQL where the rule has not run yet; the exporter fallback scrapes twice,
+`gap` seconds apart, and applies the same formulas to the raw samples (rates need two scrapes).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
+from tradewatch import quantities as qt
 
-_FS_FILTER = 'fstype!~"tmpfs|ramfs|squashfs|overlay"'
 QUERIES = {
-    "cpu_percent": '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[2m])))',
-    "memory_percent": "100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)",
-    "load1": "node_load1",
-    "network_receive_bytes_per_second": (
-        'sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[2m]))'
-    ),
-    "network_transmit_bytes_per_second": (
-        'sum by (instance) (rate(node_network_transmit_bytes_total{device!="lo"}[2m]))'
-    ),
+    "cpu_percent": f"100 * ({qt.CPU.rule_or_raw()})",
+    "memory_percent": f"100 * ({qt.MEMORY.rule_or_raw()})",
+    "load1": qt.LOAD1,
+    "network_receive_bytes_per_second": qt.NETWORK_RECEIVE.rule_or_raw(),
+    "network_transmit_bytes_per_second": qt.NETWORK_TRANSMIT.rule_or_raw(),
 }
-DISK_QUERY = (
-    f"100 * (1 - node_filesystem_avail_bytes{{{_FS_FILTER}}} / node_filesystem_size_bytes{{{_FS_FILTER}}})"
-)
+DISK_QUERY = f"100 * ({qt.FILESYSTEM.rule_or_raw()})"
+SCRAPE_GAP = 1.0  # seconds between the exporter fallback's two scrapes
 
 
 def _host(hosts: dict[str, dict[str, Any]], instance: str) -> dict[str, Any]:
@@ -59,40 +57,55 @@ def from_prometheus(api: PrometheusAPI) -> dict[str, dict[str, Any]]:
                 "used_percent": round(float(sample["value"][1]), 3),
             }
         )
+    for host in hosts.values():
+        host["filesystems"].sort(key=lambda f: f["mountpoint"])
     return hosts
 
 
-def parse_exposition(text: str, instance: str) -> dict[str, dict[str, Any]]:
-    """Instantaneous host values from one exporter scrape."""
-    values: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            values.setdefault(s.name, []).append((s.labels, s.value))
+def parse_exposition(text: str) -> qt.Samples:
+    """One exporter scrape as quantities.Samples."""
+    return qt.samples_of(
+        (s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples
+    )
 
-    def one(name: str) -> float | None:
-        got = values.get(name)
-        return got[0][1] if got else None
 
+def _percent(ratio: float | None) -> float | None:
+    return None if ratio is None else round(100 * ratio, 3)
+
+
+def from_samples(before: qt.Samples, after: qt.Samples, seconds: float, instance: str
+                 ) -> dict[str, dict[str, Any]]:
+    """Host values from two scrapes `seconds` apart, with the quantities' raw-sample formulas."""
     hosts: dict[str, dict[str, Any]] = {}
     host = _host(hosts, instance)
-    total, avail = one("node_memory_MemTotal_bytes"), one("node_memory_MemAvailable_bytes")
-    if total and avail is not None:
-        host["memory_percent"] = round(100 * (1 - avail / total), 3)
-    host["load1"] = one("node_load1")
-    sizes = {
-        (lb.get("mountpoint"), lb.get("device")): v for lb, v in values.get("node_filesystem_size_bytes", [])
-    }
-    for lb, v in values.get("node_filesystem_avail_bytes", []):
-        size = sizes.get((lb.get("mountpoint"), lb.get("device")))
-        if size:
-            host["filesystems"].append(
-                {
-                    "mountpoint": lb.get("mountpoint", ""),
-                    "device": lb.get("device", ""),
-                    "used_percent": round(100 * (1 - v / size), 3),
-                }
-            )
+    host["cpu_percent"] = _percent(qt.CPU.value(before, after, seconds))
+    host["memory_percent"] = _percent(qt.MEMORY.value(before, after, seconds))
+    got = after.get(qt.LOAD1)
+    host["load1"] = got[0][1] if got else None
+    for key, q in (("network_receive_bytes_per_second", qt.NETWORK_RECEIVE),
+                   ("network_transmit_bytes_per_second", qt.NETWORK_TRANSMIT)):
+        rate = q.value(before, after, seconds)
+        host[key] = None if rate is None else round(rate, 3)
+    host["filesystems"] = [
+        {"mountpoint": lb.get("mountpoint", ""), "device": lb.get("device", ""), "used_percent": _percent(v)}
+        for lb, v in qt.FILESYSTEM.raw(before, after, seconds)
+    ]
     return hosts
+
+
+def from_exporter(exporter_url: str, timeout: float = 3.0, gap: float = SCRAPE_GAP,
+                  sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
+    """Two scrapes `gap` seconds apart (raises requests.RequestException / ValueError)."""
+    def scrape() -> tuple[qt.Samples, float]:
+        resp = requests.get(exporter_url, timeout=timeout)
+        resp.raise_for_status()
+        return parse_exposition(resp.text), time.monotonic()
+
+    before, t0 = scrape()
+    sleep(gap)
+    after, t1 = scrape()
+    instance = exporter_url.split("://", 1)[-1].split("/", 1)[0]
+    return from_samples(before, after, t1 - t0, instance)
 
 
 def current(prometheus_url: str, exporter_url: str, timeout: float = 3.0) -> dict[str, Any]:
@@ -108,10 +121,7 @@ def current(prometheus_url: str, exporter_url: str, timeout: float = 3.0) -> dic
             errors["prometheus"] = str(exc)
     if exporter_url:
         try:
-            resp = requests.get(exporter_url, timeout=timeout)
-            resp.raise_for_status()
-            instance = exporter_url.split("://", 1)[-1].split("/", 1)[0]
-            return {"source": "exporter", "hosts": parse_exposition(resp.text, instance), "errors": errors}
+            return {"source": "exporter", "hosts": from_exporter(exporter_url, timeout), "errors": errors}
         except (requests.RequestException, ValueError) as exc:
             errors["exporter"] = f"{exporter_url}: {exc}"
     raise LookupError(errors or {"config": "neither bridge.prometheus_url nor bridge.exporter_url is set"})

@@ -159,6 +159,18 @@ def take_held(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return rows
 
 
+def close_other_episodes(conn: sqlite3.Connection, alertname: str, fingerprint: str, starts_at: str,
+                         now: float) -> int:
+    """Mark every other firing episode of `alertname` resolved (a restarted Prometheus starts the
+    always-firing Watchdog anew: the old episode would otherwise stay 'firing' for ever)."""
+    cur = conn.execute(
+        "UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE alertname = ? AND status = 'firing'"
+        " AND NOT (fingerprint = ? AND starts_at = ?)",
+        (now, alertname, fingerprint, starts_at),
+    )
+    return cur.rowcount
+
+
 def ack(conn: sqlite3.Connection, alert_id: int, now: float, by: str, comment: str) -> bool:
     """Acknowledge an alert (stops emergency repeats); False when there is no such alert."""
     cur = conn.execute("UPDATE alerts SET acked_at = COALESCE(acked_at, ?) WHERE id = ?", (now, alert_id))

@@ -8,6 +8,8 @@ recorded in `schema_migrations`; every SQL statement lives in `alert_bridge/stor
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -15,10 +17,20 @@ import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
 WAL_AUTOCHECKPOINT_PAGES = 10000
-_TRANSIENT = re.compile(r"locked|busy|disk I/O error|database or disk is full|unable to open", re.I)
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+_TRANSIENT = re.compile(
+    r"locked|busy|disk I/O error|database or disk is full|unable to open|readonly|read-only", re.I
+)
+# /health reports the store not ready below this much free space on the database's filesystem:
+# SQLite may still fit a tiny probe row while a webhook (up to bridge.max_body_bytes) fails.
+MIN_FREE_BYTES = 4 * 1024 * 1024
 
 
 class StoreUnavailable(Exception):
@@ -27,6 +39,67 @@ class StoreUnavailable(Exception):
 
 def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and bool(_TRANSIENT.search(str(exc)))
+
+
+def secure_files(path: Path) -> None:
+    """Make the database and its side files 0600 (its new folder 0700), whatever the umask.
+
+    The database holds the session signing key: readable by others, it lets anyone on the host
+    forge a dashboard session. A new file is created 0600 before SQLite opens it (SQLite gives
+    the -wal and -shm files the main file's mode); an existing one that others can read is
+    fixed and the fix logged.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+    for suffix in SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        try:
+            mode = side.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            try:
+                os.chmod(side, 0o600)
+            except OSError as exc:
+                log.error("%s is readable by others (mode %o) and could not be fixed (%s): run "
+                          "'chmod 600 %s*'", side, mode, exc, path)
+                continue
+            log.warning("%s was readable by others (mode %o): changed to 0600", side, mode)
+
+
+class StoreNotWritable(Exception):
+    """The database cannot be opened for writing at start-up; the message says how to fix it."""
+
+
+def open_store(config: Any) -> tuple[Database, list[str]]:
+    """Open, migrate and write-probe the configured database for `tradewatch-bridge`.
+
+    A read-only file, folder or filesystem, or a full disk, becomes one StoreNotWritable line
+    naming the file and the fix, instead of a traceback from the first write.
+    """
+    from alert_bridge.store import jobs
+
+    path = Path(config.bridge.database)
+    try:
+        db = Database(path, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
+        applied = db.migrate()
+        with db.transaction() as conn:
+            jobs.set_state(conn, "start_probe", repr(time.time()))
+    except (OSError, sqlite3.Error, StoreUnavailable) as exc:
+        raise StoreNotWritable(
+            f"cannot write the database {path} ({exc}): make the file, its -wal/-shm files and its "
+            f"folder writable by this user, free disk space on that filesystem, or set "
+            f"bridge.database to a writable path"
+        ) from None
+    return db, applied
 
 
 class Database:
@@ -43,29 +116,48 @@ class Database:
         self._write_lock = threading.Lock()
         self._write_wait = busy_timeout_ms / 1000
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            secure_files(Path(self.path))
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened once (autocommit mode; see `transaction`)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            # Checkpoints are run by the background `wal_checkpoint` job (PASSIVE, never blocking
-            # writers); a committing request only checkpoints itself if the WAL grows past ~40 MB
-            # (e.g. the workers are not running), instead of every ~4 MB on the request path.
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+            try:
+                conn = self._open()
+            except sqlite3.OperationalError as exc:
+                if is_transient(exc):  # read-only or full filesystem, file gone: answer 503
+                    raise StoreUnavailable(str(exc)) from exc
+                raise
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            self._configure(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # Checkpoints are run by the background `wal_checkpoint` job (PASSIVE, never blocking
+        # writers); a committing request only checkpoints itself if the WAL grows past ~40 MB
+        # (e.g. the workers are not running), instead of every ~4 MB on the request path.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+        # after a checkpoint resets the WAL, shrink the file back to this size: a burst or a
+        # disk-full episode must not keep the space it took
+        conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -91,6 +183,31 @@ class Database:
                 raise
         finally:
             self._write_lock.release()
+
+    def free_bytes(self) -> int | None:
+        """Bytes available to this user on the database's filesystem (None: in memory/unknown)."""
+        if self.path == ":memory:":
+            return None
+        try:
+            st = os.statvfs(Path(self.path).parent)
+        except OSError:
+            return None
+        return st.f_bavail * st.f_frsize
+
+    def on_read_only_filesystem(self) -> bool:
+        """True when the database's folder is on a filesystem mounted read-only."""
+        if self.path == ":memory:":
+            return False
+        try:
+            return bool(os.statvfs(Path(self.path).parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            return False
+
+    def checkpoint_truncate(self) -> tuple[int, int, int]:
+        """TRUNCATE checkpoint: copy the whole WAL back and shrink the file to zero bytes, so the
+        space a burst (or a disk-full episode) made it take is given back to the filesystem."""
+        row = self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def checkpoint(self) -> tuple[int, int, int]:
         """PASSIVE WAL checkpoint: copy what it can without waiting for or blocking writers.

@@ -12,7 +12,9 @@ from flask import Flask
 
 from alert_bridge.store.database import Database
 from alert_bridge.web import errors
+from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
+from alert_bridge.web.proxy import TrustedProxies, strict_transport
 from alert_bridge.web.runtime import Bridge
 from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
@@ -40,6 +42,7 @@ def create_app(
 ) -> Flask:
     """Build the bridge. Background workers run only when `start_workers` (the CLI does that)."""
     app = Flask("alert_bridge")
+    app.json = StrictJSONProvider(app)
     db = db or Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
     db.migrate()
     key = secret_key(db)
@@ -52,7 +55,7 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=config.bridge.external_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.bridge.session_lifetime),
     )
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
@@ -60,6 +63,8 @@ def create_app(
     app.extensions["tradewatch"] = state
 
     errors.register(app)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
+    app.after_request(strict_transport)
     from alert_bridge.alerts import webhook
     from alert_bridge.web import api, auth, openapi, status
 

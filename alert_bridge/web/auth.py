@@ -6,26 +6,27 @@
   must echo it in `X-CSRF-Token`.
 - No token configured: only loopback clients, and never a cross-site browser request (a page on
   another site must not be able to pause alerting through a local browser).
+- Sessions are known to the server (store/sessions.py): logout revokes one, "log out
+  everywhere" all, and a session never authorises a cross-site request, reads included.
 Read-only APIs are open to loopback, to authenticated callers, and to everyone when
 `bridge.read_open` is set. `/health` and `/metrics` are always open (probes and Prometheus).
 """
 
 from __future__ import annotations
 
-import functools
 import hmac
 import ipaddress
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, request, session
 
+from alert_bridge.store import sessions
+from alert_bridge.web import models as m
+from alert_bridge.web.contract import Auth, contract
 from alert_bridge.web.errors import ApiError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("auth", __name__)
 
@@ -50,8 +51,8 @@ def host_is_loopback(host: str) -> bool:
 
 
 def token_matches(expected: str, given: str | None) -> bool:
-    if not expected or given is None:
-        return False
+    if not expected.strip() or given is None or not given.strip():
+        return False  # a blank secret (" ") never matches, whatever is sent
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
@@ -89,6 +90,32 @@ def _trusted_loopback() -> bool:
     return host_is_loopback(host) or host in _config().security.allowed_hosts
 
 
+def _state() -> Any:
+    return current_app.extensions["tradewatch"]
+
+
+def session_active() -> bool:
+    """A logged-in session cookie whose server-side session is live (not revoked or expired)."""
+    sid = session.get("sid")
+    if not session.get("auth") or not isinstance(sid, str):
+        return False
+    state = _state()
+    if sessions.is_active(state.db.connection(), sid, state.clock()):
+        return True
+    session.clear()
+    return False
+
+
+def _session_checked() -> bool:
+    """`_session_active`, refusing a cross-site request that carries the cookie (reads too)."""
+    if not session_active():
+        return False
+    if _cross_site():
+        raise ApiError(403, "cross-site request refused",
+                       "a session authorises same-site requests only; use a bearer token")
+    return True
+
+
 def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, "unauthorized", detail, {"WWW-Authenticate": 'Bearer realm="tradewatch"'})
 
@@ -121,7 +148,7 @@ def check_write() -> str:
     cfg = _config().bridge
     if _bearer_given(cfg.api_token):
         return "token"
-    if session.get("auth"):
+    if _session_checked():
         if token_matches(session.get("csrf", ""), request.headers.get("X-CSRF-Token")):
             return "session"
         raise ApiError(403, "CSRF token missing or wrong", "send the session's token in X-CSRF-Token")
@@ -136,29 +163,15 @@ def check_read() -> str:
     cfg = _config().bridge
     if _bearer_given(cfg.api_token):
         return "token"
-    if session.get("auth"):
+    if _session_checked():
         return "session"
-    if cfg.read_open or _trusted_loopback():
+    if cfg.read_open:
+        return "open"
+    if _trusted_loopback():
+        if _cross_site():
+            raise ApiError(403, "cross-site request refused", "open the dashboard on this host")
         return "open"
     raise _unauthorized("send Authorization: Bearer <bridge.api_token> or log in")
-
-
-def _guard(check: Callable[[], str]) -> Callable[[F], F]:
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request.environ["tradewatch.auth"] = check()
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
-require_webhook = _guard(check_bearer_or_loopback)
-require_write = _guard(check_write)
-"""Mutating endpoints: bearer token or browser session with X-CSRF-Token (the dashboard uses this)."""
-require_read = _guard(check_read)
 
 
 def actor() -> str:
@@ -220,18 +233,17 @@ def _login_throttle() -> LoginThrottle:
 
 
 @bp.post("/api/auth/login")
-def login() -> Any:
+@contract(summary="Browser login with the API token or bridge.dashboard_password", auth=Auth.OPEN,
+          body=m.LoginRequest, form=True, body_required=True, replies={200: m.SessionState},
+          errors=(401, 403, 429),
+          description="Sets the session cookie and returns the CSRF token to send as X-CSRF-Token. "
+          "403 when neither bridge.api_token nor bridge.dashboard_password is set (loopback needs no login).")
+def login(body: m.LoginRequest) -> Any:
     cfg = _config().bridge
-    if request.is_json:
-        data = request.get_json(silent=True)
-        password = data.get("password") if isinstance(data, dict) else None
-    else:
-        password = request.form.get("password")
-    if not isinstance(password, str) or not password:
-        raise ApiError(400, "password required", 'send {"password": "..."}')
+    password = body.password
     if not (cfg.api_token or cfg.dashboard_password):
         raise ApiError(
-            400,
+            403,
             "login is not configured",
             "set bridge.api_token or bridge.dashboard_password; loopback clients need no login",
         )
@@ -246,23 +258,52 @@ def login() -> Any:
         throttle.failed(addr, now)
         raise _unauthorized("wrong password")
     throttle.succeeded(addr)
+    state, sid = _state(), secrets.token_urlsafe(32)
+    with state.db.transaction() as conn:
+        sessions.create(conn, sid, now=state.clock(), lifetime=cfg.session_lifetime,
+                        created_by=f"login@{addr}")
     session.clear()
     session.permanent = True
     session["auth"] = True
+    session["sid"] = sid
     session["csrf"] = secrets.token_urlsafe(32)
-    return jsonify({"authenticated": True, "csrf_token": session["csrf"]})
+    return m.SessionState(authenticated=True, csrf_token=session["csrf"]).model_dump()
 
 
 @bp.post("/api/auth/logout")
+@contract(summary="End the browser session (revoked on the server: a copied cookie stops working)",
+          auth=Auth.OPEN, replies={200: m.SessionState}, errors=(403,),
+          description="A logged-in browser must send its X-CSRF-Token (403 otherwise).")
 def logout() -> Any:
+    """End this session on the server too: a copy of the cookie stops working."""
     if session.get("auth"):
         check_write()
+        sid = session.get("sid")
+        if isinstance(sid, str):
+            state = _state()
+            with state.db.transaction() as conn:
+                sessions.revoke(conn, sid, state.clock())
     session.clear()
-    return jsonify({"authenticated": False})
+    return m.SessionState(authenticated=False, csrf_token=None).model_dump()
+
+
+@bp.post("/api/auth/logout-all")
+@contract(summary="Log out everywhere: revoke every dashboard session", auth=Auth.WRITE,
+          replies={200: m.SessionsRevoked}, errors=(503,),
+          description="For a lost phone or a leaked cookie; bearer tokens are not affected.")
+def logout_all() -> Any:
+    """Revoke every dashboard session ("log out everywhere"), e.g. after a lost phone."""
+    state = _state()
+    with state.db.transaction() as conn:
+        count = sessions.revoke_all(conn, state.clock())
+    session.clear()
+    return m.SessionsRevoked(authenticated=False, revoked=count).model_dump()
 
 
 @bp.get("/api/auth/session")
+@contract(summary="Whether this browser is logged in, and its CSRF token", auth=Auth.OPEN,
+          replies={200: m.SessionState})
 def session_state() -> Any:
-    if session.get("auth"):
-        return jsonify({"authenticated": True, "csrf_token": csrf_token()})
-    return jsonify({"authenticated": False, "csrf_token": None})
+    if session_active():
+        return m.SessionState(authenticated=True, csrf_token=csrf_token()).model_dump()
+    return m.SessionState(authenticated=False, csrf_token=None).model_dump()

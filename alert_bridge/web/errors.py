@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from alert_bridge.store.database import StoreUnavailable
+from alert_bridge.store.database import StoreUnavailable, is_transient
 
 log = logging.getLogger("alert_bridge.web.errors")
 
@@ -52,6 +53,13 @@ def register(app: Flask) -> None:
     def _store(exc: StoreUnavailable) -> Response:
         log.warning("store unavailable: %s", exc)
         return error_response(503, "store unavailable, retry later", str(exc), {"Retry-After": "5"})
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def _sqlite(exc: sqlite3.OperationalError) -> Response:
+        """A read outside `transaction()` that met a read-only, full or locked store: 503 too."""
+        if not is_transient(exc):
+            return _unexpected(exc)
+        return _store(StoreUnavailable(str(exc)))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

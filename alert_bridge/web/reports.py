@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -26,23 +26,15 @@ from alert_bridge.reports.schedule import date_problem, local_date
 from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs as jobs_sql
 from alert_bridge.store.database import Database
-from alert_bridge.web.auth import actor, require_read, require_write
+from alert_bridge.web import models as m
+from alert_bridge.web.auth import actor
+from alert_bridge.web.contract import HTML, TEXT, Auth, contract
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch import metric_names as mn
+from tradewatch.duration import parse_duration
 
 bp = Blueprint("reports", __name__)
-
-
-def _date_arg(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise ApiError(400, "date must be a string YYYY-MM-DD", {"field": "date"})
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, "date must be YYYY-MM-DD", {"field": "date", "value": value[:40]}) from None
 
 
 def _api() -> PrometheusAPI | None:
@@ -50,23 +42,32 @@ def _api() -> PrometheusAPI | None:
     return PrometheusAPI(url, timeout=10.0) if url else None
 
 
-def _not_future(day: date | None, now: datetime) -> date | None:
-    """A report date must be today or within `retention.metrics_days` before it."""
+def _reportable(text: str | None, now: datetime) -> date | None:
+    """A report date must be today or within `retention.metrics_days` before it: any other day
+    has no report (404), as a well-formed date, not a malformed request."""
+    if text is None:
+        return None
+    day = date.fromisoformat(text)
     config = bridge().config
     problem = date_problem(day, local_date(now, config.report.timezone), config.retention.metrics_days)
     if problem:
-        raise ApiError(400, problem, {"date": day.isoformat() if day else None})
+        raise ApiError(404, f"no report for that date: {problem}", {"date": text})
     return day
 
 
+_NO_DATE = "404: no report for the date (in the future, or older than retention.metrics_days)."
+
+
 @bp.get("/api/monitoring/reports/daily")
-@require_read
-def preview() -> Response:
+@contract(summary="Preview the daily report (HTML with charts inline; format=text for the plain-text part)",
+          auth=Auth.READ, query=m.ReportQuery, replies={200: (HTML, TEXT)}, errors=(404, 503),
+          description=_NO_DATE)
+def preview(query: m.ReportQuery) -> Response:
     b = bridge()
     now = datetime.fromtimestamp(b.clock(), UTC)
-    day = _not_future(_date_arg(request.args.get("date")), now)
+    day = _reportable(query.date, now)
     d = report_data.build(b.config, conn=b.db.connection(), now=now, report_date=day, api=_api())
-    if request.args.get("format") == "text":
+    if query.format == "text":
         return Response(render.render_text(d), mimetype="text/plain")
     html = render.render_html(d, inline_images=True)
     resp = Response(html, mimetype="text/html")
@@ -75,40 +76,27 @@ def preview() -> Response:
 
 
 @bp.post("/api/monitoring/reports/daily")
-@require_write
-def send_now() -> Response:
+@contract(summary="Send the daily report now (recorded as manual: the scheduled one still goes out)",
+          auth=Auth.WRITE, body=m.ReportRequest, replies={200: m.ReportResult, 202: m.ReportResult},
+          errors=(404, 503), description="202: queued in the outbox; 200: not queued (the status says why). "
+          + _NO_DATE)
+def send_now(body: m.ReportRequest) -> Any:
     b = bridge()
-    body: dict[str, Any] = {}
-    raw = request.get_data(cache=True)
-    if raw.strip():
-        parsed = request.get_json(silent=True, force=True)
-        if not isinstance(parsed, dict):
-            raise ApiError(400, "body must be a JSON object", None)
-        body = parsed
-    day = _not_future(_date_arg(body.get("date") or request.args.get("date")),
-                      datetime.fromtimestamp(b.clock(), UTC))
+    day = _reportable(body.date, datetime.fromtimestamp(b.clock(), UTC))
     result = send.send_report(b.config, b.db, kind="manual", now=b.clock(), report_date=day, api=_api(),
                               holder=actor(), sender=b.sender)
     if result.status == "failed":
         raise ApiError(500, "the report could not be built", result.detail)
     code = 202 if result.status == "queued" else 200
-    return jsonify(result.to_dict()), code
+    return m.ReportResult.model_validate(result.to_dict()).model_dump(), code
 
 
 @bp.get("/api/monitoring/health-score")
-@require_read
-def health_score() -> Response:
+@contract(summary="Health score 0-100 with its breakdown and the inputs used", auth=Auth.READ,
+          query=m.ScoreQuery, replies={200: m.HealthScore}, errors=(503,))
+def health_score(query: m.ScoreQuery) -> Any:
     b = bridge()
-    window = b.config.report.window
-    if request.args.get("window"):
-        from tradewatch.duration import parse_duration
-
-        try:
-            window = parse_duration(request.args["window"])
-        except ValueError as exc:
-            raise ApiError(400, "window must be a duration such as 24h or 30m", str(exc)) from None
-        if not 60 <= window <= 90 * 86400:
-            raise ApiError(400, "window must be between 1m and 90d", {"window": window})
+    window = b.config.report.window if query.window is None else parse_duration(query.window)
     now = b.clock()
     c = health_inputs.collect(b.config, end=now, api=_api(), conn=b.db.connection(), window=window)
     score = hs.compute(c.health, hs.ScoreParams.from_config(b.config))
@@ -129,7 +117,7 @@ def health_score() -> Response:
         "gaps": c.gaps,
         "notes": c.notes,
     })
-    return jsonify(out)
+    return m.HealthScore.model_validate(out).model_dump(mode="json")
 
 
 class HealthScoreCollector(Collector):

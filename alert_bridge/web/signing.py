@@ -10,7 +10,7 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from alert_bridge.store import jobs
+from alert_bridge.store import jobs, sessions
 from alert_bridge.store.database import Database
 
 _ACK_SALT = "tradewatch.ack"
@@ -19,6 +19,15 @@ _ACK_SALT = "tradewatch.ack"
 def secret_key(db: Database) -> str:
     with db.transaction() as conn:
         return jobs.set_state_if_absent(conn, "secret_key", secrets.token_hex(32))
+
+
+def rotate_secret_key(db: Database, now: float) -> int:
+    """Replace the key and revoke every dashboard session at once (a running bridge keeps signing
+    with the old key until restarted, but the sessions it signed are dead on the server already).
+    Returns how many sessions were revoked."""
+    with db.transaction() as conn:
+        jobs.set_state(conn, "secret_key", secrets.token_hex(32))
+        return sessions.revoke_all(conn, now)
 
 
 def ack_token(key: str, alert_id: int) -> str:

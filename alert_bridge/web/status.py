@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from alert_bridge.alerts.alertmanager import AlertmanagerClient
 from alert_bridge.jobs.workers import LEASE_NAME, SENDER_HEARTBEAT, sender_stale_after
 from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs
+from alert_bridge.store.database import MIN_FREE_BYTES
+from alert_bridge.web.contract import TEXT, Auth, contract
+from alert_bridge.web.models import Health
 from alert_bridge.web.runtime import bridge
 
 bp = Blueprint("status", __name__)
 
 
 def _database() -> dict[str, Any]:
+    """Writable, and room for a webhook: a tiny probe row can fit where a webhook cannot."""
     b = bridge()
     try:
         with b.db.transaction() as conn:
             jobs.set_state(conn, "health_probe", repr(b.clock()))
     except Exception as exc:
-        return {"ok": False, "detail": f"not writable: {exc}"}
+        why = " (its filesystem is mounted read-only)" if b.db.on_read_only_filesystem() else ""
+        return {"ok": False, "detail": f"not writable: {exc}{why}"}
+    free = b.db.free_bytes()
+    if free is not None and free < MIN_FREE_BYTES:
+        return {"ok": False, "detail": f"disk nearly full: {free} bytes free where the database lives "
+                                       f"(under {MIN_FREE_BYTES}): webhooks may get 503"}
     return {"ok": True, "detail": "writable"}
 
 
@@ -51,6 +60,9 @@ def _workers() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @bp.get("/health")
+@contract(summary="Readiness with detail: database writable, workers and sender alive, "
+          "Prometheus and Alertmanager reachable when configured", auth=Auth.OPEN,
+          replies={200: Health, 503: Health})
 def health() -> Any:
     b = bridge()
     cfg = b.config.bridge
@@ -66,11 +78,12 @@ def health() -> Any:
             "detail": cfg.alertmanager_url + (" ready" if ok else " unreachable"),
         }
     healthy = all(c["ok"] for c in checks.values())
-    resp = jsonify({"status": "ok" if healthy else "unhealthy", "checks": checks})
-    resp.status_code = 200 if healthy else 503
-    return resp
+    out = Health.model_validate({"status": "ok" if healthy else "unhealthy", "checks": checks})
+    return out.model_dump(), 200 if healthy else 503
 
 
 @bp.get("/metrics")
+@contract(summary="Prometheus metrics of the bridge (text exposition format)", auth=Auth.OPEN,
+          replies={200: TEXT})
 def metrics() -> Response:
     return Response(generate_latest(bridge().metrics.registry), mimetype=CONTENT_TYPE_LATEST)

@@ -26,17 +26,23 @@ ensure_debian_packages() {
     # Debian's packages start their services; ours run their own instances on their own ports.
     for pkg in "${missing[@]}"; do
         case "$pkg" in
-            prometheus|prometheus-alertmanager|prometheus-node-exporter)
+            prometheus|prometheus-alertmanager|prometheus-node-exporter|nginx)
                 $sudo systemctl disable --now "$pkg" >/dev/null 2>&1 || true ;;
         esac
     done
 }
 
 ensure_venv() {
-    # ensure_venv DIR EXTRAS: a virtual environment with this project installed (editable).
+    # ensure_venv DIR EXTRAS: a virtual environment with this project installed (editable), with
+    # the comma-separated extras (bridge: the alert bridge; test: everything the tests need).
     local venv="$1" extras="${2:-}"
     if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv"
+    fi
+    # The distribution was called "tradewatch" (a name taken on PyPI): drop that install so that
+    # one distribution owns the packages.
+    if "$venv/bin/python" -m pip show --quiet tradewatch >/dev/null 2>&1; then
+        "$venv/bin/python" -m pip uninstall --quiet --yes tradewatch >/dev/null 2>&1
     fi
     local spec="."
     [ -n "$extras" ] && spec=".[$extras]"

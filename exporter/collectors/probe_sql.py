@@ -4,7 +4,7 @@ Each query's numeric result column becomes the gauge `tradewatch_sql_<query name
 per row, labelled by the configured label columns. A query that fails or returns anything but
 numbers (text, NULL, duplicate label sets) exports no samples, sets its success to 0 and logs
 why; it never breaks the scrape. SQLite is opened read-only through the standard library and
-interrupted at the probe's deadline; PostgreSQL needs the optional extra `tradewatch[postgres]`
+interrupted at the probe's deadline; PostgreSQL needs the optional extra `tradewatch-monitor[postgres]`
 (psycopg), imported only when such a probe is configured, and runs with a statement timeout in
 a read-only session.
 """
@@ -161,12 +161,13 @@ def load_psycopg(config: Config, index: int) -> Any:
         return importlib.import_module("psycopg")
     except ImportError:
         from tradewatch.config import ConfigError
+        from tradewatch.extras import install_hint
 
         probe = config.probes.sql[index]
         raise ConfigError(config.source, [(
             f"probes.sql[{index}].driver",
             f"probe {probe.name!r} uses postgresql, which needs the optional extra: "
-            "pip install 'tradewatch[postgres]'",
+            + install_hint("postgres"),
         )]) from None
 
 

@@ -10,7 +10,7 @@ loads the vendored node-mixin rules; then runs every visible query of the vendor
 Exporter Full" dashboard and looks up every mixin rule's input series for each exporter
 (tests/support/node_compat.py). Everything runs on 127.0.0.1 and is stopped at the end.
 `--gaps` also lists every query, rule and family node_exporter has data for and ours has not;
-`--write-docs` puts the table into docs/exporter.md and docs/intro.md (then run
+`--write-docs` puts the table into docs/exporter.md and docs/index.md (then run
 `python docs/build_readme.py`).
 """
 

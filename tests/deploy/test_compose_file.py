@@ -213,8 +213,8 @@ def test_grafana_provisioning_uses_the_prometheus_service(compose: dict[str, Any
 
 
 def test_rendered_compose_files_are_current() -> None:
-    res = subprocess.run([sys.executable, "-m", "tradewatch.stack_compose", "--check"], capture_output=True,
-                         text=True, timeout=60, cwd=REPO)
+    res = subprocess.run([sys.executable, "-m", "tradewatch.cli", "generate", "--check", "--only", "compose"],
+                         capture_output=True, text=True, timeout=60, cwd=REPO)
     assert res.returncode == 0, res.stdout + res.stderr
 
 

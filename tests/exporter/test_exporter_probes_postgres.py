@@ -1,6 +1,6 @@
 """PostgreSQL probes against a real PostgreSQL server started by the test.
 
-Needs the optional extra (`pip install 'tradewatch[postgres]'`) and PostgreSQL's server binaries
+Needs the optional extra (`pip install 'tradewatch-monitor[postgres]'`) and PostgreSQL's server binaries
 (Debian: postgresql), both installed by tests/run.sh: without them the tests fail, saying so.
 Run as root, the server runs as the `postgres` user.
 """

@@ -193,7 +193,7 @@ def test_postgresql_probe_without_the_extra_stops_the_exporter_with_a_clear_erro
                           f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2, out.stderr
     assert "probes.sql[0].driver" in out.stderr and "pg-main" in out.stderr
-    assert "tradewatch[postgres]" in out.stderr
+    assert "tradewatch-monitor[postgres]" in out.stderr
 
 
 @pytest.mark.integration

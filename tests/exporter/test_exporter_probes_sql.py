@@ -127,7 +127,7 @@ def test_postgresql_without_the_extra_names_the_probe(monkeypatch):
     cfg = config(sql=[{"name": "pg-main", "driver": "postgresql", "dsn": "host=127.0.0.1 dbname=x"}])
     with pytest.raises(ConfigError) as err:
         build(cfg)
-    assert "pg-main" in str(err.value) and "tradewatch[postgres]" in str(err.value)
+    assert "pg-main" in str(err.value) and "tradewatch-monitor[postgres]" in str(err.value)
     assert "probes.sql[0].driver" in str(err.value)
 
 

@@ -18,11 +18,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.procs import Proc, binary, free_port
+from tradewatch.quantities import MOUNT_POINTS_EXCLUDE
 
 pytestmark = pytest.mark.integration
 
 # our default mount-point exclusion (upstream node_exporter 1.5's); Debian's build also skips /mnt etc.
-EXCLUDE = r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+EXCLUDE = MOUNT_POINTS_EXCLUDE  # node_exporter 1.5.x default
 
 
 def _can_unshare() -> bool:

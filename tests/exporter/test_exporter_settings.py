@@ -50,4 +50,4 @@ def test_overrides_apply_to_both_config_kinds(cfg):
 
 
 def test_version_matches_the_distribution():
-    assert __version__ == version("tradewatch")
+    assert __version__ == version("tradewatch-monitor")

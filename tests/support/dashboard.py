@@ -22,6 +22,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (tests/run.sh installs it: missing must fail)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @dataclass
 class DashboardStack:
     bridge: BridgeProcess

@@ -440,7 +440,7 @@ def run(workdir: Path, scrapes: int = 12) -> Compat:
             return measure(prom, ports, start)
 
 
-DOC_PAGES = (REPO / "docs" / "exporter.md", REPO / "docs" / "intro.md")
+DOC_PAGES = (REPO / "docs" / "exporter.md", REPO / "docs" / "index.md")
 _MARKED = re.compile(r"(<!-- node-compat:begin -->\n)(.*?)(<!-- node-compat:end -->)", re.S)
 
 

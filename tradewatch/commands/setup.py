@@ -21,7 +21,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tradewatch.config import REPO_ROOT, Config, ConfigError, Email, load_config
+from tradewatch.config import Config, ConfigError, Email, load_config
+from tradewatch.extras import MissingExtra, require
+from tradewatch.paths import default_home
 from tradewatch.stack_env import read_env_file, write_env_file
 
 HELP = "configure email (SMTP or the file sink), send a test email, write .env (mode 0600)"
@@ -90,7 +92,7 @@ class SetupError(Exception):
 
 def default_env_file() -> Path:
     """The checkout's .env (what run-stack.sh and docker compose read), else ./.env."""
-    return REPO_ROOT / ".env" if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd() / ".env"
+    return default_home() / ".env"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -299,6 +301,10 @@ def run(args: argparse.Namespace) -> int:
         if interactive and not args.no_test_send:
             test = prompt.yes("Send a test email now?", True)
         if test:
+            try:
+                require("bridge", "the test email")
+            except MissingExtra as exc:
+                raise SetupError(f"{exc} (or add --no-test-send to save without testing)") from None
             from alert_bridge.notify.transport import DeliveryError
 
             base = _base_config(args, {**os.environ, **saved, **values})

@@ -16,13 +16,14 @@ from typing import Any
 
 import yaml
 
-from tradewatch.config import REPO_ROOT, Config, ConfigError
+from tradewatch.config import EXAMPLE_CONFIG, Config, ConfigError
 from tradewatch.duration import format_duration
+from tradewatch.paths import CHECKOUT, EXAMPLE_IN_CHECKOUT
 from tradewatch.rules.specs import ALERTS, RECORDS, AlertSpec, threshold_text
+from tradewatch.vocabulary import SEVERITIES, WATCHDOG_ALERT
 
 WEBHOOK_PATH = "/api/monitoring/webhook"
 DEFAULT_CREDENTIALS_FILE = "../var/alertmanager/bridge-api-token"  # relative to alertmanager.yml
-SEVERITY_ORDER = ("info", "warning", "critical", "emergency")
 # labels that tell two alerts of the same name apart besides the instance (per mount, per device)
 INHIBIT_EQUAL = ["alertname", "instance", "device", "mountpoint"]
 FILE_ORDER = ("system", "network", "api", "trading", "bridge", "watchdog")
@@ -67,14 +68,17 @@ def header(source: str, extra: Sequence[str] = ()) -> str:
 
 
 def source_label(path: str | os.PathLike[str] | None) -> str:
-    """The config's name as shown in headers: repo-relative when inside the repo, so it is stable."""
+    """The config's name as shown in headers, stable wherever the files are rendered: relative to
+    the checkout inside one; the example config is `deploy/tradewatch.example.yaml` whether it is
+    read from a checkout or from an installed package, so both render the committed files exactly."""
     if path is None:
         return "built-in defaults"
     p = Path(path).resolve()
-    try:
-        return p.relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return p.name
+    if p == EXAMPLE_CONFIG.resolve():
+        return EXAMPLE_IN_CHECKOUT.as_posix()
+    if CHECKOUT is not None and p.is_relative_to(CHECKOUT):
+        return p.relative_to(CHECKOUT).as_posix()
+    return p.name
 
 
 # --------------------------------------------------------------------------- rules
@@ -233,8 +237,8 @@ def alertmanager_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
     a = cfg.alerting
     d = format_duration
     inhibit = []
-    for i, source in enumerate(SEVERITY_ORDER[1:], start=1):
-        lower = "|".join(SEVERITY_ORDER[:i])
+    for i, source in enumerate(SEVERITIES[1:], start=1):
+        lower = "|".join(SEVERITIES[:i])
         inhibit.append({
             "source_matchers": [f'severity="{source}"'],
             "target_matchers": [f'severity=~"{lower}"'],
@@ -250,7 +254,7 @@ def alertmanager_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
             "routes": [
                 {
                     # the dead-man's switch: the bridge expects it about every minute
-                    "matchers": ['alertname="Watchdog"'],
+                    "matchers": [f'alertname="{WATCHDOG_ALERT}"'],
                     "receiver": "bridge",
                     "group_wait": "0s",
                     "group_interval": d(a.watchdog_repeat_interval),

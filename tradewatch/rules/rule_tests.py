@@ -15,6 +15,7 @@ from tradewatch.config import Config
 from tradewatch.rules.humanize import expand
 from tradewatch.rules.render import FILE_ORDER, annotations, levels
 from tradewatch.rules.specs import ALERTS, RECORDS, AlertSpec, Scenario, sel, threshold_text
+from tradewatch.vocabulary import WATCHDOG_ALERT
 
 
 def probe_values(spec: AlertSpec, t: float) -> tuple[float, float]:
@@ -67,7 +68,7 @@ def alert_cases(cfg: Config, spec: AlertSpec) -> list[dict[str, Any]]:
     ]
     if spec.threshold_key is None:
         cases.append(_case(cfg, spec, f"{spec.name}: broken -> {lv[0][0]}", spec.scenario(cfg, 1, for_s), lv))
-        if spec.name != "Watchdog":  # the Watchdog has no healthy state: it always fires
+        if spec.name != WATCHDOG_ALERT:  # the Watchdog has no healthy state: it always fires
             healthy = spec.scenario(cfg, 0, for_s)
             cases.append(_case(cfg, spec, f"{spec.name}: healthy -> silent", healthy, []))
         return cases

@@ -15,14 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tradewatch import metric_names as m
+from tradewatch import quantities as qt
 from tradewatch.config import Config
 from tradewatch.duration import format_duration
+from tradewatch.quantities import Quantity
+from tradewatch.vocabulary import WATCHDOG_ALERT
 
 HOST = {"instance": "host-a:9184", "job": "exporter"}
 BOT = {"instance": "127.0.0.1:9185", "job": "trading-bot"}
 BRIDGE = {"instance": "127.0.0.1:8080", "job": "bridge"}
 PROBES = {"instance": "host-a:9184", "job": "probes"}
-FS_FILTER = 'fstype!=""'
 
 
 def num(x: float) -> str:
@@ -443,9 +445,6 @@ def _rec_reject_sample(cfg: Config):
     return series, 20, [(BOT, 0.125)]
 
 
-_CPU = "node_cpu_seconds_total"
-_NOT_IDLE = 'mode=~"idle|iowait|steal"'
-_NOT_LO = 'device!="lo"'
 _API_ERROR = 'code!~"[23].."'
 _REJECTED = 'status="rejected"'
 _SUBMITTED = 'status="submitted"'
@@ -456,53 +455,20 @@ def _rate(metric: str, matchers: str, window: str = "5m") -> str:
     return f"rate({selector}[{window}])"
 
 
+def _host(q: Quantity, sample: Callable[[Config], tuple[list[tuple[str, str]], int, list]]) -> RecordSpec:
+    """A host quantity's recording rule: its definition lives in tradewatch.quantities."""
+    return RecordSpec(q.record, q.file, lambda c: q.expr, q.words, sample)
+
+
 RECORDS: list[RecordSpec] = [
-    RecordSpec(
-        m.REC_NUM_CPU, "system",
-        lambda c: 'count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})',
-        "number of CPUs", _rec_num_cpu_sample,
-    ),
-    RecordSpec(
-        m.REC_CPU_UTILISATION, "system",
-        lambda c: f"1 - avg without (cpu) (sum without (mode) ({_rate(_CPU, _NOT_IDLE)}))",
-        "share of CPU time not idle, iowait or steal, averaged over CPUs (0..1)", _rec_cpu_sample,
-    ),
-    RecordSpec(
-        m.REC_MEMORY_UTILISATION, "system",
-        lambda c: "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
-        "share of memory not available (0..1)", _rec_mem_sample,
-    ),
-    RecordSpec(
-        m.REC_FILESYSTEM_USAGE, "system",
-        lambda c: (f"1 - node_filesystem_avail_bytes{{{FS_FILTER}}} "
-                   f"/ (node_filesystem_size_bytes{{{FS_FILTER}}} > 0)"),
-        "share of each filesystem not available to users (0..1)", _rec_fs_sample,
-    ),
-    RecordSpec(
-        m.REC_LOAD_PER_CORE, "system",
-        lambda c: f"node_load1 / {m.REC_NUM_CPU}",
-        "1-minute load average per CPU", _rec_load_sample,
-    ),
-    RecordSpec(
-        m.REC_NETWORK_ERROR_RATIO, "network",
-        lambda c: (
-            f"({_rate('node_network_receive_errs_total', _NOT_LO)} + "
-            f"{_rate('node_network_transmit_errs_total', _NOT_LO)}) / "
-            f"({_rate('node_network_receive_packets_total', _NOT_LO)} + "
-            f"{_rate('node_network_transmit_packets_total', _NOT_LO)} > 0)"
-        ),
-        "receive + transmit errors per packet, per device (0..1)", _rec_net_err_sample,
-    ),
-    RecordSpec(
-        m.REC_NETWORK_RECEIVE_BYTES, "network",
-        lambda c: f"sum without (device) ({_rate('node_network_receive_bytes_total', _NOT_LO)})",
-        "bytes received per second, all devices but lo", _rec_net_bytes_sample("receive"),
-    ),
-    RecordSpec(
-        m.REC_NETWORK_TRANSMIT_BYTES, "network",
-        lambda c: f"sum without (device) ({_rate('node_network_transmit_bytes_total', _NOT_LO)})",
-        "bytes sent per second, all devices but lo", _rec_net_bytes_sample("transmit"),
-    ),
+    _host(qt.NUM_CPU, _rec_num_cpu_sample),
+    _host(qt.CPU, _rec_cpu_sample),
+    _host(qt.MEMORY, _rec_mem_sample),
+    _host(qt.FILESYSTEM, _rec_fs_sample),
+    _host(qt.LOAD_PER_CORE, _rec_load_sample),
+    _host(qt.NETWORK_ERRORS, _rec_net_err_sample),
+    _host(qt.NETWORK_RECEIVE, _rec_net_bytes_sample("receive")),
+    _host(qt.NETWORK_TRANSMIT, _rec_net_bytes_sample("transmit")),
     RecordSpec(
         m.REC_PROBE_SUCCESS_RATIO, "api",
         lambda c: f"avg_over_time({m.PROBE_SUCCESS}[{probe_window(c)}])",
@@ -546,11 +512,11 @@ _FS = "{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }}
 def _fill_expr(c: Config, severity: str, hours: float | None) -> str:
     assert hours is not None
     guard = getattr(c.thresholds.disk_fill_avail_percent, severity)
-    avail, size = f"node_filesystem_avail_bytes{{{FS_FILTER}}}", f"node_filesystem_size_bytes{{{FS_FILTER}}}"
+    avail, size = f"{qt.FS_AVAIL}{{{qt.FS_MATCHERS}}}", f"{qt.FS_SIZE}{{{qt.FS_MATCHERS}}}"
     return (
         f"(\n  {avail} / {size} < {_ratio(guard)}\nand\n"
         f"  predict_linear({avail}[6h], {num(hours * 3600)}) < 0\nand\n"
-        f"  node_filesystem_readonly{{{FS_FILTER}}} == 0\n)"
+        f"  {qt.FS_READONLY}{{{qt.FS_MATCHERS}}} == 0\n)"
     )
 
 
@@ -757,7 +723,7 @@ ALERTS: list[AlertSpec] = [
         quiet=(("a large backlog that is draining", _outbox_draining), ("no bridge", _not_deployed)),
     ),
     AlertSpec(
-        "Watchdog", "watchdog", "system",
+        WATCHDOG_ALERT, "watchdog", "system",
         lambda c, s, t: "vector(1)",
         0,
         "Alerting pipeline heartbeat",

@@ -2,8 +2,8 @@
 rules, or (Prometheus not configured or down) one current point per metric from the exporter.
 
 Ratios are 0..1 (as the recording rules), network rates are bytes per second. Each recording
-rule is OR-ed with the raw expression it records, so a Prometheus that scrapes the exporter but
-has not loaded our rule files still draws lines.
+rule is OR-ed with the raw expression it records (both from tradewatch.quantities), so a
+Prometheus that scrapes the exporter but has not loaded our rule files still draws lines.
 """
 
 from __future__ import annotations
@@ -13,31 +13,17 @@ from typing import Any
 
 from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
-from tradewatch import metric_names as mn
+from tradewatch import quantities as qt
 
 POINTS = 120  # points per sparkline, whatever the window
 
 HOST_QUERIES: dict[str, str] = {
-    "cpu": (
-        f"{mn.REC_CPU_UTILISATION} or (1 - avg without (cpu) (sum without (mode) "
-        '(rate(node_cpu_seconds_total{mode=~"idle|iowait|steal"}[5m]))))'
-    ),
-    "memory": (
-        f"{mn.REC_MEMORY_UTILISATION} or (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)"
-    ),
-    "network_receive": (
-        f"{mn.REC_NETWORK_RECEIVE_BYTES} or "
-        'sum without (device) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))'
-    ),
-    "network_transmit": (
-        f"{mn.REC_NETWORK_TRANSMIT_BYTES} or "
-        'sum without (device) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))'
-    ),
+    "cpu": qt.CPU.rule_or_raw(),
+    "memory": qt.MEMORY.rule_or_raw(),
+    "network_receive": qt.NETWORK_RECEIVE.rule_or_raw(),
+    "network_transmit": qt.NETWORK_TRANSMIT.rule_or_raw(),
 }
-FILESYSTEM_QUERY = (
-    f"{mn.REC_FILESYSTEM_USAGE} or (1 - node_filesystem_avail_bytes{{fstype!=\"\"}} "
-    '/ (node_filesystem_size_bytes{fstype!=""} > 0))'
-)
+FILESYSTEM_QUERY = qt.FILESYSTEM.rule_or_raw()
 METRICS = tuple(HOST_QUERIES)
 
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, session
+from flask import Blueprint, Response, render_template, request
 
-from alert_bridge.alerts.escalation import SEVERITIES
+from alert_bridge.alerts.board import board, heartbeat
+from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
-from alert_bridge.store import alerts, outbox, pauses
-from alert_bridge.web.auth import check_read, csrf_token, is_loopback, require_read
+from alert_bridge.notify.view import subject_for
+from alert_bridge.store import alerts, jobs, outbox, pauses
+from alert_bridge.web import models as m
+from alert_bridge.web.auth import check_read, csrf_token, is_loopback, session_active
+from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
+from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
 from . import sparklines
 
@@ -34,31 +39,18 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-SEVERITY_ORDER = ("emergency", "critical", "warning", "info")
 NOTIFICATION_LIMIT = 20
 DEFAULT_WINDOW = 3600.0
 
 
-def _window() -> float:
-    raw = request.args.get("window")
-    if not raw:
-        return DEFAULT_WINDOW
-    try:
-        seconds = parse_duration(raw)
-    except ValueError as exc:
-        raise ApiError(400, "window must be a duration such as 1h or 15m", str(exc)) from None
-    if not 60 <= seconds <= 86400:
-        raise ApiError(400, "window must be between 1m and 24h", {"window": raw[:40]})
-    return float(seconds)
+def _window(text: str | None) -> float:
+    return DEFAULT_WINDOW if text is None else float(parse_duration(text))
 
 
 def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     """An outbox row for people: no context body, no raw message, recipients counted."""
     ctx = row.get("context") or {}
-    alert = ctx.get("alert") if isinstance(ctx, dict) else None
-    subject = ""
-    if isinstance(alert, dict):
-        subject = f"{alert.get('alertname', '')} on {alert.get('instance', '')}".strip()
+    subject = subject_for(str(row["kind"]), ctx if isinstance(ctx, dict) else {})
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -79,13 +71,13 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
         d = alert_dict(r)
         d["acked_at"] = iso_time(dict(r)["acked_at"])
         out.append(d)
-    out.sort(key=lambda a: (SEVERITY_ORDER.index(a["severity"]) if a["severity"] in SEVERITY_ORDER else 9))
+    out.sort(key=lambda a: severity_rank(a["severity"]))
     return out
 
 
 def _auth_state() -> dict[str, Any]:
     cfg = bridge().config.bridge
-    logged_in = bool(session.get("auth"))
+    logged_in = session_active()
     return {
         "logged_in": logged_in,
         "can_login": bool(cfg.api_token or cfg.dashboard_password),
@@ -116,7 +108,10 @@ def _headers(resp: Response) -> Response:
 
 
 @bp.get("/")
-def page() -> Any:
+@contract(summary="The live dashboard", auth=Auth.READ, query=m.WindowQuery, guarded=False,
+          replies={200: HTML, 401: HTML}, errors=(503,),
+          description="401 answers the login page (HTML) when reading needs a login.")
+def page(query: m.WindowQuery) -> Any:
     b = bridge()
     auth = _auth_state()
     try:
@@ -125,11 +120,12 @@ def page() -> Any:
         if exc.status != 401:
             raise
         return render_template("dashboard/login.html", auth=auth), 401
-    window = _window()
+    window = _window(query.window)
     now = b.clock()
     conn = b.db.connection()
-    firing = _firing(conn)
-    counts = alerts.counts_by_severity(conn, "firing")
+    active = board(_firing(conn))
+    watchdog = jobs.get_state(conn, WATCHDOG_STATE)
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     try:
         metrics = sparklines.collect(b.config.bridge.prometheus_url, b.config.bridge.exporter_url,
                                      window=window, timeout=2.0)
@@ -141,9 +137,11 @@ def page() -> Any:
         auth=auth,
         refresh_seconds=b.config.dashboard.refresh_seconds,
         window=window,
-        alerts=firing,
-        counts={s: counts.get(s, 0) for s in SEVERITY_ORDER},
-        urgent=any(a["severity"] in ("critical", "emergency") and not a["acked_at"] for a in firing),
+        alerts=active.alerts,
+        counts={s: active.counts.get(s, 0) for s in SEVERITY_ORDER},
+        banner=active.banner,
+        urgent=active.unacknowledged > 0,
+        heartbeat=beat,
         paused=pauses.to_dict(pauses.active(conn, now)),
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         health=_health(),
@@ -151,40 +149,38 @@ def page() -> Any:
         metrics_error=metrics_error,
         generated_at=iso_time(now),
         iso_time=iso_time,
-        severities=SEVERITIES,
+        severity_order=SEVERITY_ORDER,
+        urgent_severities=URGENT_SEVERITIES,
     )
 
 
 @bp.get("/api/monitoring/sparklines")
-@require_read
-def sparkline_data() -> Any:
+@contract(summary="Per-host CPU, memory, filesystem and network series for sparklines", auth=Auth.READ,
+          query=m.WindowQuery, replies={200: m.Sparklines}, errors=(503,),
+          description="Prometheus range queries, 120 points per series; one current point from the "
+          "exporter when Prometheus is unavailable. 503: neither answered.")
+def sparkline_data(query: m.WindowQuery) -> Any:
     b = bridge()
     cfg = b.config.bridge
     try:
-        data = sparklines.collect(cfg.prometheus_url, cfg.exporter_url, window=_window(), now=b.clock())
+        data = sparklines.collect(cfg.prometheus_url, cfg.exporter_url, window=_window(query.window),
+                                  now=b.clock())
     except LookupError as exc:
         raise ApiError(503, "no metrics source reachable", exc.args[0]) from None
     data["generated_at"] = iso_time(data["generated_at"])
-    return jsonify(data)
+    return m.Sparklines.model_validate(data).model_dump(mode="json")
 
 
 @bp.get("/api/monitoring/notifications")
-@require_read
-def notifications() -> Any:
-    try:
-        limit = int(request.args.get("limit", NOTIFICATION_LIMIT))
-    except ValueError:
-        raise ApiError(400, "limit must be a number", {"field": "limit"}) from None
-    if not 1 <= limit <= 200:
-        raise ApiError(400, "limit out of range", {"field": "limit", "allowed": "1..200"})
+@contract(summary="Recent outbox rows (kind, status, attempts, last error; no message bodies) and stats",
+          auth=Auth.READ, query=m.NotificationsQuery, replies={200: m.NotificationList}, errors=(503,))
+def notifications(query: m.NotificationsQuery) -> Any:
     b = bridge()
     conn = b.db.connection()
-    return jsonify(
-        {
-            "notifications": [notification_out(r) for r in outbox.recent(conn, limit)],
-            "stats": _stats(outbox.stats(conn, b.clock())),
-        }
-    )
+    return m.NotificationList(
+        notifications=[notification_out(r) for r in outbox.recent(conn, query.limit)],
+        stats=_stats(outbox.stats(conn, b.clock())),
+    ).model_dump(mode="json")
 
 
 def _stats(s: dict[str, Any]) -> dict[str, Any]:

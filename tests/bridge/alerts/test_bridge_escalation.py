@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alert_bridge.alerts.escalation import Action, Pause, decide, effective_severity, recipients
+from alert_bridge.alerts.escalation import Action, Pause, decide, recipients
+from tradewatch.vocabulary import effective_severity
 
 NOW = 10_000.0
 REPEAT = 900.0
@@ -119,3 +120,11 @@ def test_recipients_add_escalation_without_duplicates():
     to, esc = ["ops@x.io", "a@x.io"], ["boss@x.io", "ops@x.io"]
     assert recipients(to, esc, False) == ["ops@x.io", "a@x.io"]
     assert recipients(to, esc, True) == ["ops@x.io", "a@x.io", "boss@x.io"]
+
+
+@pytest.mark.parametrize("severity", ["critical", "emergency"])
+def test_a_resolve_nobody_was_told_about_is_stored_not_emailed(severity):
+    quiet = decide(severity, "resolved", trigger="webhook", told_firing=False)
+    assert quiet.action is Action.STORE and "never notified" in quiet.reason
+    told = decide(severity, "resolved", trigger="webhook", told_firing=True)
+    assert told.action is Action.EMAIL and told.kind == "resolved"

@@ -78,7 +78,23 @@ def test_resolved_before_firing_is_stored_and_the_late_firing_ignored(app, clien
     client.post(URL, json=webhook(alert()))
     [row] = alert_rows(db_path(app))
     assert row["status"] == "resolved"
-    assert [n["kind"] for n in notifications(db_path(app))] == ["resolved"]
+    # never told it fired, so no RESOLVED email out of nowhere (issue 14.14)
+    assert [n["kind"] for n in notifications(db_path(app))] == []
+
+
+def test_an_inhibited_critical_that_resolves_sends_nothing(app, client):
+    """Alertmanager never sends an inhibited alert firing, but sends its resolve (issue 14.14)."""
+    client.post(URL, json=webhook(alert("DiskCritical", severity="critical", status="resolved")))
+    assert notifications(db_path(app)) == []
+
+
+def test_alerts_held_by_a_pause_and_summarised_do_get_their_resolved_email(app, client):
+    assert client.post("/api/monitoring/stop", json={"duration": "1h"}).status_code == 200
+    client.post(URL, json=webhook(alert("HeldOne")))
+    assert client.post("/api/monitoring/start", json={}).status_code == 200
+    client.post(URL, json=webhook(alert("HeldOne", status="resolved")))
+    kinds = [n["kind"] for n in notifications(db_path(app))]
+    assert kinds == ["pause_summary", "resolved"], kinds
 
 
 def test_new_start_time_is_a_new_alert(app, client):

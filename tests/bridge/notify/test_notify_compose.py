@@ -266,14 +266,6 @@ def test_sample_critical_email_artifact(artifacts):
 
 # ----------------------------------------------------------------- pure view functions
 
-@pytest.mark.parametrize("seconds, text", [
-    (0, "0s"), (45.4, "45s"), (60, "1m"), (61, "1m 1s"), (3600, "1h"), (3725, "1h 2m"),
-    (86400 * 2 + 3600 * 4 + 59, "2d 4h"), (-5, "0s"), (None, "\u2014"), (float("inf"), "\u2014"),
-])
-def test_human_duration(seconds, text):
-    assert v.human_duration(seconds) == text
-
-
 @pytest.mark.parametrize("value, expected", [
     ("2026-11-25T01:40:00Z", datetime(2026, 11, 25, 1, 40, tzinfo=UTC)),
     ("2026-11-25T01:40:00.123456789Z", datetime(2026, 11, 25, 1, 40, 0, 123456, tzinfo=UTC)),

@@ -47,11 +47,20 @@ def test_preview_renders_without_prometheus(client):
     assert text.mimetype == "text/plain" and "DATA GAPS" in text.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["date=2026-02-30", "date=yesterday", "date=2999-01-01", "date=0001-01-01"])
+@pytest.mark.parametrize(
+    "query", ["date=2026-02-30", "date=yesterday", "date=20260101", "date=", "format=pdf"]
+)
 def test_preview_rejects_bad_dates(client, query):
     resp = client.get(f"/api/monitoring/reports/daily?{query}")
     assert resp.status_code == 400
-    assert set(resp.json) == {"error", "detail"} and "date" in resp.json["error"]
+    assert set(resp.json) == {"error", "detail"} and query.split("=")[0] in resp.json["error"]
+
+
+@pytest.mark.parametrize("query", ["date=2999-01-01", "date=0001-01-01"])
+def test_preview_of_a_day_without_a_report_is_404(client, query):
+    # well formed, but in the future or older than retention.metrics_days: no such report
+    resp = client.get(f"/api/monitoring/reports/daily?{query}")
+    assert resp.status_code == 404 and "date" in resp.json["error"]
 
 
 def test_send_now_is_manual_and_queued(app, client):
@@ -69,7 +78,9 @@ def test_send_now_is_manual_and_queued(app, client):
     assert not store.scheduled_sent(db.connection(), body["report_date"])
     assert client.post("/api/monitoring/reports/daily", data="[1]").status_code == 400
     assert client.post("/api/monitoring/reports/daily", json={"date": 5}).status_code == 400
-    assert client.post("/api/monitoring/reports/daily", json={"date": "1900-01-01"}).status_code == 400
+    assert client.post("/api/monitoring/reports/daily", json={"date": {}}).status_code == 400
+    assert client.post("/api/monitoring/reports/daily", json={"day": "2026-01-01"}).status_code == 400
+    assert client.post("/api/monitoring/reports/daily", json={"date": "1900-01-01"}).status_code == 404
 
 
 def test_send_now_refused_to_remote_clients_without_token(client):

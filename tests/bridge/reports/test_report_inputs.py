@@ -8,6 +8,7 @@ from alert_bridge.reports import health_inputs
 from alert_bridge.sources.prometheus import PrometheusUnavailable
 from alert_bridge.store.database import Database
 from tests.support.report import CannedPrometheus, add_alert, series
+from tradewatch import quantities as qt
 from tradewatch.config import parse_config
 
 END = 1_800_000_000.0
@@ -25,12 +26,12 @@ def conn(tmp_path):
 def test_raw_node_series_used_when_the_rule_has_no_data(conn):
     start = END - 3600
     raw = series("h:9100", start, [0.25] * 5, 900)
-    prom = CannedPrometheus(ranges={'node_cpu_seconds_total{mode="idle"}': [raw]}, instants={})
+    prom = CannedPrometheus(ranges={qt.CPU.expr: [raw]}, instants={})
     c = health_inputs.collect(CFG, end=END, api=prom, conn=conn)
     host = c.health.hosts[0]
     assert host.instance == "h:9100" and host.cpu_avg == pytest.approx(0.25)
     assert any(n.startswith("cpu: recording rule had no data") for n in c.notes)
-    assert any("instance:node_cpu_utilisation:rate5m" in q for q in prom.queries)  # the rule was asked first
+    assert prom.queries.index(health_inputs.CPU[0]) < prom.queries.index(health_inputs.CPU[1])  # rule first
 
 
 def test_heartbeat_gaps_and_fresh_ratio(conn):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -237,12 +238,98 @@ def test_unknown_route_is_json_404(client):
     assert resp.status_code == 404 and resp.json == {"error": "not found", "detail": resp.json["detail"]}
 
 
-def test_openapi_lists_every_route(app, client):
-    spec = client.get("/api/openapi.json").json
-    assert spec["openapi"].startswith("3.")
-    documented = set(spec["paths"])
+def _routed(app) -> set[tuple[str, str]]:
+    """(path in OpenAPI spelling, method) for every route but static files; HEAD/OPTIONS are Flask's."""
+    out = set()
     for rule in app.url_map.iter_rules():
-        path = str(rule).replace("<int:alert_id>", "{alert_id}").replace("<token>", "{token}")
         if rule.endpoint.split(".")[-1] == "static":
             continue
-        assert path in documented, path
+        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
+        out |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return out
+
+
+def test_openapi_documents_exactly_the_routes_and_methods(app, client):
+    spec = client.get("/api/openapi.json").json
+    assert spec["openapi"] == "3.1.0"
+    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    routed = _routed(app)
+    assert routed - documented == set(), "routed but not documented"
+    assert documented - routed == set(), "documented but not routed"
+    assert ("/ack/{token}", "get") in documented and ("/ack/{token}", "post") in documented
+
+
+def test_openapi_describes_auth_bodies_and_errors(client):
+    spec = client.get("/api/openapi.json").json
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    stop = paths["/api/monitoring/stop"]["post"]
+    # this bridge has no api_token: loopback may write without credentials, and the document says so
+    assert {} in stop["security"] and "loopback" in stop["description"]
+    assert set(stop["responses"]) == {"200", "400", "401", "403", "413", "503"}
+    assert stop["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+    body = schemas["StopRequest"]
+    assert body["additionalProperties"] is False and "pattern" in body["properties"]["duration"]
+    reads = [paths[p]["get"] for p in ("/api/monitoring/alerts", "/api/monitoring/sparklines",
+                                       "/api/monitoring/notifications", "/api/monitoring/health-score")]
+    assert all({} in op["security"] and "loopback" in op["description"] for op in reads)
+    hook = paths["/api/monitoring/webhook"]["post"]
+    assert hook["requestBody"]["required"] is True
+    assert schemas["WebhookPayload"]["required"] == ["version", "status", "receiver", "alerts"]
+    assert "security" not in paths["/health"]["get"]
+    assert set(paths["/api/monitoring/reports/daily"]["get"]["responses"]["200"]["content"]) == {
+        "text/html", "text/plain"}
+    assert paths["/api/monitoring/alerts"]["get"]["parameters"][0]["schema"]["anyOf"][0]["enum"] == [
+        "info", "warning", "critical", "emergency"]
+
+
+def test_openapi_with_a_token_requires_it_for_writes(tmp_path, clock):
+    application = create_app(make_config(tmp_path, bridge={"api_token": support.TOKEN}), clock=clock)
+    try:
+        paths = application.test_client().get("/api/openapi.json").json["paths"]
+    finally:
+        application.extensions["tradewatch"].db.close()
+    assert paths["/api/monitoring/stop"]["post"]["security"] == [{"bearer": []}, {"session": [], "csrf": []}]
+    assert paths["/api/monitoring/webhook"]["post"]["security"] == [{"bearer": []}]
+    assert {} in paths["/api/monitoring/alerts"]["get"]["security"]  # loopback still reads
+
+
+def test_api_docs_page_and_its_assets_are_served_locally(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="(/api/docs/assets/[^"]+)"', html)
+    assert len(assets) == 4 and "http" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', html)).replace(
+        "/api/openapi.json", "")
+    for path in assets:
+        resp = client.get(path)
+        assert resp.status_code == 200 and resp.mimetype in ("text/css", "text/javascript"), path
+    assert b"SwaggerUIBundle" in client.get("/api/docs/assets/swagger-ui-bundle.js").data
+    assert client.get("/api/docs/assets/other.js").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/monitoring/alerts?severity=",
+        "/api/monitoring/alerts?hours=nan",
+        "/api/monitoring/sparklines?window=,",
+        "/api/monitoring/sparklines?window=25h",
+        "/api/monitoring/health-score?window=,",
+        "/api/monitoring/health-score?window=1h30m",
+        "/api/monitoring/reports/daily?format=null",
+        "/api/monitoring/notifications?limit=201",
+        "/?window=0s",
+    ],
+)
+def test_query_values_the_document_refuses_are_400(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 400, path
+    assert resp.json["detail"]["problems"] and resp.json["error"].startswith("invalid query: ")
+
+
+def test_stop_error_names_the_field(client):
+    resp = client.post("/api/monitoring/stop", json={"duration": "31d"})
+    assert resp.json["error"] == "invalid request body: duration"
+    assert "from 1s to 30d" in resp.json["detail"]["message"]

@@ -154,9 +154,10 @@ def test_webhook_does_not_accept_a_session(make):
     assert resp.status_code == 401
 
 
-def test_login_without_any_secret_configured_is_a_clear_400(make):
+def test_login_without_any_secret_configured_is_a_clear_403(make):
+    # a well-formed request the bridge refuses (nothing to log in with), not a malformed one
     resp = make().post("/api/auth/login", json={"password": "x"})
-    assert resp.status_code == 400 and "bridge.api_token" in resp.json["detail"]
+    assert resp.status_code == 403 and "bridge.api_token" in resp.json["detail"]
 
 
 def test_secrets_never_appear_in_api_output_or_logs(make, caplog):

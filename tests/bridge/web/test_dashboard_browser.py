@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright  # tests/run.sh installs it: missing must fail
+from playwright.sync_api import expect  # tests/run.sh installs it: missing must fail
 
 from tests.support.bridge import alert, webhook
-from tests.support.dashboard import CHROMIUM_ARGS, PASSWORD, REPO, DashboardStack, dashboard_stack
+from tests.support.dashboard import PASSWORD, REPO, DashboardStack, chromium, dashboard_stack
 from tests.support.procs import wait_until
 
 expect.set_options(timeout=15_000)  # a refresh on a busy 2-core machine can take a few seconds
@@ -36,12 +36,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 class Session:

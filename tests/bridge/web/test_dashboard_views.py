@@ -230,3 +230,24 @@ def test_notifications_listing_hides_message_bodies(app: Flask, client: FlaskCli
 def test_openapi_describes_the_dashboard_endpoints(client: FlaskClient) -> None:
     paths = client.get("/api/openapi.json").json["paths"]
     assert {"/", "/api/monitoring/sparklines", "/api/monitoring/notifications"} <= set(paths)
+
+
+def test_every_notification_kind_is_listed_with_its_email_subject(app: Flask, client: FlaskClient) -> None:
+    """Issue 14.20: test and report rows used to list "subject": ""."""
+    db = app.extensions["tradewatch"].db
+    alert = {"alertname": "HostFilesystemFull", "instance": "127.0.0.1:9184", "severity": "critical",
+             "labels": {"alertname": "HostFilesystemFull", "mountpoint": "/data", "nodename": "web-1"}}
+    with db.transaction() as conn:
+        outbox.enqueue(conn, "test", ["a@example.com"], {"note": "hi"}, now=1_800_000_000.0)
+        report = {"report_date": "2026-12-05", "subject": "[TradeWatch] Daily report 2026-12-05: 97/100 (A)"}
+        outbox.enqueue(conn, "report", ["a@example.com"], report, raw=b"Subject: x", now=1_800_000_001.0)
+        outbox.enqueue(conn, "firing", ["a@example.com"], {"alert": alert}, now=1_800_000_002.0)
+        outbox.enqueue(conn, "watchdog", ["a@example.com"], {"timeout_seconds": 300}, now=1_800_000_003.0)
+    listed = client.get("/api/monitoring/notifications").json["notifications"]
+    subjects = {n["kind"]: n["subject"] for n in listed}
+    assert subjects == {
+        "test": "[TEST] TradeWatch test email",
+        "report": "[TradeWatch] Daily report 2026-12-05: 97/100 (A)",
+        "firing": "[CRITICAL] HostFilesystemFull /data on web-1",
+        "watchdog": "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over 5m",
+    }

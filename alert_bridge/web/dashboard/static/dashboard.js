@@ -6,7 +6,8 @@
   "use strict";
 
   var body = document.body;
-  var SEVERITIES = ["emergency", "critical", "warning", "info"];
+  // most urgent first, and the ones that need a person now (tradewatch/vocabulary.py)
+  var SEVERITIES = (body.dataset.severities || "").split(" ");
   var SVG_NS = "http://www.w3.org/2000/svg";
   var HEALTH_EVERY_MS = 60000;
   var state = {
@@ -215,18 +216,20 @@
         strong.parentNode.classList.toggle("nonzero", n > 0);
       }
     });
-    var firing = (data.alerts || []).filter(function (a) { return a.status === "firing"; });
-    firing.sort(function (a, b) { return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity); });
-    var serious = firing.filter(function (a) { return a.severity === "critical" || a.severity === "emergency"; });
-    var unacked = serious.filter(function (a) { return !a.acked_at; });
+    // one row per alert identity at its highest severity, the Watchdog never among them (server side)
+    var firing = data.active || [];
     var urgent = $("urgent");
-    urgent.hidden = serious.length === 0;
-    urgent.classList.toggle("pulsing", unacked.length > 0);
-    var worst = serious.length && serious[0].severity === "emergency" ? "Emergency" : "Critical";
-    $("urgent-text").textContent = unacked.length
-      ? worst + " alert firing" + (unacked.length > 1 ? " (" + unacked.length + ")" : "")
-      : worst + " alert firing (acknowledged)";
-    document.title = (unacked.length ? "(" + unacked.length + ") " : "") + "TradeWatch — live";
+    urgent.hidden = !data.banner;
+    urgent.classList.toggle("pulsing", (data.unacknowledged || 0) > 0);
+    $("urgent-text").textContent = data.banner || "";
+    document.title = (data.unacknowledged ? "(" + data.unacknowledged + ") " : "") + "TradeWatch — live";
+    if (data.heartbeat) {
+      var beat = $("heartbeat");
+      beat.classList.toggle("ok", !!data.heartbeat.healthy);
+      beat.classList.toggle("bad", !data.heartbeat.healthy);
+      beat.querySelector(".state-icon").textContent = data.heartbeat.healthy ? "♥" : "!";
+      $("heartbeat-detail").textContent = data.heartbeat.detail;
+    }
 
     var key = JSON.stringify(firing.map(function (a) { return [a.id, a.acked_at, a.severity]; }));
     if (key === state.alertsKey) { return; }  // unchanged: keep the table (and keyboard focus) as is

@@ -1,0 +1,331 @@
+"""Request and response bodies of the bridge's HTTP API, as pydantic models.
+
+These models are the contract: `web.contract` validates requests with them and `web.openapi`
+describes the API from them, so the document and the server cannot disagree. Request models
+are strict (a JSON `"yes"` is not a boolean) and refuse unknown fields, so a typo such as
+`include_emergency` is a 400 instead of a silently ignored option. The webhook's payload model
+lives with the webhook (`alerts.payload`), which is lenient by design.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+from tradewatch.duration import duration_pattern, format_duration
+from tradewatch.vocabulary import SEVERITIES
+
+MAX_COMMENT = 1000
+MAX_PAUSE_SECONDS = 30 * 86400
+DAY = 86400
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def _duration(min_seconds: int, max_seconds: int, example: str) -> Any:
+    """A bounded duration such as `2h`: the pattern is the whole rule (document = validation)."""
+    allowed = (f"a whole number of s, m, h or d from {format_duration(min_seconds)} "
+               f"to {format_duration(max_seconds)}")
+
+    def readable(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError(f"must be a duration such as {example}: {allowed}") from None
+
+    return Annotated[
+        str,
+        StringConstraints(pattern=duration_pattern(min_seconds, max_seconds)),
+        WrapValidator(readable),
+        Field(description=f"Duration: {allowed}", examples=[example]),
+    ]
+
+
+def _real_date(value: str) -> str:
+    date.fromisoformat(value)  # the pattern admits 2024-02-30; the calendar does not
+    return value
+
+
+DateText = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    AfterValidator(_real_date),
+    Field(json_schema_extra={"format": "date"}, examples=["2026-11-24"]),
+]
+PauseDuration = _duration(1, MAX_PAUSE_SECONDS, "2h")
+ScoreWindow = _duration(60, 90 * DAY, "24h")
+DashboardWindow = _duration(60, DAY, "1h")
+Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
+Comment = Annotated[str, Field(max_length=MAX_COMMENT)]
+
+
+class Request(BaseModel):
+    """A JSON request body: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Query(BaseModel):
+    """Query parameters: values arrive as text (`limit=5`); unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Reply(BaseModel):
+    """A JSON response body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class Error(Reply):
+    """Every 4xx and 5xx answer. Invalid requests carry `{"message", "problems": [{"field", "problem"}]}`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "error": "invalid request body: duration",
+        "detail": {"message": "duration: must be a duration such as 2h: ...",
+                   "problems": [{"field": "duration", "problem": "must be a duration such as 2h: ..."}]},
+    }]})
+    error: str
+    detail: Any = None
+
+
+# --------------------------------------------------------------------------- alerts and pauses
+
+
+class AlertsQuery(Query):
+    severity: Severity | None = None
+    status: Literal["firing", "resolved"] | None = None
+    hours: float = Field(24.0, gt=0, le=24 * 365, description="How far back resolved alerts are listed")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class Alert(Reply):
+    id: int
+    fingerprint: str
+    alertname: str
+    status: Literal["firing", "resolved"]
+    severity: str
+    severity_assumed: bool
+    category: str | None
+    instance: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: str
+    ends_at: str | None
+    generator_url: str | None
+    first_seen: str | None
+    last_seen: str | None
+    resolved_at: str | None
+    acked_at: str | None
+    last_notified_at: str | None
+    notify_count: int
+    held: bool
+
+
+class Pause(Reply):
+    id: int
+    started_at: str | None
+    until: str | None
+    comment: str
+    include_emergencies: bool
+    silence_id: str | None
+    silence_error: str | None
+
+
+class Heartbeat(Reply):
+    last_seen: str | None = Field(description="When the Watchdog last arrived (null: never)")
+    healthy: bool = Field(description="Seen within bridge.watchdog_timeout")
+    detail: str
+
+
+class AlertList(Reply):
+    alerts: list[Alert] = Field(description="Firing alerts and those seen in the last `hours`, newest first")
+    active: list[Alert] = Field(description="What the dashboard shows: one firing alert per identity "
+                                "(alertname + labels but severity) at its highest severity, no Watchdog")
+    counts: dict[str, int] = Field(description="Rows of `active` by severity")
+    banner: str | None = Field(description="e.g. '1 emergency and 3 critical alerts firing, 3 not "
+                               "acknowledged'; null when nothing critical or emergency fires")
+    unacknowledged: int = Field(ge=0, description="Critical and emergency rows of `active` not acknowledged")
+    paused: Pause | None
+    watchdog_last_seen: str | None
+    heartbeat: Heartbeat
+    generated_at: str
+
+
+class AlertPath(BaseModel):
+    alert_id: int = Field(ge=0, le=SQLITE_MAX_INT)
+
+
+class LinkPath(BaseModel):
+    token: str = Field(description="From the email's acknowledge link")
+
+
+class AckRequest(Request):
+    comment: Comment = ""
+
+
+class AckResult(Reply):
+    acknowledged: bool
+    alert: Alert
+
+
+class StopRequest(Request):
+    duration: PauseDuration = "1h"
+    comment: Comment = ""
+    include_emergencies: bool = Field(False, description="Hold emergency alerts too")
+
+
+class StopResult(Reply):
+    paused: Pause
+
+
+class StartResult(Reply):
+    resumed: bool
+    held_alerts: int
+    summary_notification: int | None
+    silence_errors: list[str]
+
+
+class TestEmailRequest(Request):
+    note: Comment = "Test email from TradeWatch"
+
+
+class TestEmailResult(Reply):
+    id: int
+    status: str
+    error: str | None
+    message_id: str | None
+    recipients: list[str]
+
+
+class HostMetrics(Reply):
+    source: Literal["prometheus", "exporter"]
+    hosts: dict[str, dict[str, Any]] = Field(description="Current values per instance")
+    errors: dict[str, str] = Field(description="Sources that did not answer, and why")
+
+
+class WebhookResult(Reply):
+    status: Literal["accepted"]
+    alerts: int = Field(description="Alerts in the payload")
+    new: int = Field(description="Alerts not seen before")
+    duplicates: int = Field(description="Alerts already stored (Alertmanager repeats)")
+    notifications: list[int] = Field(description="Outbox rows queued for them")
+
+
+# --------------------------------------------------------------------------- dashboard reads
+
+
+class WindowQuery(Query):
+    window: DashboardWindow | None = Field(None, description="Default 1h")
+
+
+class Sparklines(Reply):
+    source: Literal["prometheus", "exporter"]
+    window_seconds: float
+    step_seconds: float
+    generated_at: str | None
+    hosts: dict[str, dict[str, Any]] = Field(description="Per instance: series of [time, value] points")
+    errors: dict[str, str]
+
+
+class NotificationsQuery(Query):
+    limit: int = Field(20, ge=1, le=200)
+
+
+class Notification(Reply):
+    id: int
+    kind: str
+    status: str
+    subject: str
+    recipients: int
+    attempts: int
+    last_error: str | None
+    created_at: str | None
+    sent_at: str | None
+
+
+class NotificationList(Reply):
+    notifications: list[Notification] = Field(description="Newest first; no message bodies")
+    stats: dict[str, Any] = Field(description="Outbox depth, retrying, oldest pending age, totals, last send")
+
+
+# --------------------------------------------------------------------------- reports
+
+
+class ReportQuery(Query):
+    date: DateText | None = Field(None, description="Default: yesterday in report.timezone")
+    format: Literal["html", "text"] = "html"
+
+
+class ReportRequest(Request):
+    date: DateText | None = None
+
+
+class ReportResult(Reply):
+    status: str = Field(description="queued | skipped | not_emailed")
+    kind: str
+    report_date: str
+    detail: str
+    run_id: int | None
+    notification_id: int | None
+    score: float | None
+    grade: str | None
+    recipients: list[str] | None
+
+
+class ScoreQuery(Query):
+    window: ScoreWindow | None = Field(None, description="Default: report.window")
+
+
+class HealthScore(Reply):
+    model_config = ConfigDict(extra="allow")
+    score: float | None
+    grade: str | None
+    coverage: float
+    components: dict[str, Any]
+    hosts: dict[str, Any]
+    computed_at: str
+    window_seconds: float
+    inputs: dict[str, Any]
+    gaps: list[Any]
+    notes: list[Any]
+
+
+# --------------------------------------------------------------------------- status and session
+
+
+class Check(Reply):
+    ok: bool
+    detail: str
+
+
+class Health(Reply):
+    status: Literal["ok", "unhealthy"]
+    checks: dict[str, Check]
+
+
+class LoginRequest(Request):
+    password: str = Field(min_length=1, description="bridge.api_token or bridge.dashboard_password")
+
+
+class SessionState(Reply):
+    authenticated: bool
+    csrf_token: str | None = Field(description="Send it as X-CSRF-Token on every mutating request")
+
+
+class SessionsRevoked(Reply):
+    authenticated: bool
+    revoked: int = Field(ge=0, description="How many live dashboard sessions were revoked")
