@@ -31,7 +31,7 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
     "filesystem_fs_types_include": "",
     "filesystem_timeout": 5.0,
     "filesystem_network": False,
-    "diskstats_device_exclude": r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$",
+    "diskstats_device_exclude": r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$",
     "diskstats_device_include": "",
     "netdev_device_exclude": "",
     "netdev_device_include": "",
@@ -44,6 +44,7 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
         r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
         r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
     ),
+    "netclass_ignored_devices": "^$",
     "textfile_directory": None,
     "collector_timeout": 5.0,
     "path_rootfs": "/",

@@ -449,9 +449,7 @@ class Collectors(_Strict):
     filesystem_fs_types_include: str = ""
     filesystem_timeout: Duration = 5.0
     filesystem_network: bool = False  # nfs, cifs, ... are skipped unless asked for
-    diskstats_device_exclude: str = (
-        r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
-    )
+    diskstats_device_exclude: str = r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"  # node_exporter 1.5's
     diskstats_device_include: str = ""
     netdev_device_exclude: str = ""
     netdev_device_include: str = ""
@@ -464,6 +462,7 @@ class Collectors(_Strict):
         r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
         r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
     )
+    netclass_ignored_devices: str = "^$"  # node_exporter 1.5's: no interface name matches it
     textfile_directory: Path | None = None
     collector_timeout: Duration = 5.0
     # where the host's / is mounted when the exporter runs in a container (node_exporter's --path.rootfs)
@@ -485,6 +484,7 @@ class Collectors(_Strict):
         "arp_device_include",
         "vmstat_fields",
         "netstat_fields",
+        "netclass_ignored_devices",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
