@@ -47,6 +47,50 @@ def threshold_key(alertname: str, severity: str) -> str | None:
     return None
 
 
+# alertname fragment (lower case) -> what to do about it while it fires; {where} names the alert's
+# subject (mount point, probe, ...) and host. The first match wins; the last entry is the default.
+_FIRING_ACTIONS = (
+    ("fillingup", "Find what keeps writing to {where} and stop or move it before the filesystem is full."),
+    ("filesystem", "Free space on {where} now (delete or move data, rotate logs) or grow the filesystem: "
+                   "writes fail when it is full."),
+    ("heartbeat", "Check the trading bot on {where}: it sends no heartbeat (stopped, hung or crashed); "
+                  "restart it if it does not recover."),
+    ("targetdown", "Bring {where} back: Prometheus cannot scrape it (process stopped, port closed or host "
+                   "down)."),
+    ("probe", "Check what {where} probes: it keeps failing."),
+    ("drawdown", "Review the trading bot on {where}: its realized losses passed the drawdown threshold."),
+    ("rejection", "Check why orders are rejected on {where} (balance, limits, exchange errors)."),
+    ("email", "Check the SMTP settings (`tradewatch setup`): the bridge cannot deliver email."),
+    ("", "Deal with {alertname} on {where}."),
+)
+# labels that tell two alerts of the same name apart, in the order they are named
+SUBJECT_LABELS = ("mountpoint", "probe", "device", "bot", "endpoint")
+
+
+@dataclass(frozen=True)
+class FiringAlert:
+    """A critical or emergency alert still firing at the end of the window (one per identity)."""
+
+    alertname: str
+    severity: str
+    instance: str
+    labels: dict[str, str]
+    text: str  # the alert's own description (or summary): its figures and threshold
+    firing_seconds: float  # since it started
+    started: str  # when, for people
+    acked: bool = False
+
+    @property
+    def where(self) -> str:
+        """`/data on web1:9100`, `probe exchange-api on ...`, or the host alone."""
+        key = next((k for k in SUBJECT_LABELS if self.labels.get(k)), None)
+        host = self.instance or "its host"
+        if key is None:
+            return host
+        name = self.labels[key] if key == "mountpoint" else f"{key} {self.labels[key]}"
+        return f"{name} on {host}"
+
+
 @dataclass(frozen=True)
 class FilesystemForecast:
     instance: str
@@ -103,6 +147,7 @@ class RecommendationInputs:
     probes: Sequence[ProbeStat] = ()
     email: EmailStat | None = None
     heartbeats: Sequence[HeartbeatStat] = ()
+    firing: Sequence[FiringAlert] = ()
     for_durations: dict[str, float] = field(default_factory=dict)  # alerting.for_durations
 
 
@@ -145,6 +190,25 @@ class Recommendation:
 _ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
+def firing_action(alert: FiringAlert) -> str:
+    low = alert.alertname.lower()
+    template = next(t for fragment, t in _FIRING_ACTIONS if fragment in low)
+    return template.format(where=alert.where, alertname=alert.alertname)
+
+
+def _firing(alert: FiringAlert) -> Recommendation:
+    acked = "; acknowledged, still firing" if alert.acked else ""
+    text = f": {alert.text}" if alert.text else ""
+    return Recommendation(
+        "firing_alert", "high", firing_action(alert),
+        f"{alert.severity} alert {alert.alertname} firing for {_hours(alert.firing_seconds)} "
+        f"(since {alert.started}){acked}{text}",
+        subject=alert.where, config_key=threshold_key(alert.alertname, alert.severity),
+        figures={"alertname": alert.alertname, "severity": alert.severity,
+                 "firing_seconds": alert.firing_seconds, "labels": dict(alert.labels)},
+    )
+
+
 def _hours(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f}s"
@@ -156,7 +220,10 @@ def _hours(seconds: float) -> str:
 def recommend(data: RecommendationInputs, rules: RecommendationRules | None = None) -> list[Recommendation]:
     """All recommendations the data supports, most urgent first (stable order)."""
     r = rules or RecommendationRules()
-    out: list[Recommendation] = []
+    # every urgent condition still firing comes first: emergencies, then criticals
+    out: list[Recommendation] = [
+        _firing(a) for a in sorted(data.firing, key=lambda a: (a.severity != "emergency", -a.firing_seconds))
+    ]
 
     for fs in data.filesystems:
         if fs.days_to_full is not None and fs.days_to_full <= r.fill_within_days:
