@@ -24,7 +24,8 @@ def add_alert(conn: Any, *, alertname: str, severity: str, instance: str, starts
         "starts_at": iso(starts), "starts_at_epoch": starts, "alertname": alertname,
         "status": "resolved" if ends is not None else "firing", "severity": severity,
         "severity_assumed": False, "category": "system", "instance": instance, "labels": labels,
-        "annotations": {"summary": summary, **({"description": description} if description else {})}, "ends_at": iso(ends) if ends is not None else None,
+        "annotations": {"summary": summary, **({"description": description} if description else {})},
+        "ends_at": iso(ends) if ends is not None else None,
         "generator_url": "", "raw": json.dumps({"labels": labels}),
     }
     return store_alerts.insert(conn, a, payload_id=None, now=now if now is not None else (ends or starts))
