@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alert_bridge.alerts.board import SEVERITY_RANK, identity
+from alert_bridge.notify.view import host_of
 from alert_bridge.reports.health_score import AlertLoad, HealthInputs, HostInputs
 from alert_bridge.reports.recommendations import (
     AlertFrequency,
@@ -467,7 +468,7 @@ def _firing(rows: list[dict[str, Any]], end: float, tz: ZoneInfo) -> list[Firing
         text = _DASHBOARD_LINK.sub("", str(ann.get("description") or ann.get("summary") or ""))
         began = float(a["starts_at_epoch"])
         out.append(FiringAlert(
-            a["alertname"], a["severity"], a["instance"] or "",
+            a["alertname"], a["severity"], host_of(a),
             {str(k): str(v) for k, v in (a.get("labels") or {}).items()}, text,
             max(0.0, end - began), datetime.fromtimestamp(began, tz).strftime("%Y-%m-%d %H:%M %Z"),
             acked=a.get("acked_at") is not None,

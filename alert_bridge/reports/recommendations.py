@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alert_bridge.notify.view import DISTINGUISHING_LABELS
 from tradewatch.vocabulary import URGENT_SEVERITIES
 
 # alertname fragment (lower case) -> the thresholds.* key that decides when it fires
@@ -63,8 +64,6 @@ _FIRING_ACTIONS = (
     ("email", "Check the SMTP settings (`tradewatch setup`): the bridge cannot deliver email."),
     ("", "Deal with {alertname} on {where}."),
 )
-# labels that tell two alerts of the same name apart, in the order they are named
-SUBJECT_LABELS = ("mountpoint", "probe", "device", "bot", "endpoint")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class FiringAlert:
 
     alertname: str
     severity: str
-    instance: str
+    instance: str  # the host's name (node_uname_info's nodename) or its address
     labels: dict[str, str]
     text: str  # the alert's own description (or summary): its figures and threshold
     firing_seconds: float  # since it started
@@ -83,7 +82,7 @@ class FiringAlert:
     @property
     def where(self) -> str:
         """`/data on web1:9100`, `probe exchange-api on ...`, or the host alone."""
-        key = next((k for k in SUBJECT_LABELS if self.labels.get(k)), None)
+        key = next((k for k in DISTINGUISHING_LABELS if self.labels.get(k)), None)
         host = self.instance or "its host"
         if key is None:
             return host
