@@ -327,11 +327,12 @@ def collect(
     history = human_duration(FORECAST_MIN_HISTORY)
     if window < FORECAST_MIN_HISTORY:
         notes.append(f"disk-fill forecasts skipped: the window is shorter than {history}")
-    if young:
-        mounts = ", ".join(sorted({f"{lbl.get('mountpoint', '?')} on {lbl.get('instance', '?')}"
-                                   for lbl, _ in young}))
-        notes.append(f"no disk-fill forecast for {mounts}: less than {history} of history "
-                     f"(forecasts need {history}, as the node-mixin's)")
+    by_host: dict[str, set[str]] = {}
+    for lbl, _ in young:
+        by_host.setdefault(lbl.get("instance", "?"), set()).add(lbl.get("mountpoint", "?"))
+    for inst, mounts in sorted(by_host.items()):
+        notes.append(f"no disk-fill forecast for {', '.join(sorted(mounts))} on {inst}: less than {history} "
+                     f"of history (a forecast needs {history}, as the node-mixin's)")
 
     unreachable = prom.error if (prom.api is not None and not prom.ok) else None
     health = HealthInputs(window_seconds=window, hosts=host_inputs, alerts=loads,
