@@ -113,7 +113,7 @@ def test_every_urgent_condition_has_a_recommendation_and_the_grade_is_capped(rep
     assert any(n.startswith(f"no disk-fill forecast for /, /tmp/tw-a, /tmp/tw-b, /tmp/tw-c on {HOST}: less "
                             "than 1h of history") for n in d.notes)
     assert "Disk (fullest: /tmp/tw-c)" in html and "Capped: emergency alert(s) firing" in html
-    recommendations = html.split("<h2>Recommendations</h2>")[1].split("</div>\n</div>")[0]
+    recommendations = html.split("Recommendations</h2>")[1].split("Alerts in the window")[0]
     assert "100% full (emergency above 97%)" in recommendations and "Dashboard: http" not in recommendations
     assert 'href="https://tw.example.net/help/score"' in html and "docs/report.md" not in html
     text = render.render_text(d)
