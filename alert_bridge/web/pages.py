@@ -34,5 +34,5 @@ def human_time(ts: float | None, now: float) -> str:
     if age < 60:
         return f"{stamp}, just now"
     if age < 3600:
-        return f"{stamp}, {int(age // 60)} min ago"
+        return f"{stamp}, {round(age / 60)} min ago"
     return f"{stamp}, {human_duration(age)} ago"
