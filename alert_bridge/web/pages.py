@@ -1,5 +1,6 @@
-"""Server-rendered pages besides the dashboard (the acknowledge page, /help/score): rendered with
-the dashboard's templates and stylesheet, under the dashboard's Content-Security-Policy."""
+"""The headers of every server-rendered page (the dashboard, the acknowledge page, /help/score),
+and rendering for the pages besides the dashboard: the dashboard's templates and stylesheet,
+under its Content-Security-Policy (no inline script or style)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,27 @@ from typing import Any
 
 from flask import Response, render_template
 
-from alert_bridge.web.dashboard.views import CSP
 from tradewatch.duration import human_duration
 
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
-def html_page(template: str, status: int = 200, **context: Any) -> Response:
-    """`template` (under the dashboard's templates) as a page with the dashboard's headers."""
-    resp = Response(render_template(template, **context), status=status, mimetype="text/html")
+
+def secure_page(resp: Response) -> Response:
+    """The headers every page carries: the CSP, no sniffing, no referrer, no framing, no caching."""
     resp.headers["Content-Security-Policy"] = CSP
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Referrer-Policy"] = "no-referrer"
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def html_page(template: str, status: int = 200, **context: Any) -> Response:
+    """`template` (under the dashboard's templates) as a page with the dashboard's headers."""
+    return secure_page(Response(render_template(template, **context), status=status, mimetype="text/html"))
 
 
 def human_time(ts: float | None, now: float) -> str:

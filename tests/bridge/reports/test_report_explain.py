@@ -6,7 +6,7 @@ from __future__ import annotations
 from alert_bridge.reports import explain
 from alert_bridge.reports import health_score as hs
 from alert_bridge.web.app import create_app
-from alert_bridge.web.dashboard.views import CSP
+from alert_bridge.web.pages import CSP
 from tests.support.bridge import make_config
 
 

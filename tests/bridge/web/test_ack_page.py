@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from alert_bridge.web.dashboard.views import CSP
-from alert_bridge.web.pages import human_time
+from alert_bridge.web.pages import CSP, human_time
 from tests.support import bridge as support
 from tests.support.bridge import alert, notifications, webhook
 
