@@ -8,10 +8,7 @@ import re
 import pytest
 
 from alert_bridge.web.pages import CSP, human_time
-from tests.support import bridge as support
 from tests.support.bridge import alert, notifications, webhook
-
-app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
 
 HOOK = "/api/monitoring/webhook"
 T = 1_800_000_000.0  # 2027-01-15 08:00 UTC
