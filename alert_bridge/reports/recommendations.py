@@ -56,8 +56,15 @@ _FIRING_ACTIONS = (
                    "writes fail when it is full."),
     ("heartbeat", "Check the trading bot on {where}: it sends no heartbeat (stopped, hung or crashed); "
                   "restart it if it does not recover."),
+    ("botdown", "Check {where}: the trading bot does not answer (stopped, crashed or its API is down); "
+                "restart it if it does not recover."),
     ("targetdown", "Bring {where} back: Prometheus cannot scrape it (process stopped, port closed or host "
                    "down)."),
+    ("ratelimit", "Slow the bot's requests to {where} (polling interval, order bursts): the exchange is "
+                  "rate-limiting it."),
+    ("balance", "Top up or check the trading account {where}: its balance is below the configured floor."),
+    ("latency", "Check the exchange API {where}: its responses are slow."),
+    ("errorrate", "Check the exchange API {where}: too many calls fail."),
     ("probe", "Check what {where} probes: it keeps failing."),
     ("drawdown", "Review the trading bot on {where}: its realized losses passed the drawdown threshold."),
     ("rejection", "Check why orders are rejected on {where} (balance, limits, exchange errors)."),

@@ -150,3 +150,15 @@ def test_every_firing_urgent_alert_gets_a_recommendation_with_its_evidence():
 def test_an_unknown_alert_still_gets_a_recommendation():
     (r,) = recommend(RecommendationInputs(firing=[firing("MyCustomThing", "emergency", {"probe": "x"})]))
     assert r.action == "Deal with MyCustomThing on probe x on web1:9100."
+
+
+def test_trading_and_exchange_alerts_get_their_own_actions():
+    recs = recommend(RecommendationInputs(firing=[
+        firing("TradingBotDown", "critical", {"bot": "freqtrade-1"}, instance="bot:9185"),
+        firing("ExchangeRateLimited", "critical", {"exchange": "binance"}, instance="bot:9185"),
+        firing("TradingBalanceLow", "critical", instance="bot:9185"),
+    ]))
+    actions = {r.figures["alertname"]: r.action for r in recs}
+    assert actions["TradingBotDown"].startswith("Check bot freqtrade-1 on bot:9185: the trading bot does not")
+    assert actions["ExchangeRateLimited"].startswith("Slow the bot's requests to exchange binance on bot")
+    assert actions["TradingBalanceLow"].startswith("Top up or check the trading account bot:9185")
