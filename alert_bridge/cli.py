@@ -119,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(f"{source}: {key} is too weak to {beyond}: {problem}")
 
     json_server_errors(config.bridge.max_body_bytes)
+    # the address really listened on: an unset bridge.external_url is derived from it
+    config = config.model_copy(update={"bridge": config.bridge.model_copy(
+        update={"listen": f"[{host}]:{port}" if ":" in host else f"{host}:{port}"})})
 
     from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app

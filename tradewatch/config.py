@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.external_url import resolve as resolve_external_url
 from tradewatch.paths import config_folder, example_config
 from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
 from tradewatch.vocabulary import SEVERITIES
@@ -218,7 +219,7 @@ class Bridge(_Strict):
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     exporter_url: str = "http://127.0.0.1:9184/metrics"
-    external_url: str = "http://localhost:8080"
+    external_url: str = ""  # links in emails; empty: derived at start (tradewatch/external_url.py)
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
     watchdog_timeout: Duration = 300.0
@@ -227,6 +228,11 @@ class Bridge(_Strict):
     worker_lease: Duration = 15.0
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
     session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
+
+    @property
+    def link_url(self) -> str:
+        """What links in emails use: external_url, or derived from `listen` when it is not set."""
+        return resolve_external_url(self.external_url, self.listen).url
 
     @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
     @classmethod
@@ -664,7 +670,7 @@ def parse_config(
 
 # The original product read these variables directly; keep that working when the file
 # leaves the fields out.
-_EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
+EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
 
 
 def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
@@ -674,7 +680,7 @@ def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, A
     if not isinstance(email, Mapping):
         return data
     email = dict(email)
-    for key, var in _EMAIL_ENV.items():
+    for key, var in EMAIL_ENV.items():
         if key not in email and env.get(var):
             email[key] = env[var]
     if "to" not in email and env.get("ALERT_EMAIL"):

@@ -119,7 +119,7 @@ def build(
         pnl=c.pnl,
         gaps=list(c.gaps),
         notes=list(c.notes),
-        dashboard_url=(config.bridge.external_url or "").rstrip("/") + "/",
+        dashboard_url=config.bridge.link_url + "/",
         collected=c,
     )
     _hosts(data, c, config, with_charts)

@@ -37,6 +37,11 @@ def create_app(
     clock: Callable[[], float] = time.time,
 ) -> Flask:
     """Build the bridge. Background workers run only when `start_workers` (the CLI does that)."""
+    from tradewatch import external_url as ext
+
+    external = ext.resolve(config.bridge.external_url, config.bridge.listen)
+    config = config.model_copy(
+        update={"bridge": config.bridge.model_copy(update={"external_url": external.url})})
     app = Flask("alert_bridge")
     app.json = StrictJSONProvider(app)
     db = db or Database.for_config(config)
@@ -56,6 +61,7 @@ def create_app(
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
     )
+    state.extra["external_url"] = external
     app.extensions["tradewatch"] = state
 
     errors.register(app)

@@ -313,6 +313,7 @@ class HealthScore(Reply):
 class Check(Reply):
     ok: bool
     detail: str
+    warning: str | None = Field(None, description="Something to fix that does not fail readiness")
 
 
 class Health(Reply):

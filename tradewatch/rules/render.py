@@ -95,7 +95,7 @@ def levels(cfg: Config, spec: AlertSpec) -> list[tuple[str, float | None]]:
 def placeholders(cfg: Config, spec: AlertSpec, severity: str, threshold: float | None) -> dict[str, str]:
     values = {
         "<severity>": severity,
-        "<dashboard>": cfg.bridge.external_url + "/",
+        "<dashboard>": cfg.bridge.link_url + "/",
         "<window>": format_duration(cfg.alerting.trading_drawdown_window),
     }
     if threshold is not None:

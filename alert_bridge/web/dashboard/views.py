@@ -144,6 +144,7 @@ def page(query: m.WindowQuery) -> Any:
         iso_time=iso_time,
         severity_order=SEVERITY_ORDER,
         urgent_severities=URGENT_SEVERITIES,
+        external_url_problem=getattr(b.extra.get("external_url"), "problem", ""),
     )
 
 
