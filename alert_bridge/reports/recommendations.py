@@ -68,7 +68,7 @@ _FIRING_ACTIONS = (
     ("probe", "Check what {where} probes: it keeps failing."),
     ("drawdown", "Review the trading bot on {where}: its realized losses passed the drawdown threshold."),
     ("rejection", "Check why orders are rejected on {where} (balance, limits, exchange errors)."),
-    ("email", "Check the SMTP settings (`tradewatch setup`): the bridge cannot deliver email."),
+    ("email", "Check the SMTP settings (`{setup}`): the bridge cannot deliver email."),
     ("", "Deal with {alertname} on {where}."),
 )
 
@@ -166,13 +166,17 @@ class RecommendationRules:
     probe_intermittent_low: float = 0.0  # strictly above: not simply down
     probe_intermittent_high: float = 0.99  # strictly below: failing now and then
     heartbeat_stale_seconds: float = 120.0
+    setup_command: str = "tradewatch setup"  # as the operator can paste it (tradewatch.operator_command)
 
     @classmethod
     def from_config(cls, config: Any) -> RecommendationRules:
+        from tradewatch.operator_command import tradewatch_command
+
         th = config.thresholds
         warn = th.memory_percent.warning if th.memory_percent.warning is not None else 85
         stale = th.trading_heartbeat_stale_seconds.critical or 120
-        return cls(memory_pressure_avg=float(warn) / 100, heartbeat_stale_seconds=float(stale))
+        return cls(memory_pressure_avg=float(warn) / 100, heartbeat_stale_seconds=float(stale),
+                   setup_command=tradewatch_command("setup"))
 
 
 @dataclass(frozen=True)
@@ -196,17 +200,17 @@ class Recommendation:
 _ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-def firing_action(alert: FiringAlert) -> str:
+def firing_action(alert: FiringAlert, setup_command: str = "tradewatch setup") -> str:
     low = alert.alertname.lower()
     template = next(t for fragment, t in _FIRING_ACTIONS if fragment in low)
-    return template.format(where=alert.where, alertname=alert.alertname)
+    return template.format(where=alert.where, alertname=alert.alertname, setup=setup_command)
 
 
-def _firing(alert: FiringAlert) -> Recommendation:
+def _firing(alert: FiringAlert, r: RecommendationRules) -> Recommendation:
     acked = "; acknowledged, still firing" if alert.acked else ""
     text = f": {alert.text}" if alert.text else ""
     return Recommendation(
-        "firing_alert", "high", firing_action(alert),
+        "firing_alert", "high", firing_action(alert, r.setup_command),
         f"{alert.severity} alert {alert.alertname} firing for {_hours(alert.firing_seconds)} "
         f"(since {alert.started}){acked}{text}",
         subject=alert.where, config_key=threshold_key(alert.alertname, alert.severity),
@@ -227,9 +231,8 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
     """All recommendations the data supports, most urgent first (stable order)."""
     r = rules or RecommendationRules()
     # every urgent condition still firing comes first: emergencies, then criticals
-    out: list[Recommendation] = [
-        _firing(a) for a in sorted(data.firing, key=lambda a: (a.severity != "emergency", -a.firing_seconds))
-    ]
+    urgent = sorted(data.firing, key=lambda a: (a.severity != "emergency", -a.firing_seconds))
+    out: list[Recommendation] = [_firing(a, r) for a in urgent]
 
     for fs in data.filesystems:
         if fs.days_to_full is not None and fs.days_to_full <= r.fill_within_days:
@@ -303,7 +306,7 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
         out.append(Recommendation(
             "email_failing", "high" if e.failed else "medium",
             "Check the SMTP settings (`email.smtp_server`, `email.security`, credentials) with "
-            "`tradewatch setup` or POST /api/monitoring/send-test-email: email deliveries are failing.",
+            f"`{r.setup_command}` or POST /api/monitoring/send-test-email: email deliveries are failing.",
             f"{e.failed} failed and {e.retried} retried deliveries, {e.sent} sent in the window{err}.",
             subject="email", config_key="email.smtp_server",
             figures={"sent": e.sent, "failed": e.failed, "retried": e.retried},

@@ -162,3 +162,10 @@ def test_trading_and_exchange_alerts_get_their_own_actions():
     assert actions["TradingBotDown"].startswith("Check bot freqtrade-1 on bot:9185: the trading bot does not")
     assert actions["ExchangeRateLimited"].startswith("Slow the bot's requests to exchange binance on bot")
     assert actions["TradingBalanceLow"].startswith("Top up or check the trading account bot:9185")
+
+
+def test_commands_are_spelled_as_the_operator_can_paste_them():
+    rules = RecommendationRules(setup_command=".venv/bin/tradewatch setup")
+    recs = recommend(RecommendationInputs(firing=[firing("BridgeEmailsFailing", "critical", instance="")],
+                                          email=EmailStat(sent=1, failed=2, retried=0)), rules)
+    assert all("`.venv/bin/tradewatch setup`" in r.action for r in recs) and len(recs) == 2
