@@ -297,6 +297,9 @@ class HealthScore(Reply):
     coverage: float
     components: dict[str, Any]
     hosts: dict[str, Any]
+    cap: dict[str, Any] | None = Field(
+        None, description="Set when an alert firing at the end of the window lowered the score: "
+                          "severity, limit, uncapped, alertnames, reason")
     computed_at: str
     window_seconds: float
     inputs: dict[str, Any]

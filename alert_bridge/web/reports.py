@@ -4,6 +4,7 @@ GET  /api/monitoring/reports/daily   preview (HTML, charts as data: URIs; ?date=
                                      ?format=text for the plain-text part)
 POST /api/monitoring/reports/daily   send now (manual: never uses up the day's scheduled report)
 GET  /api/monitoring/health-score    score, grade, breakdown, per-host scores and the inputs used
+GET  /help/score                     the page the report links: formula, grades, recommendation rules
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from alert_bridge.reports import data as report_data
-from alert_bridge.reports import health_inputs, render, send
+from alert_bridge.reports import explain, health_inputs, render, send
 from alert_bridge.reports import health_score as hs
 from alert_bridge.reports.schedule import date_problem, local_date
 from alert_bridge.sources.prometheus import PrometheusAPI
@@ -25,6 +26,7 @@ from alert_bridge.web import models as m
 from alert_bridge.web.auth import actor
 from alert_bridge.web.contract import HTML, TEXT, Auth, contract
 from alert_bridge.web.errors import ApiError
+from alert_bridge.web.pages import html_page
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
 
@@ -112,3 +114,11 @@ def health_score(query: m.ScoreQuery) -> Any:
         "notes": c.notes,
     })
     return m.HealthScore.model_validate(out).model_dump(mode="json")
+
+
+@bp.get("/help/score")
+@contract(summary="How the health score and the report's recommendations work (the page the report links)",
+          auth=Auth.OPEN, replies={200: HTML},
+          description="Open like /api/docs: the formula and this deployment's thresholds, no alert data.")
+def score_help() -> Response:
+    return html_page("dashboard/score_help.html", **explain.page(bridge().config))

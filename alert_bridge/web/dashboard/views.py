@@ -21,6 +21,7 @@ from alert_bridge.web import models as m
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, session_active
 from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
+from alert_bridge.web.pages import secure_page
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
 from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
@@ -35,10 +36,6 @@ bp = Blueprint(
     static_url_path="/dashboard/static",
 )
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 NOTIFICATION_LIMIT = 20
 DEFAULT_WINDOW = 3600.0
 
@@ -99,11 +96,7 @@ def _health() -> dict[str, Any] | None:
 @bp.after_request
 def _headers(resp: Response) -> Response:
     if request.endpoint == "dashboard.page":
-        resp.headers["Content-Security-Policy"] = CSP
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["X-Frame-Options"] = "DENY"
-        resp.headers["Cache-Control"] = "no-store"
+        secure_page(resp)
     return resp
 
 
