@@ -214,6 +214,9 @@ class Bridge(_Strict):
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     exporter_url: str = "http://127.0.0.1:9184/metrics"
+    # bots' own /metrics: the dashboard's trading cards read them (and the exporter) when
+    # Prometheus is not configured or does not answer
+    bot_urls: list[str] = Field(default_factory=list)
     external_url: str = "http://localhost:8080"
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
@@ -228,6 +231,18 @@ class Bridge(_Strict):
         if value and not re.match(r"^https?://", value):
             raise ValueError(f"must be an http:// or https:// URL or empty (got {value!r})")
         return value.rstrip("/") if value else value
+
+    @field_validator("bot_urls")
+    @classmethod
+    def _http_list(cls, value: list[str]) -> list[str]:
+        bad = [u for u in value if not re.match(r"^https?://", u)]
+        if bad:
+            raise ValueError(f"must be http:// or https:// URLs (got {', '.join(map(repr, bad))})")
+        return [u.rstrip("/") for u in value]
+
+    def metrics_targets(self) -> list[str]:
+        """The /metrics URLs the dashboard scrapes itself when Prometheus cannot be asked."""
+        return [u for u in [self.exporter_url, *self.bot_urls] if u]
 
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
