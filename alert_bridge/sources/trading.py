@@ -68,29 +68,28 @@ def _points(values: Iterable[list[Any]]) -> Points:
 # --------------------------------------------------------------------------- window change
 
 def first_values(api: PrometheusAPI, metric: str, series: dict[Any, Points],
-                 key: Callable[[dict[str, str]], Any], start: float, step: float) -> dict[Any, float]:
-    """The value each series had when the window began, or its first sample when it began later.
+                 key: Callable[[dict[str, str]], Any], at_start: dict[Any, float], step: float
+                 ) -> dict[Any, float]:
+    """The value each series had when the window began (`at_start`), or its first sample when it
+    began later.
 
     A range query's first point of a series that starts inside the window is the last sample at
     or before that step, up to `step` seconds after the series' first sample: a bot that started
-    mid-window would lose the P&L it made in between. So for those, the raw samples of the step
-    before that point are read and the earliest one counts (summed over the raw series of a key).
+    mid-window would lose what it made in between (issue 14.6: "+0.00" while the P&L went from
+    0.78 to 12.06). So for those, the raw samples of the step before that point are read and the
+    earliest one counts (summed over the raw series of a key).
     """
     out: dict[Any, float] = {}
     late: dict[float, list[Any]] = {}
     for k, pts in series.items():
-        if not pts:
-            continue
-        t0, v0 = pts[0]
-        if t0 <= start + 1e-6:
-            out[k] = v0
-        else:
-            late.setdefault(t0, []).append(k)
-            out[k] = v0
+        if k in at_start:
+            out[k] = at_start[k]
+        elif pts:
+            out[k] = pts[0][1]
+            late.setdefault(pts[0][0], []).append(k)
     for t0, keys in late.items():
-        window = max(1, math.ceil(step))
         firsts: dict[Any, float] = {}
-        for s in api.query(f"{metric}[{window}s]", t0):
+        for s in api.query(f"{metric}[{max(1, math.ceil(step))}s]", t0):
             k = key(s["metric"])
             pts = _points(s.get("values", []))
             if k in keys and pts:
@@ -102,18 +101,24 @@ def first_values(api: PrometheusAPI, metric: str, series: dict[Any, Points],
 def window_change(api: PrometheusAPI, metric: str, by: str, key: Callable[[dict[str, str]], Any],
                   start: float, end: float, step: float) -> dict[Any, dict[str, Any]]:
     """{key: {"first", "last", "change", "points"}} of `sum by (<by>) (<metric>)` over [start, end]:
-    the last value at `end`, the first at `start` or at the series' first sample (first_values)."""
+    the last value at `end`, the first at `start` or at the series' first sample (first_values).
+    The range's points end at `end` exactly, so a series younger than one step has a point."""
     expr = f"sum by ({by}) ({metric})"
+
+    def instant(at: float) -> dict[Any, float]:
+        return {key(s["metric"]): v for s in api.query(expr, at) if (v := _finite(s["value"][1])) is not None}
+
+    step = max(step, 1.0)
+    range_start = end - math.floor((end - start) / step) * step
     series: dict[Any, Points] = {}
-    for s in api.query_range(expr, start, end, step):
+    for s in api.query_range(expr, range_start, end, step):
         pts = _points(s.get("values", []))
         if pts:
             series[key(s["metric"])] = pts
     if not series:
         return {}
-    last = {key(s["metric"]): v for s in api.query(expr, end)
-            if (v := _finite(s["value"][1])) is not None}
-    first = first_values(api, metric, series, key, start, step)
+    last = instant(end)
+    first = first_values(api, metric, series, key, instant(start), step)
     out = {}
     for k, pts in series.items():
         lv = last.get(k, pts[-1][1])

@@ -257,7 +257,7 @@
         pair("equity", fmt.money(b.equity.current, false), ""), sparkSpan(b.equity.points, end)
       ])]),
       figure("open_positions", "Open positions", b.open_positions === null ? "—" : b.open_positions.toFixed(0)),
-      el("div", { "class": "figure", "data-figure": "orders" }, [el("dt", { text: "Orders / min" }),
+      el("div", { "class": "figure orders-figure", "data-figure": "orders" }, [el("dt", { text: "Orders / min" }),
         el("dd", { "class": "orders" }, orders.length ? orders.map(function (st) {
           return pair("orders_" + st, b.orders_per_minute[st].toFixed(2), st);
         }) : [el("span", { "class": "value", text: "—" })])]),
@@ -279,8 +279,9 @@
       }))
       : el("p", { "class": "bot-alerts ok-text" }, [el("span", { "aria-hidden": "true", text: "✓" }), " No active alerts"]);
     return el("article", { "class": "card bot", "data-bot": b.id }, [
-      el("div", { "class": "bot-head" }, [el("h3", { text: b.name }),
-        el("span", { "class": "muted bot-target", text: (b.job ? b.job + " · " : "") + b.instance })]),
+      el("div", { "class": "bot-head" }, b.bot ? [el("h3", { text: b.name }),
+        el("span", { "class": "muted bot-target", text: (b.job ? b.job + " · " : "") + b.instance })]
+        : [el("h3", { text: b.name })]),
       el("dl", { "class": "figures" }, figures), alerts
     ]);
   }
