@@ -32,6 +32,7 @@ from alert_bridge.reports.recommendations import (
     RecommendationInputs,
 )
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources.trading import window_change
 from tradewatch import metric_names as mn
 from tradewatch import quantities as qt
 from tradewatch.config import Config
@@ -122,6 +123,10 @@ class _Prom:
             self.error = _short_error(text)
             log.warning("Prometheus unavailable: %s", self.error)
             return None
+
+    def call(self, fn: Callable[[PrometheusAPI], Any]) -> Any:
+        """fn(api) with this wrapper's error handling (None after a failure)."""
+        return self._call(lambda: fn(self.api))  # type: ignore[arg-type]
 
     def instant(self, expr: str) -> dict[str, float]:
         result = self._call(lambda: self.api.query(expr, self.end)) or []  # type: ignore[union-attr]
@@ -217,8 +222,11 @@ def collect(
         for inst, pts in prom.series_with_fallback(name, pair).items():
             hosts.setdefault(inst, HostSeries(inst)).series[name] = pts
 
-    # trading
-    pnl_series = prom.series(f"sum by (instance) ({mn.TRADING_REALIZED_PNL})")
+    # trading: the change counts from the window's start, or from a bot's first sample when it
+    # started inside the window (issue 14.6: not from the first step of a coarse range query)
+    pnl_changes: dict[str, dict[str, Any]] = prom.call(lambda api: window_change(
+        api, mn.TRADING_REALIZED_PNL, "instance", _key, start, end, step)) or {}
+    pnl_series = {inst: [(t, v) for t, v in c["points"]] for inst, c in pnl_changes.items()}
     rejection = prom.instant_with_fallback(
         "order rejection ratio",
         f"avg by (instance) (avg_over_time({mn.REC_ORDER_REJECTION_RATIO}[{W}]))",
@@ -262,7 +270,7 @@ def collect(
     for inst in sorted(instances):
         hs = hosts.get(inst, HostSeries(inst))
         cpu, mem = hs.summary("cpu"), hs.summary("memory")
-        pnl = _change(pnl_series.get(inst))
+        pnl = pnl_changes[inst]["change"] if inst in pnl_changes else None
         fresh_ratio, max_age = _heartbeat(hb_series.get(inst), stale, start, end, step)
         if fresh_ratio is not None:
             heartbeats.append(HeartbeatStat(inst, 1.0 - fresh_ratio, max_age or 0.0))
@@ -335,22 +343,13 @@ def collect(
         heartbeats=heartbeats,
         for_durations=dict(config.alerting.for_durations),
     )
-    total_pnl = None
-    changes = [c for c in (_change(p) for p in pnl_series.values()) if c is not None]
-    if changes:
-        total_pnl = sum(changes)
+    total_pnl = sum(c["change"] for c in pnl_changes.values()) if pnl_changes else None
     return Collected(
         start=start, end=end, step=step, prometheus_url=config.bridge.prometheus_url,
         prometheus_ok=prom.ok, prometheus_error=prom.error, hosts=hosts, health=health,
         recommendations=recs, alerts=alert_rows, pnl=total_pnl, pnl_series=pnl_series,
         gaps=gaps, notes=notes,
     )
-
-
-def _change(points: Points | None) -> float | None:
-    if not points:
-        return None
-    return points[-1][1] - points[0][1]
 
 
 def _heartbeat(points: Points | None, stale: float, start: float, end: float,
