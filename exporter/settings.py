@@ -3,7 +3,7 @@
 Importing pydantic and building the shared config models costs about 8 MB of RSS and 130 ms of
 start-up, a third of the exporter's budget. So the strict loader (`tradewatch.config`) is only
 imported when a config file is actually used; without one the exporter runs on
-`DefaultConfig`, which answers the keys collectors read (`exporter.*`, `probes.*`) from the
+`DefaultConfig`, which answers the keys collectors read (`exporter.*`, `probes.*`, `freqtrade`) from the
 defaults below and defers anything else to the real `Config()` (imported on first use only).
 A test keeps these defaults equal to `tradewatch.config`'s.
 """
@@ -60,6 +60,7 @@ class DefaultConfig:
         values = {**COLLECTOR_DEFAULTS, **(collectors or {})}
         self.exporter = SimpleNamespace(listen=LISTEN_DEFAULT, collectors=SimpleNamespace(**values))
         self.probes = SimpleNamespace(http=[], tcp=[], sql=[])
+        self.freqtrade: list[Any] = []
         self.source = None
 
     def __getattr__(self, name: str) -> Any:

@@ -129,7 +129,11 @@ class Thresholds(_Strict):
     disk_fill_avail_percent: FallingLevels = _levels(FallingLevels, warning=40, critical=20)
     trading_heartbeat_stale_seconds: Levels = _levels(critical=120)
     order_rejection_percent: Levels = _levels(warning=10, critical=25)
-    drawdown: Levels = _levels(critical=1000)  # realized P&L drop in account currency
+    drawdown: Levels = _levels(critical=1000)  # equity (else realized P&L) below its peak, account currency
+    # rate-limit answers (HTTP 429/418, ccxt RateLimitExceeded/DDoSProtection) per exchange in 5 minutes
+    rate_limit_errors: Levels = _levels(warning=1, critical=10)
+    # equity below this floor (account currency); no rule unless set, as the floor depends on the account
+    balance_floor: FallingLevels | None = None
     email_failure_count: Levels = _levels(critical=1)
     outbox_backlog: Levels = _levels(warning=50)
 
@@ -222,6 +226,8 @@ class Bridge(_Strict):
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
     watchdog_timeout: Duration = 300.0
     busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
+    # how long the worker lease lasts: a dead leader's jobs resume elsewhere within this time
+    worker_lease: Duration = 15.0
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
     session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
 
@@ -232,13 +238,17 @@ class Bridge(_Strict):
             raise ValueError(f"must be an http:// or https:// URL or empty (got {value!r})")
         return value.rstrip("/") if value else value
 
+    @field_validator("worker_lease")
+    @classmethod
+    def _lease(cls, value: float) -> float:
+        if value < 1.0:
+            raise ValueError(f"must be at least 1s (got {format_duration(value)})")
+        return value
+
     @field_validator("bot_urls")
     @classmethod
     def _http_list(cls, value: list[str]) -> list[str]:
-        bad = [u for u in value if not re.match(r"^https?://", u)]
-        if bad:
-            raise ValueError(f"must be http:// or https:// URLs (got {', '.join(map(repr, bad))})")
-        return [u.rstrip("/") for u in value]
+        return [_http_url(u).rstrip("/") for u in value]
 
     def metrics_targets(self) -> list[str]:
         """The /metrics URLs the dashboard scrapes itself when Prometheus cannot be asked."""
@@ -246,6 +256,12 @@ class Bridge(_Strict):
 
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+    return value
 
 
 def _positive_timeout(value: float) -> float:
@@ -266,13 +282,7 @@ class HttpProbe(_Strict):
     body: str | None = None  # request body (e.g. for POST)
 
     _timeout = field_validator("timeout")(_positive_timeout)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
-        return value
+    _url = field_validator("url")(_http_url)
 
     @field_validator("method")
     @classmethod
@@ -379,6 +389,31 @@ class Probes(_Strict):
         if dup:
             raise ValueError(f"sql query names must be unique across probes (repeated: {', '.join(dup)})")
         return self
+
+
+class FreqtradeBot(_Strict):
+    """One freqtrade bot whose REST API (api_server) the exporter polls on every scrape."""
+
+    name: str  # the `bot` label
+    url: str  # the api_server's base URL, without /api/v1
+    username: str = ""
+    password: str = ""
+    timeout: Duration = 5.0  # for all of this bot's requests together, per scrape
+    verify_tls: bool = True
+
+    _timeout = field_validator("timeout")(_positive_timeout)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+            raise ValueError(f"must be 1-64 letters, digits, '_', '.' or '-' (got {value!r})")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value).rstrip("/").removesuffix("/api/v1")
 
 
 class Alerting(_Strict):
@@ -504,6 +539,7 @@ class Config(_Strict):
     escalation: Escalation = Field(default_factory=Escalation)
     bridge: Bridge = Field(default_factory=Bridge)
     probes: Probes = Field(default_factory=Probes)
+    freqtrade: list[FreqtradeBot] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
     retention: Retention = Field(default_factory=Retention)
     dashboard: Dashboard = Field(default_factory=Dashboard)
@@ -512,6 +548,27 @@ class Config(_Strict):
     # where the file was read from; relative paths above are resolved against its folder
     source: Path | None = Field(default=None, exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)  # the file itself, for messages
+
+    @field_validator("freqtrade")
+    @classmethod
+    def _unique_bots(cls, value: list[FreqtradeBot]) -> list[FreqtradeBot]:
+        names = [b.name for b in value]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            repeated = ", ".join(dup)
+            raise ValueError(f"bot names become the `bot` label: they must be unique (repeated: {repeated})")
+        return value
+
+    @model_validator(mode="after")
+    def _bots_fit_in_a_scrape(self) -> Config:
+        # the freqtrade collector runs in the host scrape, every intervals.system_metrics
+        for i, bot in enumerate(self.freqtrade):
+            if bot.timeout + 2 > self.intervals.system_metrics:
+                raise ValueError(
+                    f"freqtrade[{i}].timeout ({format_duration(bot.timeout)}) must stay under "
+                    f"intervals.system_metrics ({format_duration(self.intervals.system_metrics)}) by 2s: "
+                    "the bots are polled within each host scrape")
+        return self
 
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with every secret replaced by a mask."""

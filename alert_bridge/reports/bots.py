@@ -22,11 +22,11 @@ from tradewatch import trading_quantities as tq
 WEEK = 7 * 86400.0
 POINTS = 288  # steps of the window's range queries (as health_inputs.step_for)
 # freqtrade's closed-trade counts (exporter/collectors/freqtrade.py): the win rate's source
-WINNING = "trading_freqtrade_winning_trades"
-LOSING = "trading_freqtrade_losing_trades"
+WINNING = mn.FREQTRADE_WINNING_TRADES
+LOSING = mn.FREQTRADE_LOSING_TRADES
 # ccxt's error classes (exporter.trading ccxt instrumentation) that mean "slow down"
 RATE_LIMIT_ERRORS = 'error=~"RateLimitExceeded|DDoSProtection"'
-EXCHANGE_ERRORS = "trading_exchange_errors_total"
+EXCHANGE_ERRORS = mn.TRADING_EXCHANGE_ERRORS
 
 
 @dataclass

@@ -54,7 +54,7 @@ def _workers() -> tuple[dict[str, Any], dict[str, Any]]:
         sender = {"ok": False, "detail": "the outbox sender loop has never reported"}
     else:
         age = now - float(beat)
-        ok = age <= sender_stale_after()
+        ok = age <= sender_stale_after(b.config)
         sender = {"ok": ok, "detail": f"sender loop last reported {age:.0f}s ago"}
     return workers, sender
 

@@ -18,6 +18,7 @@ from exporter.collectors import (
     entropy,
     filefd,
     filesystem,
+    freqtrade,
     loadavg,
     memory,
     netdev,
@@ -88,5 +89,7 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "SQL probes (SQLite; PostgreSQL with the postgres extra) from probes.sql"),
     Registration("probe_tcp", probe_tcp.build, True,
                  "TCP connect probes from the config's probes.tcp section"),
+    Registration("freqtrade", freqtrade.build, True,
+                 "freqtrade bots' REST API from the config's freqtrade section (trading_*{bot})"),
 )
 REGISTRY: dict[str, Registration] = {r.name: r for r in REGISTRATIONS}

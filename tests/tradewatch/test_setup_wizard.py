@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pexpect
-import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -32,16 +31,6 @@ class Logins:
         login, pw = auth_data.login.decode(), auth_data.password.decode()
         self.seen.append((login, pw))
         return AuthResult(success=(login, pw) == (self.user, self.password))
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    """A config whose file sink lives in tmp_path (the wizard reads it for paths)."""
-    cfg = tmp_path / "tradewatch.yaml"
-    cfg.write_text((REPO / "deploy" / "tradewatch.example.yaml").read_text()
-                   .replace("../var/outbox", str(tmp_path / "outbox"))
-                   .replace("../var/tradewatch.db", str(tmp_path / "tw.db")))
-    return cfg
 
 
 def _env(ca_pem: Path | None = None) -> dict[str, str]:

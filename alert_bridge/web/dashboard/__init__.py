@@ -1,12 +1,5 @@
-"""The bridge's live dashboard (`GET /`): server-rendered page, static JS refresh, two read APIs."""
+"""The bridge's live dashboard (`GET /`): server-rendered page, static JS refresh, two read APIs.
 
-from __future__ import annotations
-
-from flask import Flask
-
-
-def install(app: Flask) -> None:
-    """Register the blueprint (called by create_app); its routes document themselves (web.contract)."""
-    from .views import bp
-
-    app.register_blueprint(bp)
+The blueprint is `views.bp` (registered by alert_bridge.web.app.create_app with the others); its
+routes document themselves (alert_bridge.web.contract).
+"""

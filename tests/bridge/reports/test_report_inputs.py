@@ -6,21 +6,12 @@ import pytest
 
 from alert_bridge.reports import health_inputs
 from alert_bridge.sources.prometheus import PrometheusUnavailable
-from alert_bridge.store.database import Database
 from tests.support.report import CannedPrometheus, add_alert, series
 from tradewatch import quantities as qt
 from tradewatch.config import parse_config
 
 END = 1_800_000_000.0
 CFG = parse_config({"report": {"window": "1h"}}, env={})
-
-
-@pytest.fixture
-def conn(tmp_path):
-    db = Database(tmp_path / "tw.db")
-    db.migrate()
-    yield db.connection()
-    db.close()
 
 
 def test_raw_node_series_used_when_the_rule_has_no_data(conn):
