@@ -242,6 +242,7 @@ def _bot_row(b: bot_rows.BotDay) -> dict[str, Any]:
             f"{b.heartbeat_gaps} (longest {human_duration(b.longest_gap_seconds or 0)})")
     return {
         "name": b.name, "instance": b.instance,
+        "labelled": bool(b.key[2]),  # named by its `bot` label: the host is worth a mention
         "pnl_day": _signed(b.pnl_day), "pnl_week": _signed(b.pnl_week),
         "pnl_day_raw": b.pnl_day,
         "trades": _count(b.trades),
