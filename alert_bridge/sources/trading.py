@@ -170,9 +170,9 @@ def _fill(bots: dict[Key, dict[str, Any]], values: dict[str, list[tuple[dict[str
     for k, v in one("api_error_ratio").items():
         bots[k]["api"]["error_ratio"] = {"value": v, "level": level(v, th.error_rate_percent, 0.01)}
     exchanges: dict[tuple[Key, str], dict[str, Any]] = {}
-    for name, scale, levels in (("api_p95_seconds_by_exchange", 0.001, th.api_response_time_ms),
-                                ("api_error_ratio_by_exchange", 0.01, th.error_rate_percent)):
-        field = name.removesuffix("_by_exchange")
+    for name, field, scale, levels in (
+            (tq.API_P95_BY_EXCHANGE.key, "p95_seconds", 0.001, th.api_response_time_ms),
+            (tq.API_ERROR_RATIO_BY_EXCHANGE.key, "error_ratio", 0.01, th.error_rate_percent)):
         for lb, v in values.get(name, []):
             if lb.get("exchange"):
                 row = exchanges.setdefault((bot_key(lb), lb["exchange"]), {

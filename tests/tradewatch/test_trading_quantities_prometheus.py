@@ -155,3 +155,26 @@ def test_pnl_change_counts_from_the_window_start_for_an_older_bot(backfill: Any)
     before = [v for t, v in points if t <= start][-1]
     now = [v for t, v in points if t <= at][-1]
     assert changes[("trading-bot", "solo:9185", "")]["change"] == pytest.approx(now - before)
+
+
+def test_cards_per_bot_label_with_rows_per_exchange(backfill: Any) -> None:
+    """A target serving two bots gives two cards named by `bot`; API figures per `exchange`."""
+    from alert_bridge.sources.trading import from_prometheus
+    from alert_bridge.web.models import TradingBots
+    from tradewatch.config import Thresholds
+
+    prom, _, at = backfill
+    api = PrometheusAPI(prom.url)
+    cards = from_prometheus(api, Thresholds(), now=float(at), window=600, timezone="UTC")
+    by_name = {c["name"]: c for c in cards.values()}
+    assert set(by_name) == {"alpha", "beta", "trading-bot on solo:9185", "trading-bot on late:9186"}
+    alpha = by_name["alpha"]
+    assert [x["exchange"] for x in alpha["api"]["exchanges"]] == ["binance", "kraken"]
+    assert by_name["trading-bot on solo:9185"]["api"]["exchanges"] == []
+    want = _query(prom, tq.API_ERROR_RATIO_BY_EXCHANGE.expr, at, "multi:9184")
+    got = {f"bot=alpha,exchange={x['exchange']}": x["error_ratio"]["value"]
+           for x in alpha["api"]["exchanges"]}
+    assert got == {k: v for k, v in want.items() if k.startswith("bot=alpha,")}
+    assert alpha["api"]["error_ratio"]["level"] in ("ok", "critical")  # error_rate_percent: critical 5
+    TradingBots.model_validate({"source": "prometheus", "window_seconds": 600, "generated_at": None,
+                                "generated_at_epoch": at, "bots": list(cards.values()), "errors": {}})
