@@ -219,6 +219,9 @@ class Bridge(_Strict):
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     exporter_url: str = "http://127.0.0.1:9184/metrics"
+    # bots' own /metrics: the dashboard's trading cards read them (and the exporter) when
+    # Prometheus is not configured or does not answer
+    bot_urls: list[str] = Field(default_factory=list)
     external_url: str = ""  # links in emails; empty: derived at start (tradewatch/external_url.py)
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
@@ -247,6 +250,15 @@ class Bridge(_Strict):
         if value < 1.0:
             raise ValueError(f"must be at least 1s (got {format_duration(value)})")
         return value
+
+    @field_validator("bot_urls")
+    @classmethod
+    def _http_list(cls, value: list[str]) -> list[str]:
+        return [_http_url(u).rstrip("/") for u in value]
+
+    def metrics_targets(self) -> list[str]:
+        """The /metrics URLs the dashboard scrapes itself when Prometheus cannot be asked."""
+        return [u for u in [self.exporter_url, *self.bot_urls] if u]
 
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

@@ -241,6 +241,76 @@ class Sparklines(Reply):
     errors: dict[str, str]
 
 
+Level = Literal["ok", "info", "warning", "critical", "emergency"] | None
+
+
+class Graded(Reply):
+    value: float | None
+    level: Level = Field(description="The most severe configured threshold the value is above; ok: none")
+
+
+class Age(Reply):
+    timestamp: float | None = Field(description="Unix time the bot reported")
+    age_seconds: float | None = Field(description="generated_at minus timestamp")
+    level: Level
+
+
+class SeriesNow(Reply):
+    current: float | None
+    points: list[list[float]] = Field(description="[unix time, value] pairs; one point from /metrics")
+
+
+class RealizedPnl(SeriesNow):
+    today: float | None = Field(description="Change since midnight (report.timezone), from the first sample "
+                                "of the day when the bot started later; null without history")
+
+
+class ExchangeApi(Reply):
+    exchange: str
+    p95_seconds: Graded
+    error_ratio: Graded
+
+
+class BotApi(Reply):
+    p95_seconds: Graded
+    error_ratio: Graded
+    exchanges: list[ExchangeApi] = Field(description="Per `exchange` label, when the bot sets one")
+
+
+class BotAlert(Reply):
+    id: int
+    alertname: str
+    severity: str
+    summary: str
+    acked: bool
+
+
+class TradingBot(Reply):
+    id: str = Field(description="job/instance/bot")
+    name: str = Field(description="The `bot` label, else the job and host")
+    job: str
+    instance: str
+    bot: str | None
+    realized_pnl: RealizedPnl
+    equity: SeriesNow
+    open_positions: float | None
+    orders_per_minute: dict[str, float] = Field(description="By order status")
+    rejection_ratio: Graded
+    api: BotApi
+    heartbeat: Age
+    last_trade: Age
+    alerts: list[BotAlert]
+
+
+class TradingBots(Reply):
+    source: Literal["prometheus", "exporter"]
+    window_seconds: float
+    generated_at: str | None
+    generated_at_epoch: float = Field(description="The evaluation time of every value (unix time)")
+    bots: list[TradingBot]
+    errors: dict[str, str]
+
+
 class NotificationsQuery(Query):
     limit: int = Field(20, ge=1, le=200)
 
