@@ -48,7 +48,9 @@ def rule_files() -> list[str]:
 
 
 @contextlib.contextmanager
-def dashboard_stack(tmp: Path, refresh_seconds: int = 2) -> Iterator[DashboardStack]:
+def dashboard_stack(tmp: Path, refresh_seconds: int = 2,
+                    **sections: dict[str, Any]) -> Iterator[DashboardStack]:
+    """`sections`: more config sections (e.g. thresholds=...)."""
     exp_port = free_port()
     instance = f"127.0.0.1:{exp_port}"
     prom_cfg = {
@@ -69,6 +71,7 @@ def dashboard_stack(tmp: Path, refresh_seconds: int = 2) -> Iterator[DashboardSt
                 "exporter_url": f"http://{instance}/metrics",
             },
             dashboard={"refresh_seconds": refresh_seconds},
+            **sections,
         )
         with bridge_process(tmp, data) as bridge:
             yield DashboardStack(bridge, prom, smtp, instance)

@@ -26,6 +26,7 @@ from tradewatch.duration import parse_duration
 from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
 from . import sparklines
+from .levels import level_of, page_levels
 
 bp = Blueprint(
     "dashboard",
@@ -147,6 +148,8 @@ def page(query: m.WindowQuery) -> Any:
         health=_health(),
         metrics=metrics,
         metrics_error=metrics_error,
+        levels=page_levels(b.config.thresholds),
+        level_of=level_of,
         generated_at=iso_time(now),
         iso_time=iso_time,
         severity_order=SEVERITY_ORDER,

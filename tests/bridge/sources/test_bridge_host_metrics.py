@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from alert_bridge.sources import host_metrics
@@ -18,7 +20,7 @@ def exporter(tmp_path):
     url = f"http://127.0.0.1:{port}/metrics"
     args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", "--collector.disable-defaults",
             "--collector.cpu", "--collector.memory", "--collector.loadavg", "--collector.filesystem",
-            "--collector.netdev"]
+            "--collector.netdev", "--collector.os"]
     with running(args, tmp_path / "exporter.log", ready_url=url):
         yield url
 
@@ -38,6 +40,7 @@ def test_exporter_fallback_reads_a_real_scrape(exporter):
     # two scrapes a second apart give the rates, with the same formulas as the recording rules
     assert 0 <= host["cpu_percent"] <= 100
     assert host["network_receive_bytes_per_second"] is not None
+    assert host["nodename"] == os.uname().nodename  # node_uname_info names the host
 
 
 def test_prometheus_gives_rates_per_instance(tmp_path, exporter):
@@ -57,3 +60,4 @@ def test_prometheus_gives_rates_per_instance(tmp_path, exporter):
     _sane(host)
     assert 0 <= host["cpu_percent"] <= 100
     assert host["network_receive_bytes_per_second"] is not None
+    assert host["nodename"] == os.uname().nodename

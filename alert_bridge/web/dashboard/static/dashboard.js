@@ -10,6 +10,9 @@
   var SEVERITIES = (body.dataset.severities || "").split(" ");
   var SVG_NS = "http://www.w3.org/2000/svg";
   var HEALTH_EVERY_MS = 60000;
+  // {metric: [[severity, percent], ...]} lowest first: the configured thresholds (dashboard/levels.py)
+  var LEVELS = {};
+  try { LEVELS = JSON.parse(body.dataset.levels || "{}"); } catch (e) { LEVELS = {}; }
   var state = {
     csrf: body.dataset.csrf || "",
     loggedIn: body.dataset.loggedIn === "true",
@@ -69,6 +72,14 @@
     if (v >= 1048576) { return (v / 1048576).toFixed(1) + " MB/s"; }
     if (v >= 1024) { return (v / 1024).toFixed(1) + " kB/s"; }
     return v.toFixed(0) + " B/s";
+  }
+
+  // the most severe level the ratio is above (the rules compare with ">"), or null
+  function levelOf(ratio, levels) {
+    if (ratio === null || ratio === undefined || !levels) { return null; }
+    var found = null;
+    levels.forEach(function (l) { if (ratio * 100 > l[1]) { found = l[0]; } });
+    return found;
   }
 
   function severityBadge(sev) {
@@ -167,10 +178,13 @@
     if (mount) { attrs["data-mount"] = mount; }
     var spark = el("span", { "class": "spark", "aria-hidden": "true" });
     spark.appendChild(sparkline(series ? series.points : [], kind === "rate" ? null : 1, endTime));
-    return el("div", attrs, [
-      el("dt", { text: label, title: label }),
-      el("dd", {}, [el("span", { "class": "value", text: kind === "rate" ? rate(current) : pct(current) }), spark])
-    ]);
+    var level = kind === "rate" ? null : levelOf(current, LEVELS[key]);
+    var value = { "class": "value" + (level ? " level-" + level : ""), text: kind === "rate" ? rate(current) : pct(current) };
+    if (level) { value.title = capitalise(level) + " level"; }
+    // a line may break after each "/" of a mount path (<wbr>), and anywhere in a long name
+    var parts = [];
+    label.split("/").forEach(function (p, i) { if (i) { parts.push("/", el("wbr")); } parts.push(p); });
+    return el("div", attrs, [el("dt", { title: label }, parts), el("dd", {}, [el("span", value), spark])]);
   }
 
   function renderHosts(data) {
@@ -193,8 +207,10 @@
       h.filesystems.forEach(function (fs) {
         rows.push(metricRow("filesystem", "Disk " + fs.mountpoint, fs, "pct", fs.mountpoint, end));
       });
+      var title = el("h3", {}, [el("span", { "class": "host-name", text: h.nodename || instance })]);
+      if (h.nodename) { title.appendChild(document.createTextNode(" ")); title.appendChild(el("span", { "class": "host-address", text: instance })); }
       return el("article", { "class": "card host", "data-instance": instance }, [
-        el("h3", { text: instance }), el("dl", { "class": "metrics" }, rows)
+        title, el("dl", { "class": "metrics" }, rows)
       ]);
     });
     box.replaceChildren.apply(box, cards.length ? cards : [el("p", { "class": "empty", text: "No host metrics yet." })]);
