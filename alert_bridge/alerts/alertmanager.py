@@ -58,6 +58,14 @@ class AlertmanagerClient:
     def silences(self) -> list[dict[str, Any]]:
         return self._call("GET", "silences").json()
 
+    def silence(self, silence_id: str) -> dict[str, Any]:
+        return self._call("GET", f"silence/{silence_id}").json()
+
+    def silenced_alerts(self) -> list[dict[str, Any]]:
+        """Alerts a silence holds back (and only those): Alertmanager sends none of them anywhere."""
+        params = {"active": "false", "silenced": "true", "inhibited": "false", "unprocessed": "false"}
+        return self._call("GET", "alerts", params=params).json()
+
     def ready(self) -> bool:
         try:
             return self.session.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200

@@ -54,6 +54,22 @@ def get_by_key(conn: sqlite3.Connection, fingerprint: str, starts_at: str) -> sq
     ).fetchone()
 
 
+def rekey_coarse_twin(conn: sqlite3.Connection, fingerprint: str, starts_at: str, epoch: float) -> bool:
+    """Give a firing alert stored from Alertmanager's API the webhook's exact startsAt.
+
+    The API (GET /api/v2/alerts) writes times to the millisecond, the webhook to the nanosecond:
+    an alert a silence held and resume stored (alerts.pause) comes back by webhook with a finer
+    startsAt. Same fingerprint, start within the same millisecond: the same alert, re-keyed so
+    the webhook is a duplicate and its resolve finds it."""
+    cur = conn.execute(
+        "UPDATE alerts SET starts_at = ?, starts_at_epoch = ? WHERE fingerprint = ? AND status = 'firing' "
+        "AND starts_at <> ? AND abs(starts_at_epoch - ?) < 0.001 "
+        "AND NOT EXISTS (SELECT 1 FROM alerts WHERE fingerprint = ? AND starts_at = ?)",
+        (starts_at, epoch, fingerprint, starts_at, epoch, fingerprint, starts_at),
+    )
+    return cur.rowcount > 0
+
+
 def get(conn: sqlite3.Connection, alert_id: int) -> sqlite3.Row | None:
     sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?"  # noqa: S608 - constant columns
     return conn.execute(sql, (alert_id,)).fetchone()

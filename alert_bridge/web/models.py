@@ -145,6 +145,21 @@ class Pause(Reply):
     silence_error: str | None
 
 
+class HeldAlert(Reply):
+    """A firing alert the pause's Alertmanager silence holds: it never reached the bridge."""
+
+    fingerprint: str
+    alertname: str
+    status: Literal["firing"]
+    severity: str
+    category: str | None
+    instance: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: str
+    held_by: Literal["alertmanager"]
+
+
 class Heartbeat(Reply):
     last_seen: str | None = Field(description="When the Watchdog last arrived (null: never)")
     healthy: bool = Field(description="Seen within bridge.watchdog_timeout")
@@ -160,6 +175,9 @@ class AlertList(Reply):
                                "acknowledged'; null when nothing critical or emergency fires")
     unacknowledged: int = Field(ge=0, description="Critical and emergency rows of `active` not acknowledged")
     paused: Pause | None
+    held: list[HeldAlert] = Field(description="While paused: firing alerts the pause's Alertmanager silence "
+                                  "holds (read from Alertmanager), one per identity; counted in `counts`")
+    held_error: str | None = Field(description="Why `held` could not be read from Alertmanager, if so")
     watchdog_last_seen: str | None
     heartbeat: Heartbeat
     generated_at: str

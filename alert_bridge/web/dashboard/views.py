@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
+from alert_bridge.alerts import pause
 from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
@@ -71,6 +72,7 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
     for r in rows:
         d = alert_dict(r)
         d["acked_at"] = iso_time(dict(r)["acked_at"])
+        d["held"] = dict(r)["held_at"] is not None
         out.append(d)
     out.sort(key=lambda a: severity_rank(a["severity"]))
     return out
@@ -124,7 +126,9 @@ def page(query: m.WindowQuery) -> Any:
     window = _window(query.window)
     now = b.clock()
     conn = b.db.connection()
-    active = board(_firing(conn))
+    paused = pauses.to_dict(pauses.active(conn, now))
+    held, held_error = pause.held_view(b.config, paused)
+    active = board(_firing(conn) + held)
     watchdog = jobs.get_state(conn, WATCHDOG_STATE)
     beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     try:
@@ -143,7 +147,9 @@ def page(query: m.WindowQuery) -> Any:
         banner=active.banner,
         urgent=active.unacknowledged > 0,
         heartbeat=beat,
-        paused=pauses.to_dict(pauses.active(conn, now)),
+        paused=paused,
+        held=active.held,
+        held_error=held_error,
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         health=_health(),
         metrics=metrics,

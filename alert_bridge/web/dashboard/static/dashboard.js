@@ -233,7 +233,13 @@
       }
     });
     // one row per alert identity at its highest severity, the Watchdog never among them (server side)
-    var firing = data.active || [];
+    // while paused, the alerts Alertmanager's silence holds (no id: they never reached the bridge)
+    var firing = (data.active || []).concat(data.held || []);
+    var heldError = $("held-error");
+    if (heldError) {
+      heldError.hidden = !data.held_error;
+      heldError.textContent = data.held_error || "";
+    }
     var urgent = $("urgent");
     urgent.hidden = !data.banner;
     urgent.classList.toggle("pulsing", (data.unacknowledged || 0) > 0);
@@ -247,7 +253,7 @@
       $("heartbeat-detail").textContent = data.heartbeat.detail;
     }
 
-    var key = JSON.stringify(firing.map(function (a) { return [a.id, a.acked_at, a.severity]; }));
+    var key = JSON.stringify(firing.map(function (a) { return [a.id, a.fingerprint, a.acked_at, a.severity]; }));
     if (key === state.alertsKey) { return; }  // unchanged: keep the table (and keyboard focus) as is
     state.alertsKey = key;
     var box = $("alerts-body");
@@ -263,15 +269,19 @@
         what.appendChild(el("br"));
         what.appendChild(el("span", { "class": "muted", text: a.annotations.summary }));
       }
-      var action = a.acked_at
+      var action = a.held_by
+        ? el("span", { "class": "held-note", text: "❚❚ Held by the pause: in the summary on resume" })
+        : a.acked_at
         ? el("span", { "class": "acked", text: "✓ Acknowledged" })
         : el("button", {
           type: "button", "class": "ack needs-auth", "data-alert-id": String(a.id),
           "aria-label": "Acknowledge " + a.alertname + " on " + a.instance, text: "Acknowledge"
         });
-      return el("tr", { "data-alert-id": String(a.id), "class": "row-" + a.severity }, [
+      var rowAttrs = a.held_by ? { "data-fingerprint": a.fingerprint, "class": "row-" + a.severity + " held-row" }
+        : { "data-alert-id": String(a.id), "class": "row-" + a.severity };
+      return el("tr", rowAttrs, [
         el("td", { "data-label": "Severity" }, [severityBadge(a.severity)]), what,
-        el("td", { "data-label": "Instance", text: a.instance }),
+        el("td", { "data-label": "Instance", text: (a.labels && a.labels.nodename) || a.instance }),
         el("td", { "data-label": "Since" }, [timeEl(a.starts_at)]), el("td", { "data-label": "Action" }, [action])
       ]);
     });
