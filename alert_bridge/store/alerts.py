@@ -255,3 +255,39 @@ def delete_older_than(conn: sqlite3.Connection, cutoff: float) -> int:
         (cutoff,),
     )
     return cur.rowcount
+
+
+def search(
+    conn: sqlite3.Connection,
+    *,
+    name: str | None,
+    host: str | None,
+    severity: str | None,
+    since: float | None,
+    until: float | None,
+    limit: int,
+) -> list[sqlite3.Row]:
+    """The alert history page: alerts active at any time in [since, until], newest first.
+
+    `name` and `host` match anywhere, ignoring case (host: the address or the `nodename` label)."""
+    sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1"  # noqa: S608 - constant columns
+    args: list[Any] = []
+    if name:
+        sql += " AND instr(lower(alertname), lower(?)) > 0"
+        args.append(name)
+    if host:
+        sql += (" AND (instr(lower(instance), lower(?)) > 0"
+                " OR instr(lower(coalesce(json_extract(labels, '$.nodename'), '')), lower(?)) > 0)")
+        args += [host, host]
+    if severity:
+        sql += " AND severity = ?"
+        args.append(severity)
+    if until is not None:
+        sql += " AND starts_at_epoch <= ?"
+        args.append(until)
+    if since is not None:
+        sql += " AND (resolved_at IS NULL OR resolved_at >= ?)"
+        args.append(since)
+    sql += " ORDER BY starts_at_epoch DESC, id DESC LIMIT ?"
+    args.append(limit)
+    return conn.execute(sql, args).fetchall()

@@ -9,12 +9,13 @@ lives with the webhook (`alerts.payload`), which is lenient by design.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -278,6 +279,88 @@ class Notification(Reply):
 class NotificationList(Reply):
     notifications: list[Notification] = Field(description="Newest first; no message bodies")
     stats: dict[str, Any] = Field(description="Outbox depth, retrying, oldest pending age, totals, last send")
+
+
+# --------------------------------------------------------------------------- silences and history
+
+
+def _blank_is_none(value: Any) -> Any:
+    """An empty form field (`?name=&severity=`) means no filter."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (what the page's fields send); refused if outside years 1-9999."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time in UTC is outside the years 1 to 9999") from None
+
+
+SearchText = Annotated[
+    Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_is_none)
+]
+Moment = Annotated[
+    datetime | None, BeforeValidator(_blank_is_none), AfterValidator(_as_utc),
+    Field(description="ISO 8601 date or time, UTC unless it carries an offset",
+          examples=["2026-12-05T06:00"]),
+]
+
+
+class Silence(Reply):
+    id: str
+    state: str = Field(description="active or pending (expired ones are not listed)")
+    created_by: str
+    comment: str
+    starts_at: str
+    ends_at: str
+    matchers: list[str] = Field(description='e.g. severity=~"critical|emergency"')
+    pause: bool = Field(description="The active pause's silence: Resume ends it (it cannot be expired alone)")
+
+
+class SilenceList(Reply):
+    silences: list[Silence] = Field(description="Active and pending silences, soonest end first")
+    configured: bool = Field(description="False: bridge.alertmanager_url is not set (no silences to read)")
+
+
+class SilencePath(BaseModel):
+    silence_id: str = Field(pattern=r"^[0-9A-Za-z-]{1,64}$", description="Alertmanager's silence id")
+
+
+class SilenceExpired(Reply):
+    expired: bool
+    id: str
+
+
+class HistoryQuery(Query):
+    name: SearchText = Field(None, description="Part of the alert name, any case")
+    host: SearchText = Field(None, description="Part of the host name (nodename) or address, any case")
+    severity: Annotated[Severity | None, BeforeValidator(_blank_is_none)] = None
+    since: Moment = Field(None, description="Alerts still active at or after this time")
+    until: Moment = Field(None, description="Alerts that started at or before this time")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class HistoryEntry(Reply):
+    id: int
+    alertname: str
+    severity: str
+    status: Literal["firing", "resolved"]
+    host: str = Field(description="nodename label, else the address")
+    instance: str | None
+    labels: dict[str, str]
+    summary: str | None
+    starts_at: str
+    resolved_at: str | None
+    duration_seconds: float | None = Field(description="Until resolved; null while firing")
+    acked_at: str | None
+
+
+class HistoryList(Reply):
+    alerts: list[HistoryEntry] = Field(description="Newest first")
+    generated_at: str
 
 
 # --------------------------------------------------------------------------- reports

@@ -26,7 +26,7 @@ from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
 from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
-from . import sparklines
+from . import silences, sparklines
 from .levels import level_of, page_levels
 
 bp = Blueprint(
@@ -137,8 +137,18 @@ def page(query: m.WindowQuery) -> Any:
         metrics_error = None
     except LookupError as exc:
         metrics, metrics_error = {"hosts": {}, "source": None}, exc.args[0]
+    try:
+        silence_list, silences_error = [], None
+        if b.config.bridge.alertmanager_url:
+            silence_list = silences.listing()
+        else:
+            silences_error = "No Alertmanager configured (bridge.alertmanager_url)."
+    except ApiError as exc:
+        silence_list, silences_error = [], f"Cannot list silences: {exc.error}: {exc.detail}"
     return render_template(
         "dashboard/page.html",
+        silences=silence_list,
+        silences_error=silences_error,
         auth=auth,
         refresh_seconds=b.config.dashboard.refresh_seconds,
         window=window,

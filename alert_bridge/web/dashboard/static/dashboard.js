@@ -334,6 +334,43 @@
     box.replaceChildren(el("table", { "class": "notifications" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
   }
 
+  function renderSilences(res) {
+    var box = $("silences-body");
+    if (!res.ok) {
+      box.replaceChildren(el("p", { "class": "empty", text: "Cannot list silences: " + errorText(res) }));
+      return;
+    }
+    var list = res.data.silences || [];
+    if (!list.length) {
+      box.replaceChildren(el("p", { "class": "empty", text: res.data.configured
+        ? "No active silences." : "No Alertmanager configured (bridge.alertmanager_url)." }));
+      return;
+    }
+    var items = list.map(function (s) {
+      var who = [el("strong", { text: s.comment || "(no comment)" }), " — by " + (s.created_by || "?")];
+      if (s.state === "pending") { who.push(" (starts ", timeEl(s.starts_at), ")"); }
+      var action = s.pause
+        ? el("span", { "class": "held-note", text: "The pause: Resume ends it" })
+        : el("button", { type: "button", "class": "expire needs-auth secondary", "data-silence-id": s.id,
+          "aria-label": "Expire the silence " + s.comment, text: "Expire" });
+      return el("li", { "class": "silence", "data-silence-id": s.id }, [
+        el("div", {}, [el("p", {}, who), el("p", { "class": "muted" }, [
+          "Until ", timeEl(s.ends_at), " · ", el("code", { text: s.matchers.join(", ") })
+        ])]), action
+      ]);
+    });
+    box.replaceChildren(el("ul", { "class": "silences" }, items));
+    applyAuth();
+  }
+
+  function onExpire(event) {
+    var button = event.target.closest("button.expire");
+    if (!button) { return; }
+    var id = button.dataset.silenceId;
+    act(button, "silence-result", "POST", "/api/monitoring/silences/" + encodeURIComponent(id) + "/expire", {},
+      function () { say("silence-result", "Silence expired.", "ok"); });
+  }
+
   function renderHealth(data) {
     $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.round(data.score));
     $("health-grade").textContent = data.grade || "—";
@@ -374,6 +411,7 @@
       api("GET", "/api/monitoring/notifications?limit=20").then(function (res) {
         if (res.ok) { renderNotifications(res.data); }
       }),
+      api("GET", "/api/monitoring/silences").then(renderSilences),
     ];
     // the score covers report.window (24 h): computing it every few seconds would only cost queries
     if (Date.now() - state.healthAt >= Math.max(state.refreshMs, HEALTH_EVERY_MS)) {
@@ -506,6 +544,7 @@
     localiseTimes(document);
     $("logout").addEventListener("click", onLogout);
     $("alerts-body").addEventListener("click", onAck);
+    $("silences-body").addEventListener("click", onExpire);
     $("pause-form").addEventListener("submit", onPause);
     $("resume-button").addEventListener("click", onResume);
     $("test-email").addEventListener("click", onTestEmail);
