@@ -285,8 +285,9 @@ def search(
     if until is not None:
         sql += " AND starts_at_epoch <= ?"
         args.append(until)
-    if since is not None:
-        sql += " AND (resolved_at IS NULL OR resolved_at >= ?)"
+    if since is not None:  # still firing, or ended (Alertmanager's endsAt, else when heard) since
+        sql += (" AND (status = 'firing' OR coalesce((julianday(ends_at) - 2440587.5) * 86400.0,"
+                " resolved_at) >= ?)")
         args.append(since)
     sql += " ORDER BY starts_at_epoch DESC, id DESC LIMIT ?"
     args.append(limit)

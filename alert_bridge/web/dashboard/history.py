@@ -27,10 +27,18 @@ def _epoch(t: datetime | None) -> float | None:
     return None if t is None else t.timestamp()
 
 
+def _ended(d: dict[str, Any]) -> float | None:
+    """When a resolved alert ended: Alertmanager's endsAt, else when the bridge heard of it."""
+    try:
+        return parse_time(d["ends_at"]).timestamp() if d["ends_at"] else d["resolved_at"]
+    except ValueError:
+        return d["resolved_at"]
+
+
 def entry(row: Any) -> dict[str, Any]:
     """A stored alert as a history row (host named as in emails: nodename, else the address)."""
     d = alerts.row_to_dict(row)
-    resolved = d["resolved_at"] if d["status"] == "resolved" else None
+    resolved = _ended(d) if d["status"] == "resolved" else None
     return {
         "id": d["id"],
         "alertname": d["alertname"],
