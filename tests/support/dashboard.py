@@ -35,6 +35,20 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+@contextlib.contextmanager
+def chromium_page(width: int = 1280, height: int = 900, timeout_ms: int = 20_000) -> Iterator[Any]:
+    """One page of a fresh headless Chromium, en-GB in UTC (stable screenshots)."""
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
+                                      timezone_id="UTC")
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        try:
+            yield page
+        finally:
+            context.close()
+
+
 @dataclass
 class DashboardStack:
     bridge: BridgeProcess

@@ -99,15 +99,19 @@ def _health() -> dict[str, Any] | None:
     return state.get("score") if state else None
 
 
+def page_headers(resp: Response) -> Response:
+    """The headers of every page the bridge renders for people (the dashboard, the history)."""
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 @bp.after_request
 def _headers(resp: Response) -> Response:
-    if request.endpoint == "dashboard.page":
-        resp.headers["Content-Security-Policy"] = CSP
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["X-Frame-Options"] = "DENY"
-        resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return page_headers(resp) if request.endpoint == "dashboard.page" else resp
 
 
 @bp.get("/")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.dashboard import DashboardStack, chromium, dashboard_stack
+from tests.support.dashboard import DashboardStack, chromium_page, dashboard_stack
 from tests.support.tmpfs import fill, tmpfs
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -55,15 +55,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mounts: dict[str, Path]) -> 
 
 @pytest.fixture(scope="module")
 def page(stack: DashboardStack) -> Iterator[Any]:
-    with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                      timezone_id="UTC")
-        p = context.new_page()
-        p.set_default_timeout(20_000)
-        try:
-            yield p
-        finally:
-            context.close()
+    with chromium_page() as p:
+        yield p
 
 
 # every element of every host card inside the card; the page no wider than the window

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.bridge import BridgeProcess, alert, bridge_process, config_data, webhook
-from tests.support.dashboard import chromium
+from tests.support.dashboard import chromium_page
 from tests.support.procs import free_port, wait_until
 from tests.support.prom import Alertmanager, alertmanager
 
@@ -56,15 +56,8 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Alertmanag
 
 @pytest.fixture(scope="module")
 def page(parts: tuple[Alertmanager, BridgeProcess]) -> Iterator[Any]:
-    with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                      timezone_id="UTC")
-        p = context.new_page()
-        p.set_default_timeout(20_000)
-        try:
-            yield p
-        finally:
-            context.close()
+    with chromium_page() as p:
+        yield p
 
 
 def test_paused_dashboard_shows_held_alerts_and_silences(
