@@ -289,10 +289,9 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    """A time without a zone is UTC (what the page's fields send); refused if outside years 1-9999."""
-    if value is None:
-        return None
+def _moment(text: str) -> datetime:
+    """An ISO 8601 date or time; without a zone it is UTC (what the page's fields send)."""
+    value = datetime.fromisoformat(text)  # the pattern admits 2026-02-30: the calendar does not
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
@@ -302,8 +301,10 @@ def _as_utc(value: datetime | None) -> datetime | None:
 SearchText = Annotated[
     Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_is_none)
 ]
+_MOMENT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"
 Moment = Annotated[
-    datetime | None, BeforeValidator(_blank_is_none), AfterValidator(_as_utc),
+    Annotated[str, StringConstraints(pattern=_MOMENT), AfterValidator(_moment)] | None,
+    BeforeValidator(_blank_is_none),
     Field(description="ISO 8601 date or time, UTC unless it carries an offset",
           examples=["2026-12-05T06:00"]),
 ]

@@ -20,8 +20,8 @@ bp = Blueprint("silences", __name__)
 
 def _client() -> AlertmanagerClient:
     url = bridge().config.bridge.alertmanager_url
-    if not url:
-        raise ApiError(503, "Alertmanager is not configured", "set bridge.alertmanager_url")
+    if not url:  # a setting, not an outage: nothing to expire until it is set
+        raise ApiError(409, "Alertmanager is not configured", "set bridge.alertmanager_url")
     return AlertmanagerClient(url, timeout=3.0)
 
 
@@ -53,7 +53,8 @@ def list_silences() -> Any:
 @contract(summary="Expire an Alertmanager silence now", auth=Auth.WRITE, path=m.SilencePath,
           replies={200: m.SilenceExpired}, errors=(404, 409, 503),
           description="409: the active pause's own silence (POST /api/monitoring/start resumes and "
-          "expires it, with the summary of what it held) or a silence already expired.")
+          "expires it, with the summary of what it held), a silence already expired, or no "
+          "bridge.alertmanager_url. 503: Alertmanager did not answer.")
 def expire(silence_id: str) -> Any:
     client = _client()
     if silence_id == _pause_silence():

@@ -277,3 +277,12 @@ def test_every_notification_kind_is_listed_with_its_email_subject(app: Flask, cl
         "firing": "[CRITICAL] HostFilesystemFull /data on web-1",
         "watchdog": "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over 5m",
     }
+
+
+def test_silences_without_an_alertmanager_say_so(client: FlaskClient) -> None:
+    resp = client.get("/api/monitoring/silences")
+    assert resp.status_code == 200 and resp.json == {"silences": [], "configured": False}
+    resp = client.post("/api/monitoring/silences/abc/expire", json={},
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 409 and "alertmanager_url" in resp.json["detail"]
+    assert "No Alertmanager configured" in client.get("/").get_data(as_text=True)
