@@ -9,7 +9,8 @@ lives with the webhook (`alerts.payload`), which is lenient by design.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
 )
 
@@ -289,25 +291,39 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _moment(text: str) -> datetime:
-    """An ISO 8601 date or time; without a zone it is UTC (what the page's fields send)."""
-    value = datetime.fromisoformat(text)  # the pattern admits 2026-02-30: the calendar does not
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("the time in UTC is outside the years 1 to 9999") from None
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _moment(end_of_day: bool) -> Any:
+    """An RFC 3339 date-time, or a date (UTC; its start, or with `end_of_day` its last instant, so
+    `until=2026-12-05` includes that day). Empty means no bound (an empty form field)."""
+
+    def parse(value: Any) -> datetime | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not (_DATE.fullmatch(value) or _DATE_TIME.fullmatch(value)):
+            raise ValueError("must be a date (2026-12-05) or an RFC 3339 time (2026-12-05T06:00:00Z)")
+        moment = datetime.fromisoformat(value.upper())  # the calendar decides 2026-02-30
+        if moment.tzinfo is None:  # a date
+            moment = moment.replace(tzinfo=UTC) + (timedelta(days=1, microseconds=-1) if end_of_day else
+                                                   timedelta(0))
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("the time in UTC is outside the years 1 to 9999") from None
+
+    schema = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"},
+                        {"type": "string", "maxLength": 0}, {"type": "null"}],
+              "examples": ["2026-12-05T06:00:00Z", "2026-12-05"]}
+    return Annotated[datetime | None, BeforeValidator(parse), WithJsonSchema(schema)]
 
 
 SearchText = Annotated[
     Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_is_none)
 ]
-_MOMENT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"
-Moment = Annotated[
-    Annotated[str, StringConstraints(pattern=_MOMENT), AfterValidator(_moment)] | None,
-    BeforeValidator(_blank_is_none),
-    Field(description="ISO 8601 date or time, UTC unless it carries an offset",
-          examples=["2026-12-05T06:00"]),
-]
+Since = _moment(end_of_day=False)
+Until = _moment(end_of_day=True)
 
 
 class Silence(Reply):
@@ -338,9 +354,10 @@ class SilenceExpired(Reply):
 class HistoryQuery(Query):
     name: SearchText = Field(None, description="Part of the alert name, any case")
     host: SearchText = Field(None, description="Part of the host name (nodename) or address, any case")
-    severity: Annotated[Severity | None, BeforeValidator(_blank_is_none)] = None
-    since: Moment = Field(None, description="Alerts still active at or after this time")
-    until: Moment = Field(None, description="Alerts that started at or before this time")
+    severity: Annotated[Severity | Literal[""] | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="Empty: any")
+    since: Since = Field(None, description="Alerts still active at or after this time (a date: its start)")
+    until: Until = Field(None, description="Alerts that started at or before this time (a date: its end)")
     limit: int = Field(200, ge=1, le=1000)
 
 

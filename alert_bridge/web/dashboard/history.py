@@ -85,7 +85,8 @@ def when(iso: str | None) -> str:
 
 
 def _field(t: datetime | None) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M") if t else ""
+    """A bound as the page's date field shows it (a time given in the URL keeps its day)."""
+    return t.strftime("%Y-%m-%d") if t else ""
 
 
 @bp.get("/history")

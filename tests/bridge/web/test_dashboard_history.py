@@ -40,7 +40,9 @@ def test_search_by_name_host_severity_and_time(client):
     assert names(client, "?host=TRADER") == ["HostFilesystemFull"]  # by nodename
     assert names(client, "?host=10.0.0.5") == ["HostFilesystemFull"]  # or by address
     assert names(client, "?host=web-1&severity=warning") == ["HostMemoryHigh"]
-    assert names(client, "?until=2026-12-04T07:00") == ["HostFilesystemFull"]
+    assert names(client, "?until=2026-12-04T07:00:00Z") == ["HostFilesystemFull"]
+    assert names(client, "?until=2026-12-04T08:00:00%2B01:00") == ["HostFilesystemFull"]
+    assert names(client, "?until=2026-12-04") == ["HostCpuHigh", "HostFilesystemFull"]  # the whole day
     assert names(client, "?since=2026-12-05") == ["HostMemoryHigh", "HostCpuHigh"]  # CPU still fires
     assert names(client, "?name=&host=&severity=&since=&until=") == names(client)  # an empty form
     assert names(client, "?limit=1") == ["HostMemoryHigh"]
@@ -50,7 +52,8 @@ def test_search_by_name_host_severity_and_time(client):
 
 
 @pytest.mark.parametrize("query", ["?severity=fatal", "?since=yesterday", "?limit=0", "?name=" + "x" * 201,
-                                   "?until=9999-12-31T23:59:59-01:00"])
+                                   "?until=9999-12-31T23:59:59-01:00", "?since=0.5", "?since=2026-02-30",
+                                   "?until=2026-12-04T07:00"])
 def test_bad_searches_are_400(client, query):
     resp = client.get(f"/api/monitoring/history{query}")
     assert resp.status_code == 400 and resp.json["error"].startswith("invalid query")
