@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -120,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(f"{source}: {key} is too weak to {beyond}: {problem}")
 
     json_server_errors(config.bridge.max_body_bytes)
+    # the address really listened on: an unset bridge.external_url is derived from it
+    config = config.model_copy(update={"bridge": config.bridge.model_copy(
+        update={"listen": f"[{host}]:{port}" if ":" in host else f"{host}:{port}"})})
 
     from alert_bridge.store.database import StoreNotWritable, open_store
     from alert_bridge.web.app import create_app
@@ -136,11 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(config, start_workers=args.workers_inline, db=db)
     else:
         from alert_bridge.jobs.process import RemoteWakeSender, WorkerProcess
-        from alert_bridge.web.app import make_sender
+        from alert_bridge.notify.sender import OutboxSender
 
         child = WorkerProcess(args.config, args.log_level)
-        local = make_sender(config, db, time.time)
-        sender = RemoteWakeSender(local, child.wake) if local is not None else None
+        sender = RemoteWakeSender(OutboxSender(config, db), child.wake)
         app = create_app(config, start_workers=False, db=db, sender=sender)
     server = create_server(
         app, host, port, threads=args.threads, max_request_body_size=config.bridge.max_body_bytes + 65536

@@ -3,22 +3,27 @@
 #   bash deploy/run-stack.sh [--demo] [--config FILE] [--<part>-port PORT ...]   start (foreground)
 #   bash deploy/run-stack.sh status                                             which parts are up
 #   bash deploy/run-stack.sh stop                                               stop a running stack
+#   bash deploy/run-stack.sh reload                                             apply .env / config changes
 #   bash deploy/run-stack.sh test-email                                         the bridge sends a test email
 # Installs Prometheus and Alertmanager (Debian packages) when missing and the project into .venv,
 # then hands over to the Python supervisor (tradewatch/stack.py). Data lives under var/stack/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+for arg in "$@"; do  # --help anywhere only shows the help: it never installs or starts anything
+    if [ "$arg" = -h ] || [ "$arg" = --help ]; then
+        [ -x .venv/bin/python ] && exec .venv/bin/python -m tradewatch.stack "$@"
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0
+    fi
+done
+
 case "${1:-}" in
-    status|stop|test-email)
+    status|stop|reload|test-email)
         if [ ! -x .venv/bin/python ]; then
             echo "TradeWatch is not installed here yet (no .venv): nothing is running." >&2
             exit 3
         fi
         exec .venv/bin/python -m tradewatch.stack "$@" ;;
-    -h|--help)
-        [ -x .venv/bin/python ] && exec .venv/bin/python -m tradewatch.stack --help
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

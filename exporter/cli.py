@@ -30,7 +30,7 @@ REGEX_FLAGS = {
     "--collector.filesystem.fs-types-include": (
         "filesystem_fs_types_include", "regex a filesystem type must match"),
     "--collector.diskstats.device-exclude": (
-        "diskstats_device_exclude", "regex of block devices to skip (partitions, loop, ram by default)"),
+        "diskstats_device_exclude", "regex of block devices to skip (partitions, loop and ram by default)"),
     "--collector.diskstats.device-include": (
         "diskstats_device_include", "regex a block device must match"),
     "--collector.netdev.device-exclude": (
@@ -45,6 +45,8 @@ REGEX_FLAGS = {
         "vmstat_fields", "regex of /proc/vmstat fields to serve as node_vmstat_*"),
     "--collector.netstat.fields": (
         "netstat_fields", "regex of PROTOCOL_FIELD netstat/snmp/snmp6 statistics to serve as node_netstat_*"),
+    "--collector.netclass.ignored-devices": (
+        "netclass_ignored_devices", "regex of network devices the netclass collector skips"),
 }
 
 

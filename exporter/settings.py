@@ -3,7 +3,7 @@
 Importing pydantic and building the shared config models costs about 8 MB of RSS and 130 ms of
 start-up, a third of the exporter's budget. So the strict loader (`tradewatch.config`) is only
 imported when a config file is actually used; without one the exporter runs on
-`DefaultConfig`, which answers the keys collectors read (`exporter.*`, `probes.*`) from the
+`DefaultConfig`, which answers the keys collectors read (`exporter.*`, `probes.*`, `freqtrade`) from the
 defaults below and defers anything else to the real `Config()` (imported on first use only).
 A test keeps these defaults equal to `tradewatch.config`'s.
 """
@@ -31,7 +31,7 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
     "filesystem_fs_types_include": "",
     "filesystem_timeout": 5.0,
     "filesystem_network": False,
-    "diskstats_device_exclude": r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$",
+    "diskstats_device_exclude": r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$",
     "diskstats_device_include": "",
     "netdev_device_exclude": "",
     "netdev_device_include": "",
@@ -44,6 +44,7 @@ COLLECTOR_DEFAULTS: dict[str, Any] = {
         r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
         r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
     ),
+    "netclass_ignored_devices": "^$",
     "textfile_directory": None,
     "collector_timeout": 5.0,
     "path_rootfs": "/",
@@ -60,6 +61,7 @@ class DefaultConfig:
         values = {**COLLECTOR_DEFAULTS, **(collectors or {})}
         self.exporter = SimpleNamespace(listen=LISTEN_DEFAULT, collectors=SimpleNamespace(**values))
         self.probes = SimpleNamespace(http=[], tcp=[], sql=[])
+        self.freqtrade: list[Any] = []
         self.source = None
 
     def __getattr__(self, name: str) -> Any:

@@ -1,6 +1,6 @@
 """Instrumentation a trading bot imports to publish the `trading_*` metrics.
 
-    from exporter.trading import TradingMetrics
+    from exporter.trading import TradingMetrics, instrument_ccxt
     m = TradingMetrics()
     m.start_http_server(9185)              # Prometheus scrapes the bot (job "trading-bot")
     m.order_submitted()
@@ -9,6 +9,7 @@
         r.code = 200
     m.set_pnl(realized=125.5, equity=10_125.5)
     m.heartbeat()                          # call once per main-loop turn
+    exchange = instrument_ccxt(ccxt.binance(), m)  # every REST call and order of a ccxt exchange
 
 Metrics live in the instance's own `CollectorRegistry` (pass `registry=prometheus_client.REGISTRY`
 to share the process-wide one with the bot's other metrics). Everything is thread-safe, as
@@ -30,6 +31,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, write_to_textfile
 from prometheus_client.core import GaugeMetricFamily
@@ -43,6 +45,7 @@ ORDER_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 # Exchange REST calls; 1 s and 3 s are the default API response-time warning/critical thresholds,
 # so they are bucket bounds and the p95 rule is exact there.
 REQUEST_DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+E = TypeVar("E")
 NO_RESPONSE = "0"  # the `code` of a request that got no HTTP response (connection error, timeout)
 
 _GAUGES = {
@@ -51,6 +54,7 @@ _GAUGES = {
     names.TRADING_OPEN_POSITIONS: "Number of open positions.",
     names.TRADING_LAST_TRADE: "Unix time of the last fill.",
     names.TRADING_HEARTBEAT: "Unix time of the bot's last main-loop heartbeat.",
+    names.TRADING_START_TIME: "Unix time the bot's metrics started (its process start): a restart moves it.",
 }
 
 
@@ -133,6 +137,8 @@ class TradingMetrics:
     ):
         self.registry = registry if registry is not None else CollectorRegistry()
         self._latest = _LatestValues()
+        # lets the drawdown rule tell a realized P&L reset by a restart from a loss
+        self._latest.set(names.TRADING_START_TIME, time.time())
         self.registry.register(self._latest)
         self.orders = Counter(
             names.TRADING_ORDERS, "Orders by status (submitted, filled, cancelled, rejected).",
@@ -141,17 +147,27 @@ class TradingMetrics:
         for status in ORDER_STATUSES:  # every status exists from the start, so rates work at once
             self.orders.labels(status)
         self.order_latency = Histogram(
-            names.TRADING_ORDER_LATENCY, "Time from order submission to fill or rejection, in seconds.",
+            names.TRADING_ORDER_LATENCY,
+            "Time from order submission to the exchange's answer (fill, acknowledgement or rejection), "
+            "in seconds.",
             buckets=tuple(order_latency_buckets), registry=self.registry,
         )
+        # `exchange` and `endpoint` are empty (absent in Prometheus) unless the caller names them,
+        # as the ccxt instrumentation (exporter.trading_ccxt) does.
         self.exchange_requests = Counter(
             names.TRADING_EXCHANGE_REQUESTS,
-            f"Exchange API requests by HTTP status code ({NO_RESPONSE}: no response).",
-            ["code"], registry=self.registry,
+            f"Exchange API requests by exchange, endpoint and HTTP status code ({NO_RESPONSE}: no response).",
+            ["exchange", "endpoint", "code"], registry=self.registry,
         )
         self.exchange_duration = Histogram(
             names.TRADING_EXCHANGE_DURATION, "Exchange API request duration, in seconds.",
-            buckets=tuple(request_duration_buckets), registry=self.registry,
+            ["exchange", "endpoint"], buckets=tuple(request_duration_buckets), registry=self.registry,
+        )
+        self.exchange_errors = Counter(
+            names.TRADING_EXCHANGE_ERRORS,
+            "Exchange API errors by the client library's error class (ccxt: RateLimitExceeded, "
+            "RequestTimeout, InsufficientFunds...).",
+            ["exchange", "endpoint", "error"], registry=self.registry,
         )
 
     # --- orders ---------------------------------------------------------------------------
@@ -191,9 +207,15 @@ class TradingMetrics:
         self._latest.set(names.TRADING_HEARTBEAT, time.time() if timestamp is None else timestamp)
 
     # --- exchange API ---------------------------------------------------------------------
-    def record_exchange_request(self, code: int | str | None, duration_seconds: float) -> None:
-        self.exchange_requests.labels(NO_RESPONSE if code is None else str(code)).inc()
-        self.exchange_duration.observe(duration_seconds)
+    def record_exchange_request(self, code: int | str | None, duration_seconds: float, *,
+                                exchange: str = "", endpoint: str = "") -> None:
+        """One REST call; `endpoint` must be bounded (a method name or path template, not a URL)."""
+        self.exchange_requests.labels(exchange, endpoint, NO_RESPONSE if code is None else str(code)).inc()
+        self.exchange_duration.labels(exchange, endpoint).observe(duration_seconds)
+
+    def record_exchange_error(self, error: str, *, exchange: str = "", endpoint: str = "") -> None:
+        """An API error by class name (`RateLimitExceeded`): a bounded set, never a message."""
+        self.exchange_errors.labels(exchange, endpoint, error).inc()
 
     @contextlib.contextmanager
     def exchange_request(self) -> Iterator[ExchangeRequest]:
@@ -233,3 +255,12 @@ class TradingMetrics:
     def exposition(self) -> bytes:
         """The current metrics in the Prometheus text format."""
         return generate_latest(self.registry)
+
+
+def instrument_ccxt(exchange: E, metrics: TradingMetrics) -> E:
+    """Count and time every REST call, error and order of a ccxt exchange object (sync or
+    `ccxt.async_support`) in `metrics`, with no change to the bot's code; returns the exchange.
+    See exporter/trading_ccxt.py for where it hooks in."""
+    from exporter.trading_ccxt import instrument
+
+    return instrument(exchange, metrics)

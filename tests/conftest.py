@@ -1,4 +1,14 @@
-"""Fixtures shared by every test module. Area fixtures live in the area's own conftest or module."""
+"""Fixtures shared by every test module.
+
+An area's fixtures live in its conftest.py: tests/bridge/conftest.py (clock, config, db, app,
+client, make_app) with tests/bridge/{jobs,notify,reports,sources,web}/conftest.py below it;
+tests/e2e (start_stack, and a failed test's stack logs), tests/exporter (exporter, pg),
+tests/rules (example, copy, node_exporter, webhook), tests/deploy (compose), tests/tradewatch
+(site). A fixture that sets up one module's particular scenario (the dashboards' Prometheus
+stack, an e2e module's stack) stays in that module; tests/dashboards and tests/docs have no
+other. Plain helpers (configs, payloads, servers, processes) are functions in tests/support/,
+imported where used; fixtures are never imported.
+"""
 
 from __future__ import annotations
 

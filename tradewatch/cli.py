@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tradewatch.config import Config, ConfigError, load_config
 from tradewatch.extras import MissingExtra
@@ -31,7 +31,7 @@ def config_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_or_exit(path: str | None) -> Config:
+def load_or_exit(path: str | None, env: Mapping[str, str] | None = None) -> Config:
     """Load the config, or print the problem and exit with status 2 (bad input).
 
     Also checks what only the rule renderer knows (alert names in `alerting.for_durations`).
@@ -39,7 +39,7 @@ def load_or_exit(path: str | None) -> Config:
     from tradewatch.rules.render import check_alert_names
 
     try:
-        cfg = load_config(path)
+        cfg = load_config(path, env=env)
         check_alert_names(cfg)
         return cfg
     except ConfigError as exc:

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from tradewatch.duration import format_duration, parse_duration
+from tradewatch.external_url import resolve as resolve_external_url
 from tradewatch.paths import config_folder, example_config
 from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
 from tradewatch.vocabulary import SEVERITIES
@@ -129,7 +130,11 @@ class Thresholds(_Strict):
     disk_fill_avail_percent: FallingLevels = _levels(FallingLevels, warning=40, critical=20)
     trading_heartbeat_stale_seconds: Levels = _levels(critical=120)
     order_rejection_percent: Levels = _levels(warning=10, critical=25)
-    drawdown: Levels = _levels(critical=1000)  # realized P&L drop in account currency
+    drawdown: Levels = _levels(critical=1000)  # equity (else realized P&L) below its peak, account currency
+    # rate-limit answers (HTTP 429/418, ccxt RateLimitExceeded/DDoSProtection) per exchange in 5 minutes
+    rate_limit_errors: Levels = _levels(warning=1, critical=10)
+    # equity below this floor (account currency); no rule unless set, as the floor depends on the account
+    balance_floor: FallingLevels | None = None
     email_failure_count: Levels = _levels(critical=1)
     outbox_backlog: Levels = _levels(warning=50)
 
@@ -214,13 +219,20 @@ class Bridge(_Strict):
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     exporter_url: str = "http://127.0.0.1:9184/metrics"
-    external_url: str = "http://localhost:8080"
+    external_url: str = ""  # links in emails; empty: derived at start (tradewatch/external_url.py)
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
     watchdog_timeout: Duration = 300.0
     busy_timeout: Duration = 5.0  # how long a write waits for SQLite's lock before answering 503
+    # how long the worker lease lasts: a dead leader's jobs resume elsewhere within this time
+    worker_lease: Duration = 15.0
     read_open: bool = False  # dashboard and read APIs readable without login beyond loopback
     session_lifetime: Duration = 43200.0  # a dashboard login lasts this long (logout revokes it)
+
+    @property
+    def link_url(self) -> str:
+        """What links in emails use: external_url, or derived from `listen` when it is not set."""
+        return resolve_external_url(self.external_url, self.listen).url
 
     @field_validator("prometheus_url", "alertmanager_url", "exporter_url", "external_url")
     @classmethod
@@ -229,8 +241,21 @@ class Bridge(_Strict):
             raise ValueError(f"must be an http:// or https:// URL or empty (got {value!r})")
         return value.rstrip("/") if value else value
 
+    @field_validator("worker_lease")
+    @classmethod
+    def _lease(cls, value: float) -> float:
+        if value < 1.0:
+            raise ValueError(f"must be at least 1s (got {format_duration(value)})")
+        return value
+
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+    return value
 
 
 def _positive_timeout(value: float) -> float:
@@ -251,13 +276,7 @@ class HttpProbe(_Strict):
     body: str | None = None  # request body (e.g. for POST)
 
     _timeout = field_validator("timeout")(_positive_timeout)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
-        return value
+    _url = field_validator("url")(_http_url)
 
     @field_validator("method")
     @classmethod
@@ -366,6 +385,31 @@ class Probes(_Strict):
         return self
 
 
+class FreqtradeBot(_Strict):
+    """One freqtrade bot whose REST API (api_server) the exporter polls on every scrape."""
+
+    name: str  # the `bot` label
+    url: str  # the api_server's base URL, without /api/v1
+    username: str = ""
+    password: str = ""
+    timeout: Duration = 5.0  # for all of this bot's requests together, per scrape
+    verify_tls: bool = True
+
+    _timeout = field_validator("timeout")(_positive_timeout)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+            raise ValueError(f"must be 1-64 letters, digits, '_', '.' or '-' (got {value!r})")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value).rstrip("/").removesuffix("/api/v1")
+
+
 class Alerting(_Strict):
     for_override: Duration | None = None
     for_durations: dict[str, Duration] = Field(default_factory=dict)  # alertname -> for
@@ -405,9 +449,7 @@ class Collectors(_Strict):
     filesystem_fs_types_include: str = ""
     filesystem_timeout: Duration = 5.0
     filesystem_network: bool = False  # nfs, cifs, ... are skipped unless asked for
-    diskstats_device_exclude: str = (
-        r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
-    )
+    diskstats_device_exclude: str = r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"  # node_exporter 1.5's
     diskstats_device_include: str = ""
     netdev_device_exclude: str = ""
     netdev_device_include: str = ""
@@ -420,6 +462,7 @@ class Collectors(_Strict):
         r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
         r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
     )
+    netclass_ignored_devices: str = "^$"  # node_exporter 1.5's: no interface name matches it
     textfile_directory: Path | None = None
     collector_timeout: Duration = 5.0
     # where the host's / is mounted when the exporter runs in a container (node_exporter's --path.rootfs)
@@ -441,6 +484,7 @@ class Collectors(_Strict):
         "arp_device_include",
         "vmstat_fields",
         "netstat_fields",
+        "netclass_ignored_devices",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
@@ -489,6 +533,7 @@ class Config(_Strict):
     escalation: Escalation = Field(default_factory=Escalation)
     bridge: Bridge = Field(default_factory=Bridge)
     probes: Probes = Field(default_factory=Probes)
+    freqtrade: list[FreqtradeBot] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
     retention: Retention = Field(default_factory=Retention)
     dashboard: Dashboard = Field(default_factory=Dashboard)
@@ -497,6 +542,27 @@ class Config(_Strict):
     # where the file was read from; relative paths above are resolved against its folder
     source: Path | None = Field(default=None, exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)  # the file itself, for messages
+
+    @field_validator("freqtrade")
+    @classmethod
+    def _unique_bots(cls, value: list[FreqtradeBot]) -> list[FreqtradeBot]:
+        names = [b.name for b in value]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            repeated = ", ".join(dup)
+            raise ValueError(f"bot names become the `bot` label: they must be unique (repeated: {repeated})")
+        return value
+
+    @model_validator(mode="after")
+    def _bots_fit_in_a_scrape(self) -> Config:
+        # the freqtrade collector runs in the host scrape, every intervals.system_metrics
+        for i, bot in enumerate(self.freqtrade):
+            if bot.timeout + 2 > self.intervals.system_metrics:
+                raise ValueError(
+                    f"freqtrade[{i}].timeout ({format_duration(bot.timeout)}) must stay under "
+                    f"intervals.system_metrics ({format_duration(self.intervals.system_metrics)}) by 2s: "
+                    "the bots are polled within each host scrape")
+        return self
 
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with every secret replaced by a mask."""
@@ -604,7 +670,7 @@ def parse_config(
 
 # The original product read these variables directly; keep that working when the file
 # leaves the fields out.
-_EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
+EMAIL_ENV = {"username": "SMTP_USERNAME", "password": "SMTP_PASSWORD", "from_email": "FROM_EMAIL"}
 
 
 def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
@@ -614,7 +680,7 @@ def _email_from_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, A
     if not isinstance(email, Mapping):
         return data
     email = dict(email)
-    for key, var in _EMAIL_ENV.items():
+    for key, var in EMAIL_ENV.items():
         if key not in email and env.get(var):
             email[key] = env[var]
     if "to" not in email and env.get("ALERT_EMAIL"):

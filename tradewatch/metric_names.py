@@ -25,10 +25,26 @@ TRADING_EQUITY = "trading_equity"  # gauge, account currency
 TRADING_OPEN_POSITIONS = "trading_open_positions"  # gauge
 TRADING_ORDERS = "trading_orders_total"  # counter {status=submitted|filled|cancelled|rejected}
 TRADING_ORDER_LATENCY = "trading_order_latency_seconds"  # histogram
-TRADING_EXCHANGE_REQUESTS = "trading_exchange_requests_total"  # counter {code}
-TRADING_EXCHANGE_DURATION = "trading_exchange_request_duration_seconds"  # histogram
+TRADING_EXCHANGE_REQUESTS = "trading_exchange_requests_total"  # counter {exchange, endpoint, code}
+TRADING_EXCHANGE_DURATION = "trading_exchange_request_duration_seconds"  # histogram {exchange, endpoint}
+TRADING_EXCHANGE_ERRORS = "trading_exchange_errors_total"  # counter {exchange, endpoint, error}
 TRADING_LAST_TRADE = "trading_last_trade_timestamp_seconds"  # gauge, unix time
 TRADING_HEARTBEAT = "trading_heartbeat_timestamp_seconds"  # gauge, unix time
+TRADING_START_TIME = "trading_start_time_seconds"  # gauge, unix time the bot process started
+TRADING_BOT_UP = "trading_bot_up"  # gauge {bot}: 1 while an integrated bot (freqtrade) answers
+
+# --- freqtrade (exporter/collectors/freqtrade.py), all {bot} --------------------------------
+FREQTRADE_STATE = "trading_freqtrade_state"  # {bot, state=running|paused|stopped|reload_config}: 1/0
+FREQTRADE_OPEN_TRADES = "trading_freqtrade_open_trades"
+FREQTRADE_MAX_OPEN_TRADES = "trading_freqtrade_max_open_trades"
+FREQTRADE_OPEN_PROFIT = "trading_freqtrade_open_profit"  # unrealized, stake currency
+FREQTRADE_LAST_PROCESS_AGE = "trading_freqtrade_last_process_age_seconds"
+FREQTRADE_CLOSED_PROFIT_RATIO = "trading_freqtrade_closed_profit_ratio"
+FREQTRADE_CLOSED_TRADES = "trading_freqtrade_closed_trades"
+FREQTRADE_WINNING_TRADES = "trading_freqtrade_winning_trades"
+FREQTRADE_LOSING_TRADES = "trading_freqtrade_losing_trades"
+FREQTRADE_TODAY_PROFIT = "trading_freqtrade_today_profit"  # /daily: today's closed profit, stake currency
+FREQTRADE_TODAY_TRADES = "trading_freqtrade_today_trades"
 
 # --- bridge --------------------------------------------------------------------------------
 # counter {result=accepted|duplicate|invalid|unavailable|unauthorized|too_large}

@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -34,6 +35,7 @@ import psutil
 
 from tradewatch.config import Config, ConfigError, load_config
 from tradewatch.extras import require
+from tradewatch.operator_command import stack_command, tradewatch_command
 from tradewatch.paths import CHECKOUT, default_home
 from tradewatch.stack_env import read_env_file
 from tradewatch.stack_layout import (
@@ -45,6 +47,7 @@ from tradewatch.stack_layout import (
     ensure_config,
     ensure_token,
     render_stack_configs,
+    stack_environment,
     webhook_credentials_file,
 )
 
@@ -52,8 +55,6 @@ HELP = ("run the local stack (exporter, bridge, Prometheus, Alertmanager) in the
         "or show its status / stop it")
 SUPERVISOR = "supervisor"
 EXIT_NOT_RUNNING = 3  # like `systemctl status`: some part is not running
-# how the operator reaches status / stop / test-email: the checkout's script, else the installed command
-MORE_COMMAND = "bash deploy/run-stack.sh" if CHECKOUT is not None else "tradewatch stack"
 
 
 @dataclass
@@ -243,10 +244,58 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 # --------------------------------------------------------------------------- the supervisor
 
+RELOADED_PARTS = ("exporter", "bridge")  # the parts that read the config and .env
+
+
 class Supervisor:
-    def __init__(self, opts: Options, parts: list[Part], env: dict[str, str]):
+    def __init__(self, opts: Options, parts: list[Part], env: dict[str, str],
+                 reconfigure: Callable[[], dict[str, str]] | None = None):
         self.opts, self.parts, self.env = opts, parts, env
+        self.reconfigure = reconfigure
         self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+
+    def reload(self) -> None:
+        """Re-read .env and the config, re-render Prometheus's and Alertmanager's files and reload
+        them, and restart the exporter and the bridge with the new environment. A config that does
+        not load is refused and everything keeps running as it was. The outcome goes to the
+        terminal and to run/reload.json (which `stack reload` waits for)."""
+        lay = self.opts.layout
+        try:
+            env = self.reconfigure() if self.reconfigure else self.env
+        except (ConfigError, ValueError) as exc:
+            _write_reload(lay, False, f"not reloaded, the stack keeps running as it was: {exc}")
+            self.opts.out(f"tradewatch: reload refused, the stack keeps running as it was:\n{exc}")
+            return
+        self.env = env
+        for part in self.parts:
+            if part.name in RELOADED_PARTS:
+                self.stop_part(part)
+                self.start(part)
+        for name in ("prometheus", "alertmanager"):
+            url = next((p.url for p in self.parts if p.name == name), None)
+            if url:
+                with contextlib.suppress(urllib.error.URLError, OSError):
+                    req = urllib.request.Request(url + "-/reload", method="POST")
+                    urllib.request.urlopen(req, timeout=10).close()
+        failed = self.wait_healthy()
+        detail = (f"{failed.name} is not healthy after the reload (log: {lay.log_file(failed.name)})"
+                  if failed
+                  else f"restarted {' and '.join(RELOADED_PARTS)} with the new settings")
+        _write_reload(lay, failed is None, detail)
+        self.opts.out(f"tradewatch: reloaded .env and {lay.config.name}: {detail}")
+
+    def stop_part(self, part: Part, grace: float = 15.0) -> None:
+        if part.process is None or part.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(part.process.pid, signal.SIGTERM)
+        try:
+            part.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(part.process.pid, signal.SIGKILL)
+            part.process.wait(5)
 
     def start(self, part: Part) -> None:
         lay = self.opts.layout
@@ -283,6 +332,9 @@ class Supervisor:
     def watch(self) -> None:
         """Restart a part that exits, with backoff (1 s doubling to 30 s; reset after 60 s up)."""
         while not self.stopping.wait(1.0):
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self.reload()
             now = time.monotonic()
             for part in self.parts:
                 if part.process is None or part.process.poll() is None:
@@ -326,9 +378,7 @@ class Supervisor:
 
 def stack_env(opts: Options, token: str) -> dict[str, str]:
     """The children's environment: .env values under the real environment, plus ports and token."""
-    env = {**read_env_file(opts.env_file), **os.environ}
-    env.update(opts.ports.env())
-    env.setdefault("TRADEWATCH_API_TOKEN", token)
+    env = stack_environment(opts.layout, opts.env_file, os.environ, ports=opts.ports, token=token).values
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -336,8 +386,8 @@ def stack_env(opts: Options, token: str) -> dict[str, str]:
 def email_destination(cfg: Config, layout: Layout) -> str:
     to = ", ".join(cfg.email.to) or "(no recipients: set ALERT_EMAIL)"
     if not cfg.email.smtp_server:
-        return (f"written as .eml files to {cfg.bridge.outbox_dir} (file sink; "
-                "run `tradewatch setup` to send real email)")
+        return (f"written as .eml files to {cfg.bridge.outbox_dir} "
+                "(file sink; the email setup command below sends real email)")
     return f"sent through {cfg.email.smtp_server}:{cfg.email.smtp_port} ({cfg.email.security}) to {to}"
 
 
@@ -346,15 +396,17 @@ def up(opts: Options) -> int:
     sup_info = read_pid(lay.pid_file(SUPERVISOR))
     if pid_alive(sup_info):
         out(f"tradewatch: the stack in {lay.root} is already running (pid {sup_info['pid']}); "  # type: ignore[index]
-            "see `bash deploy/run-stack.sh status`, or `stop` it first")
+            f"see `{stack_command('status', layout=lay)}`, or `stop` it first")
         return 1
     missing = missing_programs()
     if missing:
         out("tradewatch: cannot start the stack; missing: " + "; ".join(missing)
-            + ". On Debian, `bash deploy/run-stack.sh` installs them (as root or with sudo).")
+            + (". On Debian, `bash deploy/run-stack.sh` installs them (as root or with sudo)." if CHECKOUT
+               else ". On Debian: `sudo apt-get install prometheus prometheus-alertmanager`."))
         return 1
     if opts.config is None and ensure_config(lay):
-        out(f"tradewatch: wrote a local config to {lay.config} (edit it and restart to change settings)")
+        out(f"tradewatch: wrote a local config to {lay.config} (edit it, then "
+            f"`{stack_command('reload', layout=lay)}` applies it)")
     config_path = opts.config or lay.config
     token, created = ensure_token(lay)
     if created:
@@ -382,10 +434,20 @@ def up(opts: Options) -> int:
             "prometheus-alertmanager`) or choose other ports (--<part>-port, or TRADEWATCH_<PART>_PORT).")
         return 1
 
-    sup = Supervisor(opts, parts, env)
+    def reconfigure() -> dict[str, str]:
+        new_env = stack_env(opts, token)
+        new_cfg = load_config(config_path, env=new_env)
+        new_env["TRADEWATCH_CONFIG"] = str(config_path)
+        render_stack_configs(lay, new_cfg, opts.ports, demo=opts.demo,
+                             credentials_file=webhook_credentials_file(lay, new_cfg, token))
+        return new_env
+
+    sup = Supervisor(opts, parts, env, reconfigure)
     previous = {s: signal.signal(s, lambda *_: sup.stopping.set())
                 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    write_pid(lay.pid_file(SUPERVISOR), os.getpid(), url="", health="", title="supervisor")
+    previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda *_: sup.reload_requested.set())
+    write_pid(lay.pid_file(SUPERVISOR), os.getpid(), url="", health="", title="supervisor",
+              config=str(config_path), env_file=str(opts.env_file.resolve()))
     started = time.monotonic()
     try:
         for part in parts:
@@ -451,10 +513,28 @@ def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, too
         f"  {'config':<13} {config_path}",
         f"  {'API token':<13} {token_source(cfg, opts.layout)}",
         f"  {'data, logs':<13} {opts.layout.root}",
-        f"  {'more':<13} {MORE_COMMAND} status | stop | test-email"
-        + ("" if opts.layout.root == DEFAULT_DIR.resolve() else f" (with --dir {opts.layout.root})"),
+        "",
+        *(f"  {title:<13} {command}" for title, command in banner_commands(opts, config_path)),
     ]
     return "\n".join(lines)
+
+
+def banner_commands(opts: Options, config_path: Path) -> list[tuple[str, str]]:
+    """What the operator does next, each a command to paste as printed (tests run every one)."""
+    lay = opts.layout
+    env_file = ""
+    if opts.env_file.resolve() != (default_home() / ".env").resolve():
+        env_file = f" --env-file {shlex.quote(str(opts.env_file))}"
+    setup = "setup"
+    if config_path != lay.config:
+        setup += f" --config {shlex.quote(str(config_path))}"
+    if lay.root != DEFAULT_DIR.resolve():
+        setup += f" --stack-dir {shlex.quote(str(lay.root))}"
+    return [("status", stack_command("status", layout=lay)),
+            ("stop", stack_command("stop", layout=lay)),
+            ("apply edits", stack_command("reload", layout=lay)),
+            ("test email", stack_command("test-email", layout=lay) + env_file),
+            ("email setup", tradewatch_command(setup + env_file))]
 
 
 # --------------------------------------------------------------------------- status / stop
@@ -523,11 +603,47 @@ def stop(layout: Layout, out: Callable[[str], None] = print, timeout: float = 30
     return 0
 
 
+def not_running(layout: Layout) -> str:
+    return f"the stack in {layout.root} is not running (start it: `{stack_command(layout=layout)}`)"
+
+
+def _write_reload(layout: Layout, ok: bool, detail: str) -> None:
+    tmp = layout.run / "reload.tmp"
+    tmp.write_text(json.dumps({"ok": ok, "detail": detail, "at": time.time()}), encoding="utf-8")
+    os.replace(tmp, layout.run / "reload.json")
+
+
+def request_reload(layout: Layout, timeout: float = 90.0) -> tuple[bool, str]:
+    """Ask the running supervisor to reload (SIGUSR1) and wait for its answer (bounded)."""
+    sup = read_pid(layout.pid_file(SUPERVISOR))
+    if not pid_alive(sup):
+        return False, not_running(layout)
+    assert sup is not None
+    result = layout.run / "reload.json"
+    result.unlink(missing_ok=True)
+    os.kill(sup["pid"], signal.SIGUSR1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(sup):
+        try:
+            answer = json.loads(result.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            time.sleep(0.2)
+            continue
+        return bool(answer.get("ok")), str(answer.get("detail"))
+    return False, f"the supervisor (pid {sup['pid']}) did not answer within {timeout:g} s; see its terminal"
+
+
+def reload(layout: Layout, out: Callable[[str], None] = print) -> int:
+    ok, detail = request_reload(layout)
+    out(f"tradewatch: {detail}")
+    return 0 if ok else 1
+
+
 def test_email(layout: Layout, env_file: Path, out: Callable[[str], None] = print) -> int:
     """POST /api/monitoring/send-test-email to the running bridge with the stack's token."""
     info = read_pid(layout.pid_file("bridge"))
     if not pid_alive(info):
-        out(f"tradewatch: the stack in {layout.root} is not running (start it: bash deploy/run-stack.sh)")
+        out(f"tradewatch: {not_running(layout)}")
         return EXIT_NOT_RUNNING
     assert info is not None
     token = os.environ.get("TRADEWATCH_API_TOKEN") or read_env_file(env_file).get("TRADEWATCH_API_TOKEN")
@@ -562,8 +678,10 @@ def test_email(layout: Layout, env_file: Path, out: Callable[[str], None] = prin
 # --------------------------------------------------------------------------- command line
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=["up", "status", "stop", "test-email"], default="up",
-                        help="up (default): start and supervise in the foreground; status; stop; "
+    parser.add_argument("action", nargs="?", choices=["up", "status", "stop", "reload", "test-email"],
+                        default="up", help="up (default): start and supervise in the foreground; status; "
+                        "stop; reload: apply changes to .env and the config to the running stack (restarts "
+                        "the exporter and the bridge); "
                         "test-email: have the running bridge send a test email and say where it went")
     parser.add_argument("--demo", action="store_true",
                         help="also run the demo trading bot (synthetic trading_* metrics)")
@@ -587,6 +705,8 @@ def run(args: argparse.Namespace) -> int:
         return status(layout)
     if args.action == "stop":
         return stop(layout)
+    if args.action == "reload":
+        return reload(layout)
     if args.action == "test-email":
         return test_email(layout, args.env_file)
     require("bridge", "the local stack (it runs the bridge)")  # say so before starting anything

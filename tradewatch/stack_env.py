@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -92,3 +93,31 @@ def write_env_file(path: Path, values: Mapping[str, str], header: str = "") -> N
     """Merge `values` into the file (other variables are kept), mode 0600."""
     merged = {**read_env_file(path), **values}
     write_secret_file(path, format_env(merged, header))
+
+
+@dataclass(frozen=True)
+class ServiceEnv:
+    """The variables a service starts with, and where each came from (for `check-config`)."""
+
+    values: dict[str, str]
+    origins: dict[str, str]  # variable -> "environment", ".env (PATH)" or what the runner set
+
+
+def service_environment(environ: Mapping[str, str], env_file: Path, *,
+                        overrides: Mapping[str, str] | None = None,
+                        fallbacks: Mapping[str, str] | None = None, runner: str = "the stack") -> ServiceEnv:
+    """What the stack (tradewatch/stack.py) gives its services, as one function that `check-config`
+    and `setup` call too: `fallbacks` (the stack's token) under `.env` under the real environment,
+    and `overrides` (the ports the stack chose) over everything."""
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    layers = ((fallbacks or {}, runner), (read_env_file(env_file), f".env ({env_file})"),
+              (environ, "environment"))
+    for layer, origin in layers:
+        for key, value in layer.items():
+            values[key], origins[key] = value, origin
+    for key, value in (overrides or {}).items():
+        if values.get(key) != value or origins.get(key) != "environment":
+            origins[key] = runner
+        values[key] = value
+    return ServiceEnv(values, origins)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import yaml
 
 from tradewatch.config import EXAMPLE_CONFIG, Config
 from tradewatch.paths import default_home
-from tradewatch.stack_env import write_secret_file
+from tradewatch.stack_env import ServiceEnv, service_environment, write_secret_file
 
 DEFAULT_DIR = default_home() / "var" / "stack"
 HOST = "127.0.0.1"
@@ -49,7 +50,7 @@ class Ports:
     demo_bot: int = 9185
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | os._Environ[str], **flags: int | None) -> Ports:
+    def from_env(cls, env: Mapping[str, str], **flags: int | None) -> Ports:
         """Flags win over `TRADEWATCH_<PART>_PORT`, which wins over the default."""
         values: dict[str, int] = {}
         for part, (default, var) in PORTS.items():
@@ -115,12 +116,14 @@ class Layout:
 # --------------------------------------------------------------------------- the config
 
 CONFIG_HEADER = """\
-# TradeWatch local stack configuration, written by `bash deploy/run-stack.sh` on its first start
-# and reused afterwards: edit it freely (every key is documented in deploy/tradewatch.example.yaml).
+# TradeWatch local stack configuration, written by the stack on its first start and reused
+# afterwards: edit it freely (every key is documented in deploy/tradewatch.example.yaml), then
+# apply it to the running stack with `{reload}`.
 # Ports come from TRADEWATCH_<PART>_PORT, set by the stack runner from its flags; the API token
 # from TRADEWATCH_API_TOKEN, which the runner reads from secrets/api_token (mode 0600).
-# SMTP settings come from .env (see `tradewatch setup`); without them emails are written as .eml
-# files to the outbox folder next to this file.
+# SMTP settings and the address for links in emails (TRADEWATCH_EXTERNAL_URL) come from .env
+# (`{setup}` writes them); without SMTP settings emails are written as .eml files to the outbox
+# folder next to this file.
 """
 
 
@@ -141,7 +144,7 @@ def stack_config_data(example: Path = EXAMPLE_CONFIG) -> dict[str, Any]:
         "prometheus_url": _url("prometheus"),
         "alertmanager_url": _url("alertmanager"),
         "exporter_url": _url("exporter", "/metrics"),
-        "external_url": f"http://localhost:${{{var}:-{default}}}",
+        "external_url": "${TRADEWATCH_EXTERNAL_URL:-}",
         "listen": f"{HOST}:${{{var}:-{default}}}",
     }
     exp_default, exp_var = PORTS["exporter"]
@@ -156,7 +159,11 @@ def ensure_config(layout: Layout) -> bool:
     if layout.config.exists():
         return False
     layout.root.mkdir(parents=True, exist_ok=True)
-    text = CONFIG_HEADER + yaml.safe_dump(stack_config_data(), sort_keys=False, width=100)
+    from tradewatch.operator_command import stack_command, tradewatch_command
+
+    header = CONFIG_HEADER.format(reload=stack_command("reload", layout=layout),
+                                  setup=tradewatch_command("setup"))
+    text = header + yaml.safe_dump(stack_config_data(), sort_keys=False, width=100)
     tmp = layout.config.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, layout.config)
@@ -177,6 +184,30 @@ def ensure_token(layout: Layout) -> tuple[str, bool]:
     token = secrets.token_urlsafe(32)
     write_secret_file(layout.token_file, token + "\n")
     return token, True
+
+
+def read_token(layout: Layout) -> str:
+    """The stack's API token, or '' before its first start (never creates one)."""
+    try:
+        return layout.token_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def stack_environment(layout: Layout, env_file: Path, environ: Mapping[str, str], *,
+                      ports: Ports | None = None, token: str | None = None) -> ServiceEnv:
+    """The environment the stack's services get (the supervisor starts them with exactly this)."""
+    ports = ports or Ports.from_env(environ)
+    token = read_token(layout) if token is None else token
+    return service_environment(
+        environ, env_file, overrides=ports.env(),
+        fallbacks={"TRADEWATCH_API_TOKEN": token} if token else {},
+        runner=f"the stack in {layout.root} (its ports; the token in {layout.token_file})")
+
+
+def is_stack(layout: Layout) -> bool:
+    """A stack was set up in this folder (its first start writes the config and the token)."""
+    return layout.config.is_file()
 
 
 def webhook_credentials_file(layout: Layout, cfg: Config, token: str) -> Path | None:

@@ -43,22 +43,26 @@ def _child(config_path: str | None, level: str, wake: Any, stop: Any, parent: in
     logs.configure(level, "%(asctime)s %(levelname)s %(name)s[workers]: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; SIGTERM below stops cleanly
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    from alert_bridge.web.app import create_app
+    from alert_bridge.jobs.schedule import build_jobs
+    from alert_bridge.jobs.workers import Workers
+    from alert_bridge.notify.sender import OutboxSender
+    from alert_bridge.store.database import Database
     from tradewatch.config import load_config
 
     config = load_config(config_path)
-    # create_app lets every area register its jobs (report scheduler), then starts the workers
-    app = create_app(config, start_workers=True)
-    state = app.extensions["tradewatch"]
+    db = Database.for_config(config)
+    db.migrate()  # idempotent: normally the parent has applied every migration already
+    sender = OutboxSender(config, db)
+    workers = Workers(config, db, build_jobs(config), sender=sender)
+    workers.start()
     try:
         while not stop.is_set() and os.getppid() == parent:
             if wake.wait(0.5):
                 wake.clear()  # clear first: a set() after this is seen on the next turn
-                if state.sender is not None:
-                    state.sender.wake()
+                sender.wake()
     finally:
-        state.workers.stop()
-        state.db.close()
+        workers.stop()
+        db.close()
 
 
 class WorkerProcess:

@@ -2,8 +2,9 @@
 
 Every `tradewatch-bridge` process runs a `Workers` thread. It tries to take (or renew) the
 `workers` lease every few seconds; only the holder runs the outbox sender loop and the periodic
-jobs. If the leader dies, its lease expires after `lease_ttl` seconds and another process takes
-over; a leader that cannot renew (store locked for longer than the TTL) steps down first.
+jobs. If the leader dies, its lease expires after `bridge.worker_lease` seconds (15 s by default)
+and another process takes over; a leader that cannot renew (store locked for longer than the
+lease) steps down first.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from alert_bridge.alerts import emergency_repeat, watchdog
-from alert_bridge.alerts import pause as pause_mod
-from alert_bridge.jobs import retention
 from alert_bridge.jobs.context import JobContext
+from alert_bridge.jobs.schedule import Job
 from alert_bridge.store import jobs as jobs_sql
-from alert_bridge.store.database import MIN_FREE_BYTES, Database
+from alert_bridge.store.database import Database
 from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
 
@@ -31,58 +29,11 @@ log = logging.getLogger("alert_bridge.jobs.workers")
 
 LEASE_NAME = "workers"
 SENDER_HEARTBEAT = "sender_heartbeat"
-LEASE_TTL = 15.0
 
 
-def sender_stale_after() -> float:
-    return LEASE_TTL * 2
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    interval: float  # seconds between runs
-    run: Callable[[JobContext], Any]
-    record: bool = False  # write every run to job_runs (otherwise only failures and work done)
-
-
-_EXTRA: list[Job] = []
-
-
-def register_job(
-    name: str, interval: float, run: Callable[[JobContext], Any], *, record: bool = True
-) -> None:
-    """Hook for other areas (the daily report scheduler): run `run(ctx)` every `interval` seconds
-    on the leader. Call at import time of your module, before the bridge starts."""
-    if any(j.name == name for j in _EXTRA):
-        return
-    _EXTRA.append(Job(name, interval, run, record))
-
-
-def _expire_pauses(ctx: JobContext) -> int:
-    result = pause_mod.finish(ctx.config, ctx.db, now=ctx.now, expired_only=True)
-    return 1 if result.notification_id else 0
-
-
-def _checkpoint(ctx: JobContext) -> int:
-    """PASSIVE normally; TRUNCATE when the disk is nearly full, to give the WAL's space back."""
-    free = ctx.db.free_bytes()
-    if free is not None and free < MIN_FREE_BYTES:
-        ctx.db.checkpoint_truncate()
-    else:
-        ctx.db.checkpoint()
-    return 0
-
-
-def default_jobs(config: Config) -> list[Job]:
-    repeat = config.escalation.emergency_repeat_minutes * 60
-    return [
-        Job("emergency_repeat", min(30.0, max(0.5, repeat / 4)), emergency_repeat.run),
-        Job("watchdog", min(30.0, max(0.5, config.bridge.watchdog_timeout / 10)), watchdog.run),
-        Job("pause_expiry", 1.0, _expire_pauses),
-        Job("retention", 3600.0, retention.run, record=True),
-        Job("wal_checkpoint", 2.0, _checkpoint),
-    ]
+def sender_stale_after(config: Config) -> float:
+    """How old the sender's heartbeat may be before /health calls the sender stopped."""
+    return config.bridge.worker_lease * 2
 
 
 class Workers:
@@ -90,16 +41,17 @@ class Workers:
         self,
         config: Config,
         db: Database,
+        jobs: list[Job],
         *,
         sender: Any = None,
         clock: Callable[[], float] = time.time,
-        jobs: list[Job] | None = None,
-        lease_ttl: float = LEASE_TTL,
         tick: float = 0.25,
     ):
+        """`jobs`: usually alert_bridge.jobs.schedule.build_jobs(config). The lease lasts
+        `bridge.worker_lease` (default 15 s): how long a dead leader blocks the others."""
         self.config, self.db, self.sender, self.clock = config, db, sender, clock
-        self.jobs = list(jobs if jobs is not None else [*default_jobs(config), *_EXTRA])
-        self.lease_ttl, self.tick = lease_ttl, tick
+        self.jobs = list(jobs)
+        self.lease_ttl, self.tick = config.bridge.worker_lease, tick
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading = False
         self._stop = threading.Event()

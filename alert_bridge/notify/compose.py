@@ -95,7 +95,7 @@ def compose(
     now = now or datetime.now(UTC)
     context = context if isinstance(context, dict) else {}
     try:
-        view = v.email_view(kind, context, external_url=config.bridge.external_url, now=now)
+        view = v.email_view(kind, context, external_url=config.bridge.link_url, now=now)
     except Exception:  # a context the view code did not foresee: still send something
         log.exception("building the email view for %r failed; sending the plain-text fallback", kind)
         view = {"subject": v.clean_text(f"[TRADEWATCH] {kind} notification", v.SUBJECT_MAX),

@@ -44,7 +44,7 @@ def alert_context(
     alert = alert_dict(row)
     if status:
         alert["status"] = status
-    external = config.bridge.external_url
+    external = config.bridge.link_url
     return {
         "alert": alert,
         "severity_assumed": bool(dict(row)["severity_assumed"]),

@@ -61,6 +61,11 @@ class ReportData:
     dashboard_url: str = ""
     collected: Collected | None = None
 
+    @property
+    def help_url(self) -> str:
+        """The bridge's page explaining the score and the recommendations (works offline)."""
+        return self.dashboard_url + "help/score"
+
     def summary_for_history(self) -> dict[str, Any]:
         """The per-host figures kept in report_history."""
         return {h["instance"]: {"score": h["score"], **{r["key"]: r["raw"] for r in h["rows"]}}
@@ -114,7 +119,7 @@ def build(
         pnl=c.pnl,
         gaps=list(c.gaps),
         notes=list(c.notes),
-        dashboard_url=(config.bridge.external_url or "").rstrip("/") + "/",
+        dashboard_url=config.bridge.link_url + "/",
         collected=c,
     )
     _hosts(data, c, config, with_charts)
@@ -177,10 +182,15 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
         "memory": (th.memory_percent.warning or th.memory_percent.critical),
         "disk": (th.disk_percent.warning or th.disk_percent.critical),
     }
+    disk_warn = (th.disk_percent.warning or th.disk_percent.critical or 100) / 100
     for inst in sorted(set(c.hosts) | set(data.score.hosts)):
         series = c.hosts.get(inst)
+        mounts = sorted((f for f in c.recommendations.filesystems if f.instance == inst),
+                        key=lambda f: (-f.usage_ratio, f.mountpoint))
         rows = []
         for key, label in RESOURCE_LABELS.items():
+            if key == "disk" and mounts:
+                label = f"Disk (fullest: {mounts[0].mountpoint})"
             s = series.summary(key) if series else None
             cid = None
             if with_charts and series and series.series.get(key):
@@ -200,6 +210,10 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
         host_score = data.score.hosts.get(inst)
         note = "" if series is not None else "No host metrics from this target (a bot or service only)."
         details = []
+        full = [f"{f.mountpoint} {f.usage_ratio:.1%}" for f in mounts if f.usage_ratio >= disk_warn]
+        if full:
+            details.append({"name": "Filesystems", "text": f"{', '.join(full)} used "
+                                                           f"(warning at {disk_warn:.0%})"})
         if host_score is not None:
             for name in ("trading", "integrity"):
                 comp = host_score.components[name]

@@ -20,12 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from alert_bridge.alerts.board import SEVERITY_RANK, identity
+from alert_bridge.notify.view import host_of
 from alert_bridge.reports.health_score import AlertLoad, HealthInputs, HostInputs
 from alert_bridge.reports.recommendations import (
     AlertFrequency,
     EmailStat,
     FilesystemForecast,
+    FiringAlert,
     HeartbeatStat,
     MemoryStat,
     ProbeStat,
@@ -35,13 +39,18 @@ from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from tradewatch import metric_names as mn
 from tradewatch import quantities as qt
 from tradewatch.config import Config
-from tradewatch.duration import format_duration
-from tradewatch.vocabulary import WATCHDOG_ALERT
+from tradewatch.duration import format_duration, human_duration
+from tradewatch.vocabulary import URGENT_SEVERITIES, WATCHDOG_ALERT
 
 log = logging.getLogger("alert_bridge.reports.health_inputs")
 
 Points = list[tuple[float, float]]
-MIN_FORECAST_WINDOW = 3600.0  # disk-fill forecasts need at least an hour of trend
+# Disk-fill forecasts, as the node-mixin's NodeFilesystemSpaceFillingUp (and our
+# HostFilesystemFillingUp) make them: a linear trend over the last 6 h, believed only once the
+# series has at least an hour of history (the mixin's `for: 1h`). A trend of a few minutes after
+# a start is noise: one log write reads as "full in 1.7 days".
+FORECAST_RANGE = 6 * 3600.0
+FORECAST_MIN_HISTORY = 3600.0
 
 # quantity -> (recording rule, its definition over raw series), both `by (instance)`;
 # the definitions live in tradewatch.quantities (one meaning for rules, report and dashboard)
@@ -241,14 +250,13 @@ def collect(
     probe_by_instance = prom.instant(f"avg by (instance) (avg_over_time({mn.PROBE_SUCCESS}[{W}]))")
     probes = prom.instant_labels(f"avg by (probe, type) (avg_over_time({mn.PROBE_SUCCESS}[{W}]))")
 
-    # filesystems: usage now and days until full from the window's trend (deriv over <= 6h)
-    trend_range = _dur(min(window, 6 * 3600))
+    # filesystems: usage now and days until full from the trend (see FORECAST_MIN_HISTORY)
     fs_now = prom.instant_labels(qt.FILESYSTEM.expr)
     fs_days: list[tuple[dict[str, str], float]] = []
-    if window >= MIN_FORECAST_WINDOW:  # a trend of a few minutes is noise, not a forecast
-        fs_days = prom.instant_labels(
-            f"{_FS_AVAIL} / -(deriv({_FS_AVAIL}[{trend_range}]) < 0) / 86400"
-        )
+    young: list[tuple[dict[str, str], float]] = []
+    if window >= FORECAST_MIN_HISTORY:  # a shorter report window cannot hold that history
+        fs_days = prom.instant_labels(fill_forecast_expr(min(window, FORECAST_RANGE)))
+        young = prom.instant_labels(f"{_FS_AVAIL} unless ({_FS_AVAIL} offset {_dur(FORECAST_MIN_HISTORY)})")
     mem_warn = (config.thresholds.memory_percent.warning or 85) / 100
     mem_above = prom.instant(
         f"avg_over_time((({MEMORY[1]}) > bool {mem_warn})[{W}:{S}])"
@@ -293,7 +301,8 @@ def collect(
     else:
         gaps.append("No alert store was given: alerts are not scored or listed.")
     loads = None if alert_rows is None else [
-        AlertLoad(a["alertname"], a["severity"], a["firing_seconds"], a["instance"] or None)
+        AlertLoad(a["alertname"], a["severity"], a["firing_seconds"], a["instance"] or None,
+                  ongoing=a["active_at_end"])
         for a in alert_rows
     ]
 
@@ -315,8 +324,15 @@ def collect(
             gaps.append("No `up` series: scrape success and data freshness are unknown.")
     notes = [f"{n}: recording rule had no data; computed from raw series" for n in prom.fallbacks]
     notes += [f"a query failed: {f}" for f in prom.failed]
-    if window < MIN_FORECAST_WINDOW:
-        notes.append("disk-fill forecasts skipped: the window is shorter than an hour")
+    history = human_duration(FORECAST_MIN_HISTORY)
+    if window < FORECAST_MIN_HISTORY:
+        notes.append(f"disk-fill forecasts skipped: the window is shorter than {history}")
+    by_host: dict[str, set[str]] = {}
+    for lbl, _ in young:
+        by_host.setdefault(lbl.get("instance", "?"), set()).add(lbl.get("mountpoint", "?"))
+    for inst, mounts in sorted(by_host.items()):
+        notes.append(f"no disk-fill forecast for {', '.join(sorted(mounts))} on {inst}: less than {history} "
+                     f"of history (a forecast needs {history}, as the node-mixin's)")
 
     unreachable = prom.error if (prom.api is not None and not prom.ok) else None
     health = HealthInputs(window_seconds=window, hosts=host_inputs, alerts=loads,
@@ -333,6 +349,7 @@ def collect(
                 sorted(probes, key=lambda x: x[0].get("probe", ""))],
         email=email,
         heartbeats=heartbeats,
+        firing=_firing(alert_rows or [], end, ZoneInfo(config.report.timezone)),
         for_durations=dict(config.alerting.for_durations),
     )
     total_pnl = None
@@ -345,6 +362,13 @@ def collect(
         recommendations=recs, alerts=alert_rows, pnl=total_pnl, pnl_series=pnl_series,
         gaps=gaps, notes=notes,
     )
+
+
+def fill_forecast_expr(trend_seconds: float) -> str:
+    """Days until each filling filesystem is full at its linear trend over `trend_seconds`, only
+    for series that already existed FORECAST_MIN_HISTORY ago (`offset`: a sample then)."""
+    return (f"({_FS_AVAIL} / -(deriv({_FS_AVAIL}[{_dur(trend_seconds)}]) < 0) / 86400)"
+            f" and ({_FS_AVAIL} offset {_dur(FORECAST_MIN_HISTORY)})")
 
 
 def _change(points: Points | None) -> float | None:
@@ -415,13 +439,42 @@ def _alerts(conn: sqlite3.Connection, start: float, end: float) -> list[dict[str
         stop = None
         if a["status"] == "resolved":
             stop = _epoch(a.get("ends_at")) or a.get("resolved_at")
-        stop = end if stop is None else min(float(stop), end)
         a = dict(a)
+        a["active_at_end"] = stop is None or float(stop) >= end
+        stop = end if stop is None else min(float(stop), end)
         a["firing_seconds"] = max(0.0, stop - max(began, start))
         a["ongoing"] = a["status"] == "firing"
         a["total_seconds"] = max(0.0, (end if a["ongoing"] else stop) - began)
         out.append(a)
     return out
+
+
+_DASHBOARD_LINK = re.compile(r"\s*Dashboard: \S+\s*$")
+
+
+def _firing(rows: list[dict[str, Any]], end: float, tz: ZoneInfo) -> list[FiringAlert]:
+    """Critical and emergency alerts firing at the end of the window, one per identity at its
+    highest severity (the critical that Alertmanager inhibits under an emergency is not repeated)."""
+    best: dict[Any, dict[str, Any]] = {}
+    for a in rows:
+        if not a["active_at_end"] or a["severity"] not in URGENT_SEVERITIES:
+            continue
+        key = identity(a)
+        kept = best.get(key)
+        if kept is None or SEVERITY_RANK.get(a["severity"], 2) > SEVERITY_RANK.get(kept["severity"], 2):
+            best[key] = a
+    out = []
+    for a in best.values():
+        ann = a.get("annotations") or {}
+        text = _DASHBOARD_LINK.sub("", str(ann.get("description") or ann.get("summary") or ""))
+        began = float(a["starts_at_epoch"])
+        out.append(FiringAlert(
+            a["alertname"], a["severity"], host_of(a),
+            {str(k): str(v) for k, v in (a.get("labels") or {}).items()}, text,
+            max(0.0, end - began), datetime.fromtimestamp(began, tz).strftime("%Y-%m-%d %H:%M %Z"),
+            acked=a.get("acked_at") is not None,
+        ))
+    return sorted(out, key=lambda f: (f.instance, f.alertname, f.where))
 
 
 def _frequencies(rows: list[dict[str, Any]]) -> list[AlertFrequency]:

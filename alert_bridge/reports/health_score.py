@@ -13,6 +13,10 @@ Every part with no data is left out and its component is rescaled over the parts
 data; a component with no data at all is reported as "no data" and the score is rescaled over
 the components that have data. No missing input ever earns points, and none silently counts
 as zero.
+
+An urgent alert still firing at the end of the window caps the result: an emergency at most
+"Poor" (59.9), a critical at most "Fair" (74.9). The points above say how the window went; the
+cap keeps "Good" off a deployment that is on fire right now (`Score.cap` says why).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ NO_DATA = "no data"
 SEVERITY_WEIGHT = {"emergency": 4.0, "critical": 2.0, "warning": 0.5, "info": 0.0}
 EPISODE_MIN_HOURS = 0.25
 ALERT_LOAD_ZERO = 8.0  # weighted alert-hours at which the alerts component reaches 0
+# severity still firing at the end of the window -> the highest score (and so grade) allowed
+GRADE_CAPS = {"emergency": 59.9, "critical": 74.9}
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,7 @@ class AlertLoad:
     severity: str
     firing_seconds: float
     instance: str | None = None
+    ongoing: bool = False  # still firing at the end of the window
 
 
 @dataclass(frozen=True)
@@ -132,11 +139,32 @@ class Component:
 
 
 @dataclass(frozen=True)
+class Cap:
+    """Why the score was lowered: the most urgent severity still firing, and its alerts."""
+
+    severity: str
+    limit: float
+    uncapped: float  # the score the points gave
+    alertnames: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        names = ", ".join(self.alertnames)
+        return (f"{self.severity} alert(s) firing at the end of the window ({names}): "
+                f"score capped at {self.limit:g} ({grade(self.limit)}), {self.uncapped:g} without the cap")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "limit": self.limit, "uncapped": self.uncapped,
+                "alertnames": list(self.alertnames), "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Score:
     score: float | None
     grade: str
     components: dict[str, Component]
     hosts: dict[str, Score] = field(default_factory=dict)
+    cap: Cap | None = None
 
     @property
     def coverage(self) -> float:
@@ -160,6 +188,7 @@ class Score:
                 for name, c in self.components.items()
             },
             "hosts": {k: v.to_dict() for k, v in self.hosts.items()},
+            "cap": None if self.cap is None else self.cap.to_dict(),
         }
 
 
@@ -293,6 +322,28 @@ def combine(components: dict[str, Component]) -> tuple[float | None, str]:
     return score, grade(score)
 
 
+def cap(score: float | None, alerts: Sequence[AlertLoad] | None) -> Cap | None:
+    """The cap set by the most urgent severity still firing, when it lowers the score."""
+    if score is None or not alerts:
+        return None
+    for severity, limit in GRADE_CAPS.items():  # most urgent first
+        names = sorted({a.alertname for a in alerts if a.ongoing and a.severity == severity})
+        if names and score > limit:
+            return Cap(severity, limit, score, tuple(names))
+        if names:
+            return None  # already at or below the most urgent cap: a milder one cannot lower it
+    return None
+
+
+def _scored(comps: dict[str, Component], alerts: Sequence[AlertLoad] | None,
+            hosts: dict[str, Score] | None = None) -> Score:
+    s, g = combine(comps)
+    c = cap(s, alerts)
+    if c is not None:
+        s, g = c.limit, grade(c.limit)
+    return Score(s, g, comps, hosts or {}, c)
+
+
 def host_score(h: HostInputs, alerts: Sequence[AlertLoad] | None, p: ScoreParams) -> Score:
     own = None if alerts is None else [a for a in alerts if a.instance == h.instance]
     comps = {
@@ -301,8 +352,7 @@ def host_score(h: HostInputs, alerts: Sequence[AlertLoad] | None, p: ScoreParams
         "trading": trading(h, p),
         "integrity": integrity(h, p),
     }
-    s, g = combine(comps)
-    return Score(s, g, comps)
+    return _scored(comps, own)
 
 
 def _weakest(name: str, hosts: Sequence[Score]) -> Component:
@@ -333,5 +383,4 @@ def compute(inputs: HealthInputs, params: ScoreParams | None = None) -> Score:
             Part("metrics_source", 0.0, COMPONENT_MAX["integrity"], 0.0,
                  f"Prometheus could not be queried: {inputs.metrics_unreachable}"),
         ])
-    s, g = combine(comps)
-    return Score(s, g, comps, hosts)
+    return _scored(comps, inputs.alerts, hosts)

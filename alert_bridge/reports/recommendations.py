@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alert_bridge.notify.view import DISTINGUISHING_LABELS
 from tradewatch.vocabulary import URGENT_SEVERITIES
 
 # alertname fragment (lower case) -> the thresholds.* key that decides when it fires
@@ -45,6 +46,55 @@ def threshold_key(alertname: str, severity: str) -> str | None:
         if fragment in low:
             return f"thresholds.{key}.{severity}"
     return None
+
+
+# alertname fragment (lower case) -> what to do about it while it fires; {where} names the alert's
+# subject (mount point, probe, ...) and host. The first match wins; the last entry is the default.
+_FIRING_ACTIONS = (
+    ("fillingup", "Find what keeps writing to {where} and stop or move it before the filesystem is full."),
+    ("filesystem", "Free space on {where} now (delete or move data, rotate logs) or grow the filesystem: "
+                   "writes fail when it is full."),
+    ("heartbeat", "Check the trading bot on {where}: it sends no heartbeat (stopped, hung or crashed); "
+                  "restart it if it does not recover."),
+    ("botdown", "Check {where}: the trading bot does not answer (stopped, crashed or its API is down); "
+                "restart it if it does not recover."),
+    ("targetdown", "Bring {where} back: Prometheus cannot scrape it (process stopped, port closed or host "
+                   "down)."),
+    ("ratelimit", "Slow the bot's requests to {where} (polling interval, order bursts): the exchange is "
+                  "rate-limiting it."),
+    ("balance", "Top up or check the trading account {where}: its balance is below the configured floor."),
+    ("latency", "Check the exchange API {where}: its responses are slow."),
+    ("errorrate", "Check the exchange API {where}: too many calls fail."),
+    ("probe", "Check what {where} probes: it keeps failing."),
+    ("drawdown", "Review the trading bot on {where}: its realized losses passed the drawdown threshold."),
+    ("rejection", "Check why orders are rejected on {where} (balance, limits, exchange errors)."),
+    ("email", "Check the SMTP settings (`{setup}`): the bridge cannot deliver email."),
+    ("", "Deal with {alertname} on {where}."),
+)
+
+
+@dataclass(frozen=True)
+class FiringAlert:
+    """A critical or emergency alert still firing at the end of the window (one per identity)."""
+
+    alertname: str
+    severity: str
+    instance: str  # the host's name (node_uname_info's nodename) or its address
+    labels: dict[str, str]
+    text: str  # the alert's own description (or summary): its figures and threshold
+    firing_seconds: float  # since it started
+    started: str  # when, for people
+    acked: bool = False
+
+    @property
+    def where(self) -> str:
+        """`/data on web1:9100`, `probe exchange-api on ...`, or the host alone."""
+        key = next((k for k in DISTINGUISHING_LABELS if self.labels.get(k)), None)
+        host = self.instance or "its host"
+        if key is None:
+            return host
+        name = self.labels[key] if key == "mountpoint" else f"{key} {self.labels[key]}"
+        return f"{name} on {host}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +153,7 @@ class RecommendationInputs:
     probes: Sequence[ProbeStat] = ()
     email: EmailStat | None = None
     heartbeats: Sequence[HeartbeatStat] = ()
+    firing: Sequence[FiringAlert] = ()
     for_durations: dict[str, float] = field(default_factory=dict)  # alerting.for_durations
 
 
@@ -115,13 +166,17 @@ class RecommendationRules:
     probe_intermittent_low: float = 0.0  # strictly above: not simply down
     probe_intermittent_high: float = 0.99  # strictly below: failing now and then
     heartbeat_stale_seconds: float = 120.0
+    setup_command: str = "tradewatch setup"  # as the operator can paste it (tradewatch.operator_command)
 
     @classmethod
     def from_config(cls, config: Any) -> RecommendationRules:
+        from tradewatch.operator_command import tradewatch_command
+
         th = config.thresholds
         warn = th.memory_percent.warning if th.memory_percent.warning is not None else 85
         stale = th.trading_heartbeat_stale_seconds.critical or 120
-        return cls(memory_pressure_avg=float(warn) / 100, heartbeat_stale_seconds=float(stale))
+        return cls(memory_pressure_avg=float(warn) / 100, heartbeat_stale_seconds=float(stale),
+                   setup_command=tradewatch_command("setup"))
 
 
 @dataclass(frozen=True)
@@ -145,6 +200,25 @@ class Recommendation:
 _ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
+def firing_action(alert: FiringAlert, setup_command: str = "tradewatch setup") -> str:
+    low = alert.alertname.lower()
+    template = next(t for fragment, t in _FIRING_ACTIONS if fragment in low)
+    return template.format(where=alert.where, alertname=alert.alertname, setup=setup_command)
+
+
+def _firing(alert: FiringAlert, r: RecommendationRules) -> Recommendation:
+    acked = "; acknowledged, still firing" if alert.acked else ""
+    text = f": {alert.text}" if alert.text else ""
+    return Recommendation(
+        "firing_alert", "high", firing_action(alert, r.setup_command),
+        f"{alert.severity} alert {alert.alertname} firing for {_hours(alert.firing_seconds)} "
+        f"(since {alert.started}){acked}{text}",
+        subject=alert.where, config_key=threshold_key(alert.alertname, alert.severity),
+        figures={"alertname": alert.alertname, "severity": alert.severity,
+                 "firing_seconds": alert.firing_seconds, "labels": dict(alert.labels)},
+    )
+
+
 def _hours(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f}s"
@@ -156,7 +230,9 @@ def _hours(seconds: float) -> str:
 def recommend(data: RecommendationInputs, rules: RecommendationRules | None = None) -> list[Recommendation]:
     """All recommendations the data supports, most urgent first (stable order)."""
     r = rules or RecommendationRules()
-    out: list[Recommendation] = []
+    # every urgent condition still firing comes first: emergencies, then criticals
+    urgent = sorted(data.firing, key=lambda a: (a.severity != "emergency", -a.firing_seconds))
+    out: list[Recommendation] = [_firing(a, r) for a in urgent]
 
     for fs in data.filesystems:
         if fs.days_to_full is not None and fs.days_to_full <= r.fill_within_days:
@@ -230,7 +306,7 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
         out.append(Recommendation(
             "email_failing", "high" if e.failed else "medium",
             "Check the SMTP settings (`email.smtp_server`, `email.security`, credentials) with "
-            "`tradewatch setup` or POST /api/monitoring/send-test-email: email deliveries are failing.",
+            f"`{r.setup_command}` or POST /api/monitoring/send-test-email: email deliveries are failing.",
             f"{e.failed} failed and {e.retried} retried deliveries, {e.sent} sent in the window{err}.",
             subject="email", config_key="email.smtp_server",
             figures={"sent": e.sent, "failed": e.failed, "retried": e.retried},

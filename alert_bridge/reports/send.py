@@ -147,7 +147,7 @@ def scheduled_tick(
 
 
 def scheduler_job(ctx: Any) -> int:
-    """The workers' job (alert_bridge.jobs.workers.register_job): 1 when a report was queued."""
+    """The workers' `daily_report` job (alert_bridge.jobs.schedule): 1 when a report was queued."""
     result = scheduled_tick(ctx.config, ctx.db, now=ctx.now, sender=ctx.sender)
     refresh_health_state(ctx.config, ctx.db, now=ctx.now)
     return 1 if result is not None and result.status == "queued" else 0

@@ -17,7 +17,10 @@ import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tradewatch.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ class StoreNotWritable(Exception):
     """The database cannot be opened for writing at start-up; the message says how to fix it."""
 
 
-def open_store(config: Any) -> tuple[Database, list[str]]:
+def open_store(config: Config) -> tuple[Database, list[str]]:
     """Open, migrate and write-probe the configured database for `tradewatch-bridge`.
 
     A read-only file, folder or filesystem, or a full disk, becomes one StoreNotWritable line
@@ -89,7 +92,7 @@ def open_store(config: Any) -> tuple[Database, list[str]]:
 
     path = Path(config.bridge.database)
     try:
-        db = Database(path, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
+        db = Database.for_config(config)
         applied = db.migrate()
         with db.transaction() as conn:
             jobs.set_state(conn, "start_probe", repr(time.time()))
@@ -117,6 +120,11 @@ class Database:
         self._write_wait = busy_timeout_ms / 1000
         if self.path != ":memory:":
             secure_files(Path(self.path))
+
+    @classmethod
+    def for_config(cls, config: Config) -> Database:
+        """The bridge's database as configured (`bridge.database`, `bridge.busy_timeout`)."""
+        return cls(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened once (autocommit mode; see `transaction`)."""

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template_string
+from flask import Blueprint
 
 from alert_bridge.alerts import pause
 from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
+from alert_bridge.notify.view import distinguishing_label, host_of
 from alert_bridge.sources import host_metrics
 from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.web import models as m
 from alert_bridge.web.auth import actor
 from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
+from alert_bridge.web.pages import html_page, human_time
 from alert_bridge.web.runtime import bridge
 from alert_bridge.web.signing import read_ack_token
 from tradewatch.duration import parse_duration
@@ -177,16 +179,6 @@ def send_test_email(body: m.TestEmailRequest) -> Any:
     return out
 
 
-_ACK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Acknowledge alert</title></head><body style="font-family:sans-serif;max-width:40em;margin:2em auto">
-{% if done %}<h1>Acknowledged</h1><p>{{ alert.alertname }} on {{ alert.instance }} is acknowledged;
-emergency repeats stop.</p>
-{% else %}<h1>Acknowledge {{ alert.alertname }}?</h1>
-<p>{{ alert.severity }} on {{ alert.instance }}, {{ alert.status }} since {{ alert.starts_at }}.</p>
-<form method="post"><button type="submit">Acknowledge</button></form>{% endif %}
-</body></html>"""
-
-
 def _linked_alert(token: str) -> tuple[int, Any]:
     b = bridge()
     alert_id = read_ack_token(b.key, token)
@@ -198,21 +190,40 @@ def _linked_alert(token: str) -> tuple[int, Any]:
     return alert_id, row
 
 
+def _ack_page(row: Any, *, done: bool) -> Any:
+    """The acknowledge page: what the alert is and when, in words, styled like the dashboard."""
+    r, now = dict(row), bridge().clock()
+    alert = alert_dict(row)
+    annotations = alert["annotations"]
+    host = host_of(alert)
+    return html_page(
+        "dashboard/ack.html", alert=alert, done=done, subject=distinguishing_label(alert),
+        host=host, address=alert["instance"] if alert["instance"] != host else "",
+        summary=annotations.get("summary") or annotations.get("description") or "",
+        started=human_time(r["starts_at_epoch"], now),
+        resolved=human_time(r["resolved_at"], now) if r["resolved_at"] is not None else "",
+        acked_at=human_time(r["acked_at"], now) if r["acked_at"] is not None else "",
+    )
+
+
 @bp.get("/ack/<token>")
 @contract(summary="One-click acknowledge link from an email: a confirmation page", auth=Auth.LINK,
           path=m.LinkPath, replies={200: HTML}, errors=(404, 503),
-          description="GET only shows the page (mail scanners follow links); its button POSTs.")
+          description="GET only shows the page (mail scanners follow links); its button POSTs. "
+                      "The page says what the alert is, when it started and whether it is acknowledged.")
 def ack_link(token: str) -> Any:
     _, row = _linked_alert(token)
-    return render_template_string(_ACK_PAGE, alert=alert_dict(row), done=False)
+    return _ack_page(row, done=False)
 
 
 @bp.post("/ack/<token>")
 @contract(summary="Acknowledge through the signed link", auth=Auth.LINK, path=m.LinkPath,
-          replies={200: HTML}, errors=(404, 503))
+          replies={200: HTML}, errors=(404, 503),
+          description="Answers the page again, saying when the alert was acknowledged.")
 def ack_link_confirm(token: str) -> Any:
-    alert_id, row = _linked_alert(token)
+    alert_id, _ = _linked_alert(token)
     b = bridge()
     with b.db.transaction() as tx:
         alerts.ack(tx, alert_id, b.clock(), "email-link", "")
-    return render_template_string(_ACK_PAGE, alert=alert_dict(row), done=True)
+        row = alerts.get(tx, alert_id)
+    return _ack_page(row, done=True)

@@ -1,8 +1,11 @@
-"""The bridge's app factory: `create_app(config)` builds the Flask app (tutorial style)."""
+"""The bridge's app factory: `create_app(config)` builds the Flask app (tutorial style).
+
+Every blueprint is registered here, and nowhere else; the background jobs come from
+alert_bridge.jobs.schedule.build_jobs, shared with the worker process.
+"""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -10,26 +13,20 @@ from typing import Any
 
 from flask import Flask
 
+from alert_bridge.alerts import webhook
+from alert_bridge.jobs.schedule import build_jobs
+from alert_bridge.jobs.workers import Workers
+from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.store.database import Database
-from alert_bridge.web import errors
+from alert_bridge.web import api, auth, errors, openapi, reports, status
+from alert_bridge.web.dashboard import history, silences
+from alert_bridge.web.dashboard import views as dashboard_views
 from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
 from alert_bridge.web.proxy import TrustedProxies, strict_transport
 from alert_bridge.web.runtime import Bridge
 from alert_bridge.web.signing import secret_key
 from tradewatch.config import Config
-
-log = logging.getLogger("alert_bridge.web.app")
-
-
-def make_sender(config: Config, db: Database, clock: Callable[[], float]) -> Any:
-    """The email engineer's OutboxSender, or None while that part is not installed."""
-    try:
-        from alert_bridge.notify.sender import OutboxSender
-    except ImportError as exc:
-        log.warning("email sender unavailable (%s): notifications stay queued in the outbox", exc)
-        return None
-    return OutboxSender(config, db, clock=clock)
 
 
 def create_app(
@@ -41,13 +38,18 @@ def create_app(
     clock: Callable[[], float] = time.time,
 ) -> Flask:
     """Build the bridge. Background workers run only when `start_workers` (the CLI does that)."""
+    from tradewatch import external_url as ext
+
+    external = ext.resolve(config.bridge.external_url, config.bridge.listen)
+    config = config.model_copy(
+        update={"bridge": config.bridge.model_copy(update={"external_url": external.url})})
     app = Flask("alert_bridge")
     app.json = StrictJSONProvider(app)
-    db = db or Database(config.bridge.database, busy_timeout_ms=int(config.bridge.busy_timeout * 1000))
+    db = db or Database.for_config(config)
     db.migrate()
     key = secret_key(db)
     if sender is None:
-        sender = make_sender(config, db, clock)
+        sender = OutboxSender(config, db, clock=clock)
     app.secret_key = key
     app.config.update(
         MAX_CONTENT_LENGTH=config.bridge.max_body_bytes,
@@ -60,31 +62,17 @@ def create_app(
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
     )
+    state.extra["external_url"] = external
     app.extensions["tradewatch"] = state
 
     errors.register(app)
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
     app.after_request(strict_transport)
-    from alert_bridge.alerts import webhook
-    from alert_bridge.web import api, auth, openapi, status
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(webhook.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(status.bp)
-    app.register_blueprint(openapi.bp)
-
-    from alert_bridge.web import reports as reports_blueprint
-
-    reports_blueprint.install(app)  # daily report, health score, its gauge and scheduler job
-
-    from alert_bridge.web import dashboard
-
-    dashboard.install(app)  # GET / (live dashboard), sparklines and recent notifications
+    for blueprint in (auth.bp, webhook.bp, api.bp, status.bp, openapi.bp, reports.bp, dashboard_views.bp,
+                      silences.bp, history.bp):
+        app.register_blueprint(blueprint)
 
     if start_workers:
-        from alert_bridge.jobs.workers import Workers
-
-        state.workers = Workers(config, db, sender=sender, clock=clock)
+        state.workers = Workers(config, db, build_jobs(config), sender=sender, clock=clock)
         state.workers.start()
     return app

@@ -1,8 +1,8 @@
 """The bridge's own Prometheus metrics, in a private registry (names in tradewatch.metric_names).
 
 Counters of this process's requests are kept in memory; everything durable (outbox depth, email
-totals, pause, watchdog) is read from the database at scrape time, so every web worker reports
-the same deployment-wide values.
+totals, pause, watchdog, the last health score) is read from the database at scrape time, so
+every web worker reports the same deployment-wide values. `BridgeMetrics` lists every collector.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from alert_bridge.reports import send
 from alert_bridge.store import jobs, outbox, pauses, telemetry
 from alert_bridge.store.database import Database
 from tradewatch import metric_names as mn
@@ -67,6 +69,37 @@ class _StoreCollector(Collector):
             )
 
 
+class HealthScoreCollector(Collector):
+    """Exports the last computed score (refreshed by the report job every few minutes).
+
+    Values are 0-100: the overall score, and each component as a percentage of its maximum, so
+    they share one axis in Grafana. A component without data is absent, never 0.
+    """
+
+    def __init__(self, db: Database, max_age: float = 3 * send.HEALTH_REFRESH_SECONDS):
+        self.db, self.max_age = db, max_age
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            state = send.load_health_state(self.db)
+        except Exception:  # a busy store must not fail the scrape
+            return
+        if not state or time.time() - float(state.get("at", 0)) > self.max_age:
+            return
+        yield health_gauge(state["score"])
+
+
+def health_gauge(score: dict[str, Any]) -> GaugeMetricFamily:
+    g = GaugeMetricFamily(mn.HEALTH_SCORE, "TradeWatch health score 0-100 (components: % of their maximum)",
+                          labels=["component"])
+    if score.get("score") is not None:
+        g.add_metric(["overall"], float(score["score"]))
+    for name, comp in (score.get("components") or {}).items():
+        if comp.get("points") is not None and comp.get("max"):
+            g.add_metric([name], round(100.0 * comp["points"] / comp["max"], 2))
+    return g
+
+
 class BridgeMetrics:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time):
         self.registry = CollectorRegistry(auto_describe=True)
@@ -85,3 +118,4 @@ class BridgeMetrics:
             registry=self.registry,
         )
         self.registry.register(_StoreCollector(db, clock))
+        self.registry.register(HealthScoreCollector(db))

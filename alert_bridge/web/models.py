@@ -416,6 +416,9 @@ class HealthScore(Reply):
     coverage: float
     components: dict[str, Any]
     hosts: dict[str, Any]
+    cap: dict[str, Any] | None = Field(
+        None, description="Set when an alert firing at the end of the window lowered the score: "
+                          "severity, limit, uncapped, alertnames, reason")
     computed_at: str
     window_seconds: float
     inputs: dict[str, Any]
@@ -429,6 +432,7 @@ class HealthScore(Reply):
 class Check(Reply):
     ok: bool
     detail: str
+    warning: str | None = Field(None, description="Something to fix that does not fail readiness")
 
 
 class Health(Reply):

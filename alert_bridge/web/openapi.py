@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from alert_bridge.web.contract import FORM, HTML, Auth, Contract, contract, of
-from alert_bridge.web.dashboard.views import CSP
 from alert_bridge.web.models import Error
+from alert_bridge.web.pages import CSP
 from alert_bridge.web.runtime import bridge
 from tradewatch.config import Config
 

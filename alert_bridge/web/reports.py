@@ -1,37 +1,33 @@
-"""HTTP endpoints of the report and the health score, and the `tradewatch_health_score` gauge.
+"""HTTP endpoints of the report and the health score (the gauge is in alert_bridge.web.metrics).
 
 GET  /api/monitoring/reports/daily   preview (HTML, charts as data: URIs; ?date=YYYY-MM-DD,
                                      ?format=text for the plain-text part)
 POST /api/monitoring/reports/daily   send now (manual: never uses up the day's scheduled report)
 GET  /api/monitoring/health-score    score, grade, breakdown, per-host scores and the inputs used
+GET  /help/score                     the page the report links: formula, grades, recommendation rules
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from flask import Blueprint, Response
 
 from alert_bridge.reports import data as report_data
-from alert_bridge.reports import health_inputs, render, send
+from alert_bridge.reports import explain, health_inputs, render, send
 from alert_bridge.reports import health_score as hs
 from alert_bridge.reports.schedule import date_problem, local_date
 from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.store import jobs as jobs_sql
-from alert_bridge.store.database import Database
 from alert_bridge.web import models as m
 from alert_bridge.web.auth import actor
 from alert_bridge.web.contract import HTML, TEXT, Auth, contract
 from alert_bridge.web.errors import ApiError
+from alert_bridge.web.pages import html_page
 from alert_bridge.web.runtime import bridge
-from tradewatch import metric_names as mn
 from tradewatch.duration import parse_duration
 
 bp = Blueprint("reports", __name__)
@@ -120,42 +116,9 @@ def health_score(query: m.ScoreQuery) -> Any:
     return m.HealthScore.model_validate(out).model_dump(mode="json")
 
 
-class HealthScoreCollector(Collector):
-    """Exports the last computed score (refreshed by the report job every few minutes).
-
-    Values are 0-100: the overall score, and each component as a percentage of its maximum, so
-    they share one axis in Grafana. A component without data is absent, never 0.
-    """
-
-    def __init__(self, db: Database, max_age: float = 3 * send.HEALTH_REFRESH_SECONDS):
-        self.db, self.max_age = db, max_age
-
-    def collect(self) -> Iterator[Metric]:
-        try:
-            state = send.load_health_state(self.db)
-        except Exception:  # a busy store must not fail the scrape
-            return
-        if not state or time.time() - float(state.get("at", 0)) > self.max_age:
-            return
-        yield health_gauge(state["score"])
-
-
-def health_gauge(score: dict[str, Any]) -> GaugeMetricFamily:
-    g = GaugeMetricFamily(mn.HEALTH_SCORE, "TradeWatch health score 0-100 (components: % of their maximum)",
-                          labels=["component"])
-    if score.get("score") is not None:
-        g.add_metric(["overall"], float(score["score"]))
-    for name, comp in (score.get("components") or {}).items():
-        if comp.get("points") is not None and comp.get("max"):
-            g.add_metric([name], round(100.0 * comp["points"] / comp["max"], 2))
-    return g
-
-
-def install(app: Flask) -> None:
-    """Register the blueprint, the /metrics gauge and the scheduler job (called by create_app)."""
-    from alert_bridge.jobs import workers
-
-    app.register_blueprint(bp)
-    state = app.extensions["tradewatch"]
-    state.metrics.registry.register(HealthScoreCollector(state.db))
-    workers.register_job("daily_report", 60.0, send.scheduler_job, record=False)
+@bp.get("/help/score")
+@contract(summary="How the health score and the report's recommendations work (the page the report links)",
+          auth=Auth.OPEN, replies={200: HTML},
+          description="Open like /api/docs: the formula and this deployment's thresholds, no alert data.")
+def score_help() -> Response:
+    return html_page("dashboard/score_help.html", **explain.page(bridge().config))

@@ -54,14 +54,16 @@ def _workers() -> tuple[dict[str, Any], dict[str, Any]]:
         sender = {"ok": False, "detail": "the outbox sender loop has never reported"}
     else:
         age = now - float(beat)
-        ok = age <= sender_stale_after()
+        ok = age <= sender_stale_after(b.config)
         sender = {"ok": ok, "detail": f"sender loop last reported {age:.0f}s ago"}
     return workers, sender
 
 
 @bp.get("/health")
 @contract(summary="Readiness with detail: database writable, workers and sender alive, "
-          "Prometheus and Alertmanager reachable when configured", auth=Auth.OPEN,
+          "Prometheus and Alertmanager reachable when configured; `external_url` carries a warning "
+          "(never a failure) while links in emails would point to this machine's loopback",
+          auth=Auth.OPEN,
           replies={200: Health, 503: Health})
 def health() -> Any:
     b = bridge()
@@ -78,8 +80,12 @@ def health() -> Any:
             "detail": cfg.alertmanager_url + (" ready" if ok else " unreachable"),
         }
     healthy = all(c["ok"] for c in checks.values())
+    external = b.extra.get("external_url")
+    if external is not None:  # a warning, never a readiness failure
+        checks["external_url"] = {"ok": True, "detail": external.url,
+                                  **({"warning": external.problem} if external.problem else {})}
     out = Health.model_validate({"status": "ok" if healthy else "unhealthy", "checks": checks})
-    return out.model_dump(), 200 if healthy else 503
+    return out.model_dump(exclude_none=True), 200 if healthy else 503
 
 
 @bp.get("/metrics")

@@ -18,8 +18,10 @@ from exporter.collectors import (
     entropy,
     filefd,
     filesystem,
+    freqtrade,
     loadavg,
     memory,
+    netclass,
     netdev,
     netstat,
     osinfo,
@@ -56,6 +58,9 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "loadavg"),
     Registration("memory", memory.build, True, "memory and swap (node_memory_*_bytes, meminfo names)",
                  "meminfo"),
+    Registration("netclass", netclass.build, True,
+                 "network interface properties from /sys/class/net (node_network_up, _info, _mtu_bytes, "
+                 "_speed_bytes, _carrier...; elsewhere MTU and speed from psutil)", "netclass"),
     Registration("netdev", netdev.build, True, "network interface counters (node_network_*_total)", "netdev"),
     Registration("netstat", netstat.build, True,
                  "network protocol statistics from /proc/net/{netstat,snmp,snmp6} (node_netstat_*); Linux",
@@ -73,7 +78,8 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "context switches, interrupts, forks, runnable and blocked processes "
                  "(node_context_switches_total, node_intr_total, node_forks_total, node_procs_*)", "stat"),
     Registration("textfile", textfile.build, True,
-                 "metrics from *.prom files in exporter.collectors.textfile_directory", "textfile"),
+                 "metrics from *.prom files in exporter.collectors.textfile_directory "
+                 "(without one: node_textfile_scrape_error 0, as node_exporter)", "textfile"),
     Registration("time", time_.build, True,
                  "system time, time zone and clock sources (node_time_*)", "time"),
     Registration("timex", timex.build, True, "clock discipline from adjtimex (node_timex_*); Linux", "timex"),
@@ -88,5 +94,7 @@ REGISTRATIONS: tuple[Registration, ...] = (
                  "SQL probes (SQLite; PostgreSQL with the postgres extra) from probes.sql"),
     Registration("probe_tcp", probe_tcp.build, True,
                  "TCP connect probes from the config's probes.tcp section"),
+    Registration("freqtrade", freqtrade.build, True,
+                 "freqtrade bots' REST API from the config's freqtrade section (trading_*{bot})"),
 )
 REGISTRY: dict[str, Registration] = {r.name: r for r in REGISTRATIONS}

@@ -27,6 +27,9 @@ RSS = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
 START = gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")
 OPEN_FDS = gauge("process_open_fds", "Number of open file descriptors.")
 MAX_FDS = gauge("process_max_fds", "Maximum number of open file descriptors.")
+VMS_MAX = gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.")
+UNLIMITED = float(2**64 - 1)
+"""What the Go client (procfs) reports for an unlimited RLIMIT_AS: the all-ones rlim_t."""
 
 
 class ProcessCollector:
@@ -54,6 +57,8 @@ class ProcessCollector:
             soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
             if soft != resource.RLIM_INFINITY:
                 yield MAX_FDS.value(soft)
+            soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+            yield VMS_MAX.value(UNLIMITED if soft == resource.RLIM_INFINITY else soft)
 
 
 def build(config: Any) -> ProcessCollector:

@@ -5,9 +5,13 @@ atomically (temp file + rename). Semantics follow node_exporter: files are read 
 parsed with prometheus_client's text parser, families of the same name merged across files;
 a file that cannot be read or parsed, carries client-side timestamps, or conflicts with an
 earlier file (another type or help text for a family, a repeated series) is skipped as a
-whole and sets `tradewatch_textfile_scrape_error` to 1, while the other files are still
-served. `tradewatch_textfile_mtime_seconds{file}` gives each file's modification time, so a
-stale writer can be alerted on.
+whole and sets `node_textfile_scrape_error` (node_exporter's name, which the node-mixin's
+NodeTextFileCollectorScrapeError alert reads) and `tradewatch_textfile_scrape_error` to 1, while
+the other files are still served. `tradewatch_textfile_mtime_seconds{file}` gives each file's
+modification time, so a stale writer can be alerted on.
+
+Without a directory the collector still runs, as node_exporter 1.5's does with its empty
+default, and serves only `node_textfile_scrape_error 0`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ log = logging.getLogger("exporter.textfile")
 MTIME = gauge(names.TEXTFILE_MTIME, "Unixtime mtime of textfiles successfully read.", ("file",))
 SCRAPE_ERROR = gauge(names.TEXTFILE_SCRAPE_ERROR,
                      "1 if there was an error opening, reading or merging a file, 0 otherwise.")
+NODE_SCRAPE_ERROR = gauge("node_textfile_scrape_error",
+                          "1 if there was an error opening or reading a file, 0 otherwise")
 
 SeriesKey = tuple[str, frozenset[tuple[str, str]]]
 
@@ -112,10 +118,15 @@ def read(path: Path) -> tuple[list[Metric], float]:
 class TextfileCollector:
     name = "textfile"
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path | None):
         self.directory = directory
+        # with no directory there is nothing that can hang: run in the request thread
+        self.inline = directory is None
 
     def collect(self) -> Iterator[Metric]:
+        if self.directory is None:
+            yield NODE_SCRAPE_ERROR.value(0.0)
+            return
         merged: dict[str, Metric] = {}
         series: set[SeriesKey] = set()
         mtimes: dict[str, float] = {}
@@ -140,8 +151,9 @@ class TextfileCollector:
             MTIME.add(mtime_family, (file,), mtime)
         yield mtime_family
         yield SCRAPE_ERROR.value(1.0 if error else 0.0)
+        yield NODE_SCRAPE_ERROR.value(1.0 if error else 0.0)
 
 
-def build(config: Config) -> TextfileCollector | None:
-    directory = config.exporter.collectors.textfile_directory
-    return TextfileCollector(directory) if directory is not None else None
+def build(config: Config) -> TextfileCollector:
+    """Always built: without a directory it serves node_textfile_scrape_error 0, as node_exporter."""
+    return TextfileCollector(config.exporter.collectors.textfile_directory)

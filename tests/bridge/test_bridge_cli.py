@@ -20,7 +20,10 @@ def test_serves_migrates_runs_workers_and_stops_cleanly_on_sigterm(tmp_path):
             return status == 200 and body
 
         body = wait_until(healthy, 15, what="/health 200")
-        assert set(body["checks"]) == {"database", "workers", "sender"}
+        assert set(body["checks"]) == {"database", "workers", "sender", "external_url"}
+        # links to localhost are a warning, never a readiness failure
+        assert body["checks"]["external_url"]["ok"] and "only works on this machine" in \
+            body["checks"]["external_url"]["warning"]
         assert bridge.request("GET", "/metrics")[0] == 200
         code = bridge.proc.stop(signal.SIGTERM)
         log = bridge.proc.log.read_text()

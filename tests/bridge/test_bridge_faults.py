@@ -24,9 +24,12 @@ def _attempts(db_path) -> int:
 
 def test_killed_after_2xx_before_sending_delivers_exactly_one_email_after_restart(tmp_path):
     smtp_port = free_port()  # nothing listens yet: the first attempt cannot reach SMTP
+    # SIGKILL leaves the worker lease held: a short lease lets the restarted bridge take over in
+    # seconds instead of the default 15 s (the takeover itself is what is tested)
     data = config_data(
         tmp_path,
         email={"smtp_server": "127.0.0.1", "smtp_port": smtp_port, "security": "none", "timeout": "2s"},
+        bridge={"worker_lease": "2s"},
     )
     with bridge_process(tmp_path, data, log_name="first.log") as bridge:
         status, body = bridge.request("POST", "/api/monitoring/webhook", webhook(alert()))

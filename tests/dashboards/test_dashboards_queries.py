@@ -35,6 +35,7 @@ from tests.support.bridge import (
     notifications,
     webhook,
 )
+from tests.support.grafana import substitute
 from tests.support.procs import REPO, binary, free_port, running, wait_until
 from tests.support.prom import Prometheus, prometheus
 from tradewatch import metric_names as names
@@ -71,16 +72,6 @@ def panel_queries(name: str, dash: dict[str, Any]) -> list[Query]:
             for t in sub.get("targets", []):
                 out.append(Query(name, sub["title"], t["refId"], t["expr"], t["instant"]))
     return out
-
-
-def substitute(expr: str, values: dict[str, str]) -> str:
-    def repl(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(2)
-        if name not in values:
-            raise AssertionError(f"no value for ${name} in {expr}")
-        return values[name]
-
-    return re.sub(r"\$(?:\{(\w+)\}|(\w+))", repl, expr)
 
 
 def call(prom: Prometheus, path: str, params: dict[str, Any]) -> dict[str, Any]:

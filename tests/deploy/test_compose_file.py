@@ -31,11 +31,6 @@ IMAGE_PORTS = {"prom/prometheus": 9090, "prom/alertmanager": 9093, "grafana/graf
                "axllent/mailpit": 8025}
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE.read_text())
-
-
 def _mounts(service: dict[str, Any]) -> dict[str, str]:
     """container path -> host source, for bind mounts and named volumes."""
     out = {}

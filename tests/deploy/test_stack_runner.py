@@ -17,6 +17,7 @@ import psutil
 import pytest
 import yaml
 
+from tests.support.pasted import pasted, printed_commands
 from tests.support.procs import REPO, http_ok, wait_until
 from tests.support.stack import free_ports, running_stack, stack_cli, stack_command
 
@@ -42,6 +43,12 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
         assert str(root / "outbox") in out  # file sink: where the emails go
         token = (root / "secrets" / "api_token").read_text().strip()
         assert token and token not in out  # the token is never printed
+        # every command the real banner prints works when pasted from a fresh shell (issue 14.1)
+        banner_commands = printed_commands(out)
+        assert len(banner_commands) >= 5 and any(" setup " in c for c in banner_commands), out
+        for command in banner_commands:
+            pasted_run = pasted(command, tmp_path)
+            assert pasted_run.returncode == 0 and "usage:" in pasted_run.stdout, (command, pasted_run.stderr)
 
         # every part really answers on its port
         for url in (f"http://127.0.0.1:{ports['exporter']}/metrics",

@@ -5,27 +5,23 @@ the bridge is back), and Prometheus stopped (the bridge misses the Watchdog and 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.support.procs import http_ok, wait_until
-from tests.support.stack import E2EStack, ProbeTarget, e2e_stack, text_of
-from tradewatch import metric_names as mn
+from tests.support.stack import E2EStack, ProbeTarget, text_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
-    probes = {"ledger-api": ProbeTarget()}
-    with e2e_stack(tmp_path_factory.mktemp("e2e-faults"), probes,
-                   bridge={"watchdog_timeout": "6s"}) as s:
-        wait_until(lambda: s.query(f'{mn.PROBE_SUCCESS}{{probe="ledger-api"}} == 1'), 30)
-        # the Watchdog has reached the bridge: the dead-man's switch is armed
-        wait_until(lambda: s.api("GET", "/api/monitoring/alerts")["watchdog_last_seen"], 30,
-                   what="the bridge to see the Watchdog")
-        yield s
+def stack(start_stack: Callable[..., E2EStack]) -> E2EStack:
+    s = start_stack("e2e-faults", {"ledger-api": ProbeTarget()}, bridge={"watchdog_timeout": "6s"})
+    # the Watchdog has reached the bridge: the dead-man's switch is armed
+    wait_until(lambda: s.api("GET", "/api/monitoring/alerts")["watchdog_last_seen"], 30,
+               what="the bridge to see the Watchdog")
+    return s
 
 
 def test_bridge_down_while_alertmanager_sends_then_restarted_emails_once(stack: E2EStack) -> None:
@@ -48,7 +44,8 @@ def test_bridge_down_while_alertmanager_sends_then_restarted_emails_once(stack: 
     time.sleep(4)  # Alertmanager keeps flushing every group interval: still one email
     emails = [m for m in stack.emails("firing", "ProbeFailing") if "ledger-api" in text_of(m)]
     assert len(emails) == 1, [m["Subject"] for m in emails]
-    assert emails[0]["Subject"] == f"[CRITICAL] ProbeFailing on 127.0.0.1:{stack.ports['exporter']}"
+    host = f"127.0.0.1:{stack.ports['exporter']}"
+    assert emails[0]["Subject"] == f"[CRITICAL] ProbeFailing ledger-api on {host}"
     stack.probes["ledger-api"].up()
     wait_until(lambda: [m for m in stack.emails("resolved", "ProbeFailing") if "ledger-api" in text_of(m)],
                30, what="the resolved email")

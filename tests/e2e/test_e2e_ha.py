@@ -9,27 +9,24 @@ every notification twice and must deduplicate (the test checks both instances di
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.support.procs import wait_until
-from tests.support.stack import E2EStack, ProbeTarget, e2e_stack, text_of
-from tradewatch import metric_names as mn
+from tests.support.stack import E2EStack, ProbeTarget, text_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
-    probes = {"orders-api": ProbeTarget()}
+def stack(start_stack: Callable[..., E2EStack]) -> E2EStack:
     # the Watchdog repeats rarely here, so the instances' webhook counters count our alert
-    with e2e_stack(tmp_path_factory.mktemp("e2e-ha"), probes, alertmanagers=2,
-                   alerting={"watchdog_repeat_interval": "1h"}) as s:
-        wait_until(lambda: all(len(s.am_get(i, "status")["cluster"]["peers"]) == 2 for i in (0, 1)), 30,
-                   what="the two Alertmanagers to form a cluster")
-        wait_until(lambda: s.query(f'{mn.PROBE_SUCCESS}{{probe="orders-api"}} == 1'), 30)
-        yield s
+    s = start_stack("e2e-ha", {"orders-api": ProbeTarget()}, alertmanagers=2,
+                    alerting={"watchdog_repeat_interval": "1h"})
+    wait_until(lambda: all(len(s.am_get(i, "status")["cluster"]["peers"]) == 2 for i in (0, 1)), 30,
+               what="the two Alertmanagers to form a cluster")
+    return s
 
 
 def _sent(stack: E2EStack, i: int) -> float:

@@ -227,6 +227,12 @@ def test_process_collector_values():
     assert fams["process_virtual_memory_bytes"].samples[0].value == 300 * 2**20
     assert fams["process_start_time_seconds"].samples[0].value == 1700000000.5
     assert fams["process_open_fds"].samples[0].value == 7
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    # node_exporter (the Go client) reports an unlimited address space as 2^64-1
+    assert fams["process_virtual_memory_max_bytes"].samples[0].value == (
+        1.8446744073709552e19 if soft == resource.RLIM_INFINITY else soft)
 
 
 def test_process_collector_without_fds_omits_open_fds():

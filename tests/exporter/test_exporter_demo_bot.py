@@ -53,7 +53,7 @@ def test_scraped_heartbeat_advances_and_sigterm_exits_cleanly(tmp_path):
                            timeout=5, what="the heartbeat to advance")
         assert value(later, "trading_orders", status="submitted") > 0
         assert value(later, names.TRADING_EQUITY) > 0
-        assert value(later, "trading_exchange_requests", code="200") > 0
+        assert value(later, "trading_exchange_requests", exchange="", endpoint="", code="200") > 0
         proc.popen.send_signal(signal.SIGTERM)
         assert proc.popen.wait(10) == 0
         log = proc.output()

@@ -98,20 +98,15 @@ def test_hung_mount_is_bounded_marked_and_skipped_until_it_answers():
         return fake_stat(mp)
 
     c = make(stat, mount_timeout=0.3)
-    t0 = time.monotonic()
-    got = series(c)
-    took = time.monotonic() - t0
-    assert took < 2.0, "a hung stat must not block the scrape past the mount timeout"
+    got = series(c)  # without the bound: /boot answers after 10 s, with no device error
     assert got[("node_filesystem_device_error", "/boot")] == 1
     assert ("node_filesystem_size_bytes", "/boot") not in got
     assert got[("node_filesystem_size_bytes", "/")] == 100 * GIB  # the rest is still served
     assert c.timeout == pytest.approx(1.3)
 
-    # next scrape: the stuck mount is not statted again, still reported as an error, and quick
+    # next scrape: the stuck mount is not statted again (so nothing waits), still an error
     calls.clear()
-    t0 = time.monotonic()
     got = series(c)
-    assert time.monotonic() - t0 < 0.3
     assert "/boot" not in calls
     assert got[("node_filesystem_device_error", "/boot")] == 1
 

@@ -86,17 +86,37 @@ def get(server, path="/") -> bytes:
         conn.close()
 
 
-def exchange(server, data: bytes) -> bytes:
-    """Send raw bytes, return everything the server sends until it closes the connection."""
-    chunks = []
+def read_response(s: socket.socket, *, head: bool = False) -> bytes:
+    """One whole response from `s` (headers, then Content-Length bytes of body), or what came
+    before the server closed the connection."""
+    data = b""
+    for _ in range(1000):
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            match = re.search(rb"\r\ncontent-length: *([0-9]+)", data[:end], re.IGNORECASE)
+            length = 0 if head or not match else int(match[1])
+            if len(data) >= end + 4 + length:
+                return data
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    raise AssertionError("response never ended")
+
+
+def exchange(server, data: bytes, *, head: bool = False) -> bytes:
+    """Send raw bytes on a new connection, return the response (the connection may stay open)."""
     with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
         s.sendall(data)
-        for _ in range(1000):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b"".join(chunks)
+        return read_response(s, head=head)
+
+
+def keep(server) -> socket.socket:
+    """A connection that made one request and stays open, idle."""
+    s = socket.create_connection(("127.0.0.1", port(server)), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parse(read_response(s))[0] == 200
+    return s
 
 
 def parse(response: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -203,7 +223,7 @@ def test_http_date_is_imf_fixdate(when):
 
 def test_head_sends_headers_with_content_length_and_no_body(served):
     server, _, environs = served
-    response = exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    response = exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", head=True)
     status, headers, body = parse(response)
     assert (status, headers["content-length"], body) == (200, "3", b"")
     assert response.endswith(b"\r\n\r\n")
@@ -251,12 +271,7 @@ def test_expect_100_continue_is_answered_before_the_body(served):
         s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
         assert s.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
         s.sendall(b"body")
-        response = b""
-        for _ in range(100):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            response += chunk
+        response = read_response(s)
     assert parse(response)[::2] == (200, b"body")
 
 
@@ -342,12 +357,14 @@ def test_write_exc_info_and_close_are_supported(start):
         return Result([b"returned"])
 
     server = start(app, min_workers=1)
-    response = exchange(server, b"GET / HTTP/1.1\r\n\r\n")
+    response = exchange(server, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
     status, headers, body = parse(response)
     assert (status, body) == (503, b"written, returned")
     assert headers["content-length"] == str(len(body))
+    # the app's Connection header is dropped: whether the connection stays open is the server's call
     assert response.count(b"Connection:") == 1 and headers["connection"] == "close"
     assert closed == [True]
+    assert b"Connection:" not in exchange(server, b"GET / HTTP/1.1\r\n\r\n")
 
 
 def test_a_client_that_sends_nothing_is_dropped_after_the_request_timeout(served):
@@ -355,31 +372,35 @@ def test_a_client_that_sends_nothing_is_dropped_after_the_request_timeout(served
     server.request_timeout = 0.3
     with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
         t0 = time.monotonic()
-        assert s.recv(1024) == b""  # closed without a response
+        assert s.recv(1024) == b""  # closed without a response (else recv times out after 5 s)
         elapsed = time.monotonic() - t0
-    assert 0.25 <= elapsed < 4
+    assert elapsed >= 0.25  # not before the request timeout
     assert environs == []
     assert get(server) == b"ok\n"
     assert _wait(lambda: server.threads == 3)
+
+
+def trickle_until_dropped(s: socket.socket) -> None:
+    """Start a request, then send a header byte every 0.1 s (each recv is quick, the request
+    never ends) until the server drops the connection, without a response."""
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    for _ in range(40):
+        try:
+            s.sendall(b"X")
+        except OSError:  # the server closed the connection (a reset, then a broken pipe)
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("still connected after 40 header bytes, 0.1 s apart")
+    with contextlib.suppress(ConnectionResetError):
+        assert s.recv(1024) == b""  # no response
 
 
 def test_a_client_that_trickles_its_request_is_dropped_at_the_same_deadline(served):
     server, _, _ = served
     server.request_timeout = 0.5
     with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
-        t0 = time.monotonic()
-        s.sendall(b"GET / HTTP/1.1\r\n")
-        for _ in range(40):  # a header byte every 0.1 s: each recv is quick, the request never ends
-            try:
-                s.sendall(b"X")
-            except OSError:  # the server closed the connection (a reset, then a broken pipe)
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("still connected after 4 s")
-        assert time.monotonic() - t0 < 2.5
-        with contextlib.suppress(ConnectionResetError):
-            assert s.recv(1024) == b""  # no response
+        trickle_until_dropped(s)
 
 
 def test_a_client_that_leaves_mid_request_does_not_hurt_the_worker(served):
@@ -399,3 +420,209 @@ def test_importing_the_module_pulls_in_no_http_wsgiref_ssl_or_email():
             "{'http', 'wsgiref', 'ssl', 'email', 'mimetypes', 'html'} or m == 'urllib.request'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# persistent connections (HTTP/1.1 keep-alive, as Prometheus scrapes)
+
+def test_several_scrapes_on_one_connection_by_the_thread_waiting_on_it(served):
+    server, names, environs = served
+    conn = http.client.HTTPConnection("127.0.0.1", port(server), timeout=5)
+    try:
+        for _ in range(5):
+            conn.request("GET", "/", headers={"Accept-Encoding": "gzip"})
+            resp = conn.getresponse()
+            assert (resp.status, resp.getheader("Connection"), resp.read()) == (200, None, b"ok\n")
+    finally:
+        conn.close()
+    assert len(environs) == 5
+    assert len({e["REMOTE_PORT"] for e in environs}) == 1  # one connection
+    assert len(set(names)) == 1  # one thread, already waiting on that socket for the next scrape
+
+
+def test_pipelined_requests_are_answered_in_order(served):
+    server, _, environs = served
+    with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nxyz")
+        data = b""
+        while chunk := s.recv(65536):  # until closed after the request that asked for it
+            data += chunk
+    responses = []
+    while data:  # split at each response's end (headers, then Content-Length bytes)
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: ([0-9]+)", head)[1])
+        responses.append(head + b"\r\n\r\n" + rest[:length])
+        data = rest[length:]
+    assert [parse(r)[0] for r in responses] == [200, 200, 200]
+    assert parse(responses[2])[2] == b"xyz" and parse(responses[2])[1]["connection"] == "close"
+    assert [e["PATH_INFO"] for e in environs] == ["/a", "/b", "/echo"]
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+    b"GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n",
+    b"GET / HTTP/1.0\r\n\r\n",
+    b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",  # 1.0 clients get one response per connection
+])
+def test_connection_close_and_http_1_0_get_one_response_per_connection(served, request_bytes):
+    server, _, _ = served
+    with socket.create_connection(("127.0.0.1", port(server)), timeout=5) as s:
+        s.sendall(request_bytes)
+        status, headers, _ = parse(read_response(s))
+        assert (status, headers["connection"]) == (200, "close")
+        assert s.recv(1024) == b""
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(served):
+    server, _, environs = served
+    server.idle_timeout = 0.3
+    with keep(server) as s:
+        t0 = time.monotonic()
+        assert s.recv(1024) == b""  # closed by the server, without a response
+        assert time.monotonic() - t0 >= 0.25  # not before the idle timeout
+    assert len(environs) == 1
+    assert _wait(lambda: get(server) == b"ok\n" and server.threads == 3)
+
+
+def test_a_bad_request_on_a_kept_connection_gets_its_error_and_the_close(served):
+    server, _, environs = served
+    with keep(server) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n")
+        status, headers, _ = parse(read_response(s))
+        assert (status, headers["connection"]) == (400, "close")
+        assert s.recv(1024) == b""
+    assert len(environs) == 1
+
+
+def test_a_slow_client_on_a_kept_connection_is_still_dropped(served):
+    server, _, environs = served
+    server.request_timeout = 0.5
+    with keep(server) as s:
+        time.sleep(0.6)  # idle longer than request_timeout: fine, it is idle_timeout that counts
+        trickle_until_dropped(s)
+    assert len(environs) == 1
+    assert _wait(lambda: get(server) == b"ok\n" and server.threads == 3)
+
+
+def is_closed(s: socket.socket, wait: float = 5.0) -> bool:
+    """Whether the server closed `s` (waiting up to `wait` seconds for it to)."""
+    s.settimeout(wait)
+    try:
+        return s.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_at_the_connection_limit_the_longest_idle_connection_makes_room(served):
+    server, _, _ = served  # max_workers=6: one thread always kept for accept()
+    kept = []
+    try:
+        for _ in range(5):
+            kept.append(keep(server))
+        assert _wait(lambda: server.threads == 6)
+        kept.append(keep(server))  # takes the last thread: the longest idle connection is closed
+        # (which one that is depends on when each thread got back to its connection after its
+        # response, so not necessarily the first opened)
+        closed = [s for s in kept[:5] if is_closed(s, 0.5)]
+        assert len(closed) == 1
+        for s in kept:  # the others are still served on their own connections
+            if s not in closed:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert parse(read_response(s))[0] == 200
+        assert server.threads <= server.max_workers
+        assert get(server) == b"ok\n"  # and a new scraper still gets in
+    finally:
+        for s in kept:
+            s.close()
+
+
+def test_silent_connections_at_the_limit_cannot_lock_out_a_scraper(start):
+    names = []
+
+    def app(environ, start_response):
+        names.append(environ["REMOTE_PORT"])
+        start_response("200 OK", [("Content-Length", "3")])
+        return [b"ok\n"]
+
+    server = start(app, min_workers=1, max_workers=4)
+    server.fresh_grace = 0.05  # silent for that long: fair game at the limit
+    silent: list[socket.socket] = []
+    conn = http.client.HTTPConnection("127.0.0.1", port(server), timeout=5)
+    served = reconnects = 0
+    try:
+        for _ in range(20):  # a scraper on one kept connection while silent clients pile up
+            silent.append(socket.create_connection(("127.0.0.1", port(server)), timeout=5))
+            time.sleep(0.06)
+            for attempt in range(2):  # as Prometheus' Go client: retry once on a fresh connection
+                try:
+                    conn.request("GET", "/")
+                    resp = conn.getresponse()
+                    assert (resp.status, resp.read()) == (200, b"ok\n")
+                    served += 1
+                    break
+                except (http.client.RemoteDisconnected, ConnectionError):
+                    assert attempt == 0, "the retry on a fresh connection failed too"
+                    conn.close()
+                    reconnects += 1
+            assert server.threads <= server.max_workers
+        # the silent ones made room: at most a thread's worth of them is still open
+        assert sum(not is_closed(s, 0.1) for s in silent) < server.max_workers
+    finally:
+        conn.close()
+        for s in silent:
+            s.close()
+    assert served == 20
+
+
+def test_beyond_the_limit_with_every_thread_busy_a_connection_waits_then_is_served(start):
+    release = threading.Event()
+    entered: list[str] = []
+
+    def app(environ, start_response):
+        entered.append(environ["PATH_INFO"])
+        if environ["PATH_INFO"] == "/slow":
+            release.wait(10)
+        start_response("200 OK", [("Content-Length", "3")])
+        return [b"ok\n"]
+
+    server = start(app, min_workers=1, max_workers=2)
+    results: list[bytes] = []
+
+    def fetch(path: str) -> None:
+        results.append(exchange(server, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()))
+
+    slow = [threading.Thread(target=fetch, args=("/slow",)) for _ in range(2)]
+    for t in slow:
+        t.start()
+    try:
+        assert _wait(lambda: entered.count("/slow") == 2)  # both threads busy: the limit
+        waiting = threading.Thread(target=fetch, args=("/next",))
+        waiting.start()
+        time.sleep(0.3)  # room for it to be (wrongly) served
+        assert "/next" not in entered  # queued in the backlog, not refused
+    finally:
+        release.set()
+        for t in slow:
+            t.join(10)
+    waiting.join(10)
+    assert entered.count("/next") == 1
+    assert [parse(r)[0] for r in results] == [200, 200, 200]
+    # the responses that finished at the limit closed their connections to free a thread
+    assert any(parse(r)[1].get("connection") == "close" for r in results)
+
+
+def test_at_the_limit_silent_connections_give_their_threads_back_after_the_grace(start):
+    # no new connection arrives to trigger an eviction: the silent ones must notice themselves
+    server = start(lambda e, s: (s("200 OK", [("Content-Length", "3")]), [b"ok\n"])[1],
+                   min_workers=1, max_workers=2)
+    server.fresh_grace = 0.2
+    silent = [socket.create_connection(("127.0.0.1", port(server)), timeout=5) for _ in range(2)]
+    try:
+        assert _wait(lambda: server.threads == 2)
+        assert get(server) == b"ok\n"  # queued, then served well before request_timeout (10 s)
+        assert sum(is_closed(s, 0.1) for s in silent) >= 1
+    finally:
+        for s in silent:
+            s.close()

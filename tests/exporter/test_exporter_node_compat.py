@@ -48,7 +48,7 @@ def test_node_families_match_node_exporter(tmp_path):
                   "--collector.loadavg", "--collector.stat", "--collector.uname", "--collector.os",
                   *(f"--collector.{c}" for c in ("vmstat", "netstat", "udp_queues", "sockstat", "softnet",
                                                  "filefd", "entropy", "pressure", "time", "timex",
-                                                 "conntrack", "arp"))],
+                                                 "conntrack", "arp", "netclass", "textfile"))],
                  f"http://127.0.0.1:{p2}/metrics", tmp_path / "node.log")
     ours_node = {n: v for n, v in ours.items() if n.startswith("node_")}
     assert len(ours_node) > 40

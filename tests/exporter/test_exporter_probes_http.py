@@ -106,36 +106,45 @@ def test_method_headers_and_body_are_sent():
 
 
 def test_slow_server_is_bounded_by_the_timeout():
-    with http_server({"/slow": slow(10)}) as url:
-        f, took = timed(lambda: collect(http=[{"name": "slow", "url": f"{url}/slow", "timeout": "500ms"}]))
+    with http_server({"/slow": slow(10)}) as url:  # without the timeout: a 200 after 10 s
+        f = collect(http=[{"name": "slow", "url": f"{url}/slow", "timeout": "500ms"}])
     assert value(f, names.PROBE_SUCCESS, probe="slow", type="http") == 0
     assert value(f, names.PROBE_HTTP_STATUS, probe="slow") == 0
-    assert took < 0.5 + 0.5, f"collect took {took:.2f}s with a 0.5s probe timeout"
 
 
+@pytest.mark.integration
 def test_trickling_body_is_bounded_by_the_timeout():
+    """The whole body would take 200 s; a per-read timeout would never fire. Generous bound."""
     with http_server({"/t": trickle}) as url:
         f, took = timed(lambda: collect(
             http=[{"name": "t", "url": f"{url}/t", "timeout": "700ms", "body_regex": "never"}]
         ))
     assert value(f, names.PROBE_SUCCESS, probe="t", type="http") == 0
-    assert took < 0.7 + 0.5, f"collect took {took:.2f}s with a 0.7s probe timeout"
+    assert took < 20, f"collect took {took:.2f}s with a 0.7s probe timeout"
 
 
 def test_probes_run_concurrently():
-    with http_server({"/s": slow(0.5)}) as url:
+    together = threading.Barrier(4, timeout=4)
+
+    def all_four_at_once(h: BaseHTTPRequestHandler) -> None:
+        try:
+            together.wait()  # passes only when the four requests are in flight at the same time
+        except threading.BrokenBarrierError:
+            reply(503)(h)
+            return
+        reply(200)(h)
+
+    with http_server({"/s": all_four_at_once}) as url:
         probes = [{"name": f"p{i}", "url": f"{url}/s", "timeout": "5s"} for i in range(4)]
-        f, took = timed(lambda: collect(http=probes))
+        f = collect(http=probes)
     assert [value(f, names.PROBE_SUCCESS, probe=f"p{i}", type="http") for i in range(4)] == [1] * 4
-    assert took < 4 * 0.5, f"4 probes of 0.5 s took {took:.2f}s: not concurrent"
 
 
 def test_connection_refused_fails_fast():
     port = free_port()
-    f, took = timed(lambda: collect(http=[{"name": "gone", "url": f"http://127.0.0.1:{port}/"}]))
+    f = collect(http=[{"name": "gone", "url": f"http://127.0.0.1:{port}/"}])
     assert value(f, names.PROBE_SUCCESS, probe="gone", type="http") == 0
     assert value(f, names.PROBE_HTTP_STATUS, probe="gone") == 0
-    assert took < 5
 
 
 def test_factory_and_timeout_attribute():

@@ -11,6 +11,7 @@ from exporter.collector import Registration
 from exporter.exposition import encode
 from exporter.families import gauge
 from exporter.scrape import ScrapeCollector, enabled_names
+from tests.support.procs import wait_until
 from tradewatch import metric_names as names
 
 SPEC = gauge("test_value", "A value.")
@@ -59,7 +60,7 @@ def test_success_duration_and_build_info():
     got = scrape(ScrapeCollector([Fine()], version="9.9"))
     assert got["test_value"][()] == 42
     assert got[names.COLLECTOR_SUCCESS][(("collector", "fine"),)] == 1
-    assert 0 <= got[names.COLLECTOR_DURATION][(("collector", "fine"),)] < 1
+    assert got[names.COLLECTOR_DURATION][(("collector", "fine"),)] >= 0
     assert got[names.EXPORTER_BUILD_INFO][(("version", "9.9"),)] == 1
 
 
@@ -75,9 +76,7 @@ def test_hanging_collector_is_bounded_and_not_restarted_while_hanging():
     hang = Hangs(release)
     runner = ScrapeCollector([hang, Fine()], default_timeout=0.3)
     try:
-        t0 = time.monotonic()
-        got = scrape(runner)
-        assert time.monotonic() - t0 < 2.0
+        got = scrape(runner)  # without the bound: 30 s, then test_late served
         assert got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 0
         assert got[names.COLLECTOR_DURATION][(("collector", "hangs"),)] >= 0.29
         assert got[names.COLLECTOR_SUCCESS][(("collector", "fine"),)] == 1
@@ -103,11 +102,10 @@ def test_hanging_collector_is_bounded_and_not_restarted_while_hanging():
 
 def test_collector_timeout_attribute_wins_over_default():
     release = threading.Event()
-    runner = ScrapeCollector([Hangs(release, timeout=0.2)], default_timeout=30)
+    # with the default (an hour) the collector would finish after its 30 s wait and succeed
+    runner = ScrapeCollector([Hangs(release, timeout=0.2)], default_timeout=3600)
     try:
-        t0 = time.monotonic()
         got = scrape(runner)
-        assert time.monotonic() - t0 < 2
         assert got[names.COLLECTOR_SUCCESS][(("collector", "hangs"),)] == 0
     finally:
         release.set()
@@ -144,29 +142,38 @@ def test_enabled_names_precedence():
 
 def test_a_slow_collector_hands_the_ones_behind_it_to_other_threads():
     release = threading.Event()
-    started_at: dict[str, float] = {}
+    behind = {"b": threading.Event(), "c": threading.Event()}
+    saw: list[bool] = []
 
     class Stamp:
         def __init__(self, name):
             self.name = name
 
         def collect(self):
-            started_at[self.name] = time.monotonic()
+            if self.name in behind:
+                behind[self.name].set()
             yield from ()
 
-    runner = ScrapeCollector([Stamp("a"), Hangs(release), Stamp("b"), Stamp("c")], default_timeout=1.0)
+    class Slow:
+        """Stays busy until b and c have started (or 5 s): they must not wait behind it."""
+
+        name = "slow"
+
+        def collect(self):
+            saw.append(all(e.wait(5) for e in behind.values()))
+            release.wait(30)
+            yield from ()
+
+    runner = ScrapeCollector([Stamp("a"), Slow(), Stamp("b"), Stamp("c")], default_timeout=1.0)
     try:
-        t0 = time.monotonic()
         got = scrape(runner)
-        took = time.monotonic() - t0
+        wait_until(lambda: saw, 10, what="the slow collector to see b and c start")
     finally:
         release.set()
         runner.close()
-    assert took < 1.8
-    assert {k: got[names.COLLECTOR_SUCCESS][(("collector", k),)] for k in ("a", "hangs", "b", "c")} == {
-        "a": 1, "hangs": 0, "b": 1, "c": 1}
-    # b and c were not kept waiting for the hung collector's whole time limit
-    assert max(started_at["b"], started_at["c"]) - t0 < 0.8
+    assert saw == [True]  # b and c ran while the slow collector was still busy
+    assert {k: got[names.COLLECTOR_SUCCESS][(("collector", k),)] for k in ("a", "slow", "b", "c")} == {
+        "a": 1, "slow": 0, "b": 1, "c": 1}
 
 
 def test_same_family_from_several_collectors_is_merged_into_one():

@@ -27,6 +27,7 @@ def test_example_config_exporter_and_probes_are_the_defaults():
 def test_default_config_defers_other_sections_to_the_real_defaults():
     assert DefaultConfig().retention == Config().retention
     assert DefaultConfig().probes.http == []
+    assert DefaultConfig().freqtrade == Config().freqtrade == []  # no bots: the collector is not built
 
 
 def test_config_path_precedence(tmp_path, monkeypatch):

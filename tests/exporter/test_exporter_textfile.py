@@ -46,6 +46,7 @@ def test_good_files_are_merged_with_mtimes(tmp_path):
     assert value(f, names.TEXTFILE_MTIME, file=str(d / "backup.prom")) == 1_700_000_000
     assert value(f, names.TEXTFILE_MTIME, file=str(d / "backup_files.prom")) == 1_700_000_001
     assert value(f, names.TEXTFILE_SCRAPE_ERROR) == 0
+    assert value(f, "node_textfile_scrape_error") == 0
 
 
 def test_bad_files_are_skipped_whole_and_flagged(tmp_path, caplog):
@@ -53,6 +54,7 @@ def test_bad_files_are_skipped_whole_and_flagged(tmp_path, caplog):
     with caplog.at_level(logging.ERROR, "exporter.textfile"):
         f = families(TextfileCollector(d).collect())
     assert value(f, names.TEXTFILE_SCRAPE_ERROR) == 1
+    assert value(f, "node_textfile_scrape_error") == 1  # what the node-mixin's alert reads
     assert {s.labels["file"] for s in f[names.TEXTFILE_MTIME].samples} == {str(d / n) for n in GOOD}
     # nothing of a rejected file leaks into the output
     assert "half_written" not in f and "queue_depth" not in f
@@ -91,8 +93,17 @@ def test_only_prom_files_are_read(tmp_path):
     assert value(f, names.TEXTFILE_SCRAPE_ERROR) == 0
 
 
+def test_without_a_directory_only_node_textfile_scrape_error_0_as_node_exporter():
+    f = families(TextfileCollector(None).collect())
+    assert list(f) == ["node_textfile_scrape_error"]
+    assert value(f, "node_textfile_scrape_error") == 0
+    assert f["node_textfile_scrape_error"].documentation == (
+        "1 if there was an error opening or reading a file, 0 otherwise")
+
+
 def test_factory_reads_the_config_key(tmp_path):
-    assert build(parse_config({})) is None
+    empty = build(parse_config({}))
+    assert empty.directory is None and empty.inline
     cfg = parse_config({"exporter": {"collectors": {"textfile_directory": str(tmp_path)}}})
     collector = build(cfg)
     assert collector is not None and collector.directory == tmp_path and collector.name == "textfile"
@@ -121,7 +132,8 @@ def test_same_series_as_node_exporter(tmp_path):
     registry = CollectorRegistry()
     registry.register(TextfileCollector(d))
     ours = series(generate_latest(registry).decode(), {})
-    theirs = series(theirs_text, {"node_textfile_mtime_seconds": names.TEXTFILE_MTIME,
-                                  "node_textfile_scrape_error": names.TEXTFILE_SCRAPE_ERROR})
+    ours_error = {s for s in ours if s[0] == names.TEXTFILE_SCRAPE_ERROR}
+    assert [s[3] for s in ours_error] == [0.0]
+    theirs = series(theirs_text, {"node_textfile_mtime_seconds": names.TEXTFILE_MTIME})
     assert len(ours) >= 10
-    assert ours == theirs
+    assert ours - ours_error == theirs

@@ -50,8 +50,8 @@ def test_families_types_and_labels():
            if s.name.endswith("_bucket")}
     assert lat["0.01"] == 1 and lat["0.05"] == 2 and lat["0.25"] == 3 and lat["+Inf"] == 3
     assert f["trading_exchange_requests"].type == "counter"
-    assert value(f, "trading_exchange_requests", code="200") == 1
-    assert value(f, "trading_exchange_requests", code="429") == 1
+    assert value(f, "trading_exchange_requests", exchange="", endpoint="", code="200") == 1
+    assert value(f, "trading_exchange_requests", exchange="", endpoint="", code="429") == 1
     dur = {s.labels["le"]: s.value for s in f[names.TRADING_EXCHANGE_DURATION].samples
            if s.name.endswith("_bucket")}
     assert "1.0" in dur and "3.0" in dur  # the API response-time thresholds are bucket bounds
@@ -88,8 +88,8 @@ def test_exchange_request_context_manager():
     with pytest.raises(ConnectionError), m.exchange_request():
         raise ConnectionError("exchange unreachable")
     f = parsed(m)
-    assert value(f, "trading_exchange_requests", code="503") == 1
-    assert value(f, "trading_exchange_requests", code=NO_RESPONSE) == 1
+    assert value(f, "trading_exchange_requests", exchange="", endpoint="", code="503") == 1
+    assert value(f, "trading_exchange_requests", exchange="", endpoint="", code=NO_RESPONSE) == 1
     count = [s.value for s in f[names.TRADING_EXCHANGE_DURATION].samples if s.name.endswith("_count")]
     assert count == [2]
 

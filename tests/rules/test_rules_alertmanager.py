@@ -3,12 +3,8 @@ grouping, inhibition of the lower level, and the bearer token read from the cred
 
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ import yaml
 from tests.support.procs import REPO, binary, wait_until
 from tests.support.prom import alertmanager
 from tradewatch.config import EXAMPLE_CONFIG, load_config, parse_config
-from tradewatch.rules.render import WEBHOOK_PATH, Deployment, alertmanager_config, dump
+from tradewatch.rules.render import Deployment, alertmanager_config, dump
 
 AM_FILE = REPO / "prometheus" / "alertmanager.yml"
 
@@ -58,33 +54,6 @@ def test_each_severity_reaches_the_bridge(labels: list[str], route: str | None) 
         else:
             assert sub["group_wait"] == "5s"
     assert am["route"]["group_by"] == ["alertname", "instance"]  # inherited by every route
-
-
-class Hook(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict[str, Any]]]
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append((self.headers.get("Authorization", ""), body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
-    handler = type("RecordingHook", (Hook,), {"received": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{WEBHOOK_PATH}", handler.received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def alert(name: str, severity: str, instance: str, **labels: str) -> dict[str, Any]:

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support.procs import REPO
 from tradewatch.config import EXAMPLE_CONFIG, load_config
 from tradewatch.rules import docs
@@ -32,13 +30,6 @@ def test_default_config_is_the_example(tmp_path: Path) -> None:
     # from a folder without ./tradewatch.yaml and with $TRADEWATCH_CONFIG unset
     res = tradewatch("rules", "--check", "--out", REPO / "prometheus", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-
-
-@pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    out = tmp_path / "prometheus"
-    shutil.copytree(REPO / "prometheus", out)
-    return out
 
 
 def test_check_fails_after_a_hand_edit(copy: Path) -> None:

@@ -10,23 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.procs import binary, free_port, running, wait_until
+from tests.support.procs import free_port, wait_until
 from tests.support.prom import prometheus
 from tradewatch import metric_names as m
 from tradewatch.config import parse_config
 from tradewatch.rules import render_all
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def node_exporter(tmp_path: Path) -> Any:
-    port = free_port()
-    args = [binary("prometheus-node-exporter"), f"--web.listen-address=127.0.0.1:{port}",
-            "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
-            "--collector.filesystem", "--collector.loadavg", "--collector.netdev"]
-    with running(args, tmp_path / "node_exporter.log", ready_url=f"http://127.0.0.1:{port}/metrics"):
-        yield f"127.0.0.1:{port}"
 
 
 def test_rendered_config_runs_in_prometheus(tmp_path: Path, node_exporter: str) -> None:

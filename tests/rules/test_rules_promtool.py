@@ -89,9 +89,11 @@ def test_generated_tests_catch_a_threshold_that_moved(tmp_path: Path) -> None:
     assert "HostCpuHigh" in res.stdout + res.stderr
 
 
-@pytest.mark.parametrize("threshold", ["cpu_percent", "disk_percent"])
-def test_a_rule_a_little_off_fails_its_tests(tmp_path: Path, threshold: str) -> None:
-    """Move one level by one point in the rules only: the just-past/just-short cases notice."""
+@pytest.mark.parametrize(("threshold", "alertname"), [("cpu_percent", "HostCpuHigh"),
+                                                      ("disk_percent", "HostFilesystemFull")])
+def test_a_rule_a_little_off_fails_its_tests(tmp_path: Path, threshold: str, alertname: str) -> None:
+    """Move the top level up in the rules only: exactly the just-past case of that level fails,
+    because the alert stays one severity short (not because promtool could not run the file)."""
     cfg = load_config(EXAMPLE_CONFIG)
     levels = getattr(cfg.thresholds, threshold)
     top_severity, top = levels.items()[-1]
@@ -100,7 +102,16 @@ def test_a_rule_a_little_off_fails_its_tests(tmp_path: Path, threshold: str) -> 
     write_files(tmp_path, {k: v for k, v in render_files(cfg).items() if k.startswith("tests/")})
     write_files(tmp_path, {"rules/system.yml": render_files(nudged)["rules/system.yml"]})
     res = run(binary("promtool"), "test", "rules", tmp_path / "tests" / "system.test.yml")
-    assert res.returncode != 0, res.stdout
+    out = res.stdout + res.stderr  # promtool reports failed cases on stderr
+    assert res.returncode == 1, out
+    failures = out.split("FAILED:")[1:]
+    assert len(failures) == 1, out
+    [failure] = failures
+    name = failure.split("name: ", 1)[1].splitlines()[0]
+    assert name.startswith(f"{alertname}: ") and f"is past the {top_severity} level {top:g}%" in name, name
+    expected, got = failure.split("exp:[", 1)[1].split("got:[", 1)
+    assert f'severity="{top_severity}"' in expected
+    assert f'alertname="{alertname}"' in got and f'severity="{top_severity}"' not in got
 
 
 def test_host_alerts_carry_the_nodename_and_fire_without_it(tmp_path: Path) -> None:

@@ -34,11 +34,6 @@ def alerts_of(files: dict[str, str]) -> list[dict[str, Any]]:
     return [r for r in rules_of(files) if "alert" in r]
 
 
-@pytest.fixture(scope="module")
-def example() -> dict[str, str]:
-    return render_files(load_config(EXAMPLE_CONFIG), source="deploy/tradewatch.example.yaml")
-
-
 def test_every_alert_has_labels_and_annotations_in_human_units(example: dict[str, str]) -> None:
     alerts = alerts_of(example)
     assert len(alerts) >= 25
@@ -102,8 +97,12 @@ def test_changed_thresholds_appear_in_rules_and_tests() -> None:
     assert exprs["HostCpuHigh", "emergency"]["annotations"]["description"].count("99%") == 1
     assert exprs["ApiLatencyHigh", "warning"]["expr"] == f"{m.REC_API_P95} > 0.25"
     assert "(warning above 250 ms)" in exprs["ApiLatencyHigh", "warning"]["annotations"]["description"]
-    assert exprs["TradingDrawdown", "critical"]["expr"] == (
-        f"max_over_time({m.TRADING_REALIZED_PNL}[6h]) - {m.TRADING_REALIZED_PNL} > 250")
+    drawdown = exprs["TradingDrawdown", "critical"]["expr"]
+    assert drawdown.startswith(f"max_over_time({m.TRADING_EQUITY}[6h]) - {m.TRADING_EQUITY} > 250\nor\n")
+    assert f"[6h:1m]) - {m.TRADING_REALIZED_PNL} > 250" in drawdown  # restart-aware realized fallback
+    assert exprs["TradingBalanceLow", "critical"]["expr"] == f"{m.TRADING_EQUITY} < 750"
+    assert ("TradingBalanceLow", "warning") in exprs and ("ExchangeRateLimited", "warning") not in exprs
+    assert exprs["ExchangeRateLimited", "critical"]["expr"].endswith(") >= 3")
     assert exprs["HostCpuHigh", "warning"]["for"] == "2m"  # alerting.for_durations
     assert exprs["HostMemoryHigh", "warning"]["for"] == "10m"  # default kept
     assert "HostCpuHigh: 73.5% is past the warning level 70% -> warning" in files["tests/system.test.yml"]
@@ -115,6 +114,19 @@ def test_changed_thresholds_appear_in_rules_and_tests() -> None:
     assert probes["scrape_interval"] == "2m"
     assert probes["metric_relabel_configs"][0]["action"] == "keep"
     assert prometheus_flags(cfg) == ["--storage.tsdb.retention.time=7d"]
+
+
+def test_the_exporter_job_waits_for_the_slowest_freqtrade_bot() -> None:
+    def exporter_job(cfg: dict[str, Any]) -> dict[str, Any]:
+        prom = yaml.safe_load(render_files(parse_config(cfg))["prometheus.yml"])
+        return next(j for j in prom["scrape_configs"] if j["job_name"] == "exporter")
+
+    assert "scrape_timeout" not in exporter_job({})
+    bots = [{"name": "a", "url": "http://127.0.0.1:8081", "timeout": "5s"},
+            {"name": "b", "url": "http://127.0.0.1:8082", "timeout": "20s"}]
+    assert exporter_job({"freqtrade": bots})["scrape_timeout"] == "22s"
+    with pytest.raises(ConfigError, match=r"freqtrade\[1\]\.timeout \(20s\) must stay under"):
+        parse_config({"freqtrade": bots, "intervals": {"system_metrics": "15s"}})
 
 
 def test_for_override_zeroes_every_for() -> None:

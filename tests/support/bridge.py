@@ -1,7 +1,6 @@
-"""Test helpers for the bridge core: configs, webhook payloads, an in-process app, a real process.
+"""Test helpers for the bridge core: configs, webhook payloads, a settable clock, a real process.
 
-Fixtures `app` and `client` are defined here; import them into a test module
-(`from tests.support.bridge import app, client  # noqa: F401`).
+The fixtures built from them (clock, config, db, app, client) are in tests/bridge/conftest.py.
 """
 
 from __future__ import annotations
@@ -16,12 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-from flask import Flask
-from flask.testing import FlaskClient
 
-from alert_bridge.web.app import create_app
 from tests.support.procs import Proc, binary, free_port, running
 from tradewatch.config import Config, parse_config
 
@@ -135,29 +130,6 @@ def alert_rows(db_path: Path | str) -> list[dict[str, Any]]:
             return [dict(r) for r in conn.execute("SELECT * FROM alerts ORDER BY id")]
         except sqlite3.OperationalError:
             return []
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return make_config(tmp_path)
-
-
-@pytest.fixture
-def app(config: Config, clock: Clock) -> Iterator[Flask]:
-    application = create_app(config, clock=clock)
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["tradewatch"].db.close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 # --------------------------------------------------------------------------- real process

@@ -14,15 +14,18 @@ def iso(ts: float) -> str:
 
 
 def add_alert(conn: Any, *, alertname: str, severity: str, instance: str, starts: float,
-              ends: float | None = None, summary: str = "", n: int = 0, now: float | None = None) -> int:
+              ends: float | None = None, summary: str = "", n: int = 0, now: float | None = None,
+              labels: dict[str, str] | None = None, description: str = "") -> int:
     """One alert episode as the webhook would have stored it (resolved when `ends` is given)."""
-    labels = {"alertname": alertname, "severity": severity, "instance": instance, "category": "system"}
+    labels = {"alertname": alertname, "severity": severity, "instance": instance, "category": "system",
+              **(labels or {})}
     a = {
         "fingerprint": f"fp{abs(hash((alertname, instance))) % 10**8:08d}{n}",
         "starts_at": iso(starts), "starts_at_epoch": starts, "alertname": alertname,
         "status": "resolved" if ends is not None else "firing", "severity": severity,
         "severity_assumed": False, "category": "system", "instance": instance, "labels": labels,
-        "annotations": {"summary": summary}, "ends_at": iso(ends) if ends is not None else None,
+        "annotations": {"summary": summary, **({"description": description} if description else {})},
+        "ends_at": iso(ends) if ends is not None else None,
         "generator_url": "", "raw": json.dumps({"labels": labels}),
     }
     return store_alerts.insert(conn, a, payload_id=None, now=now if now is not None else (ends or starts))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pexpect
-import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.support.procs import REPO, free_port
 from tests.support.smtp import server_tls_context, smtp_server
+from tests.support.wizard import Transcript, clean_env
 from tradewatch.stack_env import read_env_file
 
 PASSWORD = "s3cret-Pa55-wOrd"
@@ -34,22 +33,9 @@ class Logins:
         return AuthResult(success=(login, pw) == (self.user, self.password))
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    """A config whose file sink lives in tmp_path (the wizard reads it for paths)."""
-    cfg = tmp_path / "tradewatch.yaml"
-    cfg.write_text((REPO / "deploy" / "tradewatch.example.yaml").read_text()
-                   .replace("../var/outbox", str(tmp_path / "outbox"))
-                   .replace("../var/tradewatch.db", str(tmp_path / "tw.db")))
-    return cfg
-
-
 def _env(ca_pem: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SMTP_", "TRADEWATCH_")) and k not in ("FROM_EMAIL", "ALERT_EMAIL")}
-    if ca_pem:
-        env["SSL_CERT_FILE"] = str(ca_pem)  # the client trusts the test CA, verification stays on
-    return env
+    # with a CA: the client trusts the test CA, verification stays on
+    return clean_env(**({"SSL_CERT_FILE": str(ca_pem)} if ca_pem else {}))
 
 
 def _setup(*args: str, env: dict[str, str] | None = None,
@@ -71,7 +57,7 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
                                                "--env-file", str(env_file)],
                               cwd=str(REPO), env=_env(ca_pem), encoding="utf-8", timeout=30)
         transcript: list[str] = []
-        child.logfile_read = _Collect(transcript)
+        child.logfile_read = Transcript(transcript)
         child.expect("Email provider")
         child.sendline("2")  # another STARTTLS server
         child.expect("SMTP server")
@@ -86,6 +72,11 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
         child.sendline("")
         child.expect("Alert recipients")
         child.sendline("oncall@example.com, boss@example.com")
+        child.expect(r"Links in emails now point to http://localhost:8080 \(this machine only\)")
+        child.expect("Dashboard address for links in emails: ")
+        child.sendline("phone.example")  # not a URL: asked again
+        child.expect("must be an http:// or https:// address")
+        child.sendline("https://tw.example.com/")
         child.expect(r"Send a test email now\? \[Y/n\]")
         child.sendline("")
         child.expect("Test email sent")
@@ -107,7 +98,8 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
     assert values["SMTP_SECURITY"] == "starttls" and values["SMTP_USERNAME"] == "ops@example.com"
     assert values["SMTP_PASSWORD"] == PASSWORD and values["FROM_EMAIL"] == "ops@example.com"
     assert values["ALERT_EMAIL"] == "oncall@example.com, boss@example.com"
-    assert len(values["TRADEWATCH_API_TOKEN"]) >= 32
+    assert len(values["TRADEWATCH_API_TOKEN"]) >= 32  # no stack here: docker compose needs one
+    assert values["TRADEWATCH_EXTERNAL_URL"] == "https://tw.example.com"
 
     # the config really picks the settings up from .env (the stack runner passes them on)
     from tradewatch.config import load_config
@@ -127,7 +119,7 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
                                            "--server", "127.0.0.1", "--port", str(dead)],
                           cwd=str(REPO), env=_env(), encoding="utf-8", timeout=30)
     transcript: list[str] = []
-    child.logfile_read = _Collect(transcript)
+    child.logfile_read = Transcript(transcript)
     child.expect("Username")
     child.sendline("me")
     child.expect("SMTP password")
@@ -136,6 +128,8 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
     child.sendline("me@example.com")
     child.expect("Alert recipients")
     child.sendline("")  # defaults to the sender
+    child.expect("Dashboard address for links in emails")
+    child.sendline("")  # left unset
     child.expect(r"Send a test email now\?")
     child.sendline("y")
     child.expect("Test email FAILED: cannot reach")
@@ -162,17 +156,6 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
     child.close()
     assert child.exitstatus == 130
     assert env_file.read_text() == before
-
-
-class _Collect:
-    def __init__(self, sink: list[str]):
-        self.sink = sink
-
-    def write(self, data: str) -> None:
-        self.sink.append(data)
-
-    def flush(self) -> None:
-        pass
 
 
 def test_non_interactive_plain_smtp_with_password_file(tmp_path: Path, site: Path) -> None:

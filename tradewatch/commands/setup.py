@@ -3,17 +3,24 @@
 Interactive by default (provider presets, password read without echo); every answer also has a
 flag, so `--non-interactive` (or no terminal on stdin) makes it scriptable. The settings go to
 `.env` as the variables the config interpolates (SMTP_SERVER, SMTP_PORT, SMTP_SECURITY,
-SMTP_USERNAME, SMTP_PASSWORD, FROM_EMAIL, ALERT_EMAIL) plus a generated TRADEWATCH_API_TOKEN
-when there is none; `deploy/run-stack.sh` and docker compose read that file. With a test send
-(the default), nothing is written unless the email went out or the operator says to keep the
-settings anyway.
+SMTP_USERNAME, SMTP_PASSWORD, FROM_EMAIL, ALERT_EMAIL, TRADEWATCH_EXTERNAL_URL); `deploy/run-stack.sh`
+and docker compose read that file. With a test send (the default), nothing is written unless the
+email went out or the operator says to keep the settings anyway.
+
+In a checkout with a local stack (`var/stack/`, or --stack-dir), the wizard works on that stack:
+its config by default (so a file-sink test email lands in the stack's outbox), the stack's own API
+token kept (a token in .env would override it, so none is added), and the change applied to a
+running stack (`stack reload`) or the exact command printed. Without a stack, a TRADEWATCH_API_TOKEN
+is generated when .env has none (docker compose needs one).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import secrets
+import shlex
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +28,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tradewatch.config import Config, ConfigError, Email, load_config
+from tradewatch import external_url
+from tradewatch.config import CONFIG_ENV, Config, ConfigError, Email, load_config
 from tradewatch.extras import MissingExtra, require
+from tradewatch.operator_command import stack_command, tradewatch_command
 from tradewatch.paths import default_home
-from tradewatch.stack_env import read_env_file, write_env_file
+from tradewatch.stack_env import read_env_file, service_environment, write_env_file
+from tradewatch.stack_layout import DEFAULT_DIR, Layout, is_stack, read_token, stack_environment
 
 HELP = "configure email (SMTP or the file sink), send a test email, write .env (mode 0600)"
 
@@ -113,6 +123,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-test-send", action="store_true", help="write .env without sending a test email")
     parser.add_argument("--env-file", type=Path, metavar="PATH", default=None,
                         help=f"where to write (default: {default_env_file()})")
+    parser.add_argument("--external-url", metavar="URL",
+                        help="the dashboard's address for links in emails, as a phone reaches it "
+                        "(https://tradewatch.example.com); written as TRADEWATCH_EXTERNAL_URL")
+    parser.add_argument("--stack-dir", type=Path, metavar="DIR", default=None,
+                        help="the local stack to configure (default: $TRADEWATCH_STACK_DIR or var/stack "
+                        "in the checkout, when a stack was started there)")
     parser.add_argument("--non-interactive", "-y", action="store_true",
                         help="never prompt; missing values are an error "
                         "(implied when stdin is not a terminal)")
@@ -261,21 +277,92 @@ def send_test(settings: Settings, base: Config) -> str:
     return f"accepted by {settings.server}:{settings.port} for {', '.join(settings.to)}"
 
 
-def _base_config(args: argparse.Namespace, env: dict[str, str]) -> Config:
-    """The operator's config (for paths such as the outbox), or the defaults when it cannot load."""
-    try:
-        return load_config(args.config, env=env)
-    except ConfigError:
-        return Config()
+@dataclass(frozen=True)
+class Target:
+    """What the wizard configures: the config file, the .env file, and the local stack if any."""
+
+    config: str | None  # None: the usual default (TRADEWATCH_CONFIG, ./tradewatch.yaml, the example)
+    env_file: Path
+    stack: Layout | None
+
+    def environment(self, values: dict[str, str] | None = None) -> dict[str, str]:
+        """What the services see (tradewatch/stack_env.py), with `values` written to .env."""
+        if self.stack is not None:
+            env = stack_environment(self.stack, self.env_file, os.environ).values
+        else:
+            env = service_environment(os.environ, self.env_file).values
+        return {**env, **{k: v for k, v in (values or {}).items() if k not in os.environ}}
+
+    def load(self, values: dict[str, str] | None = None) -> Config:
+        """The config as the services will load it, or the defaults when it cannot load."""
+        try:
+            return load_config(self.config, env=self.environment(values))
+        except (ConfigError, ValueError):
+            return Config()
+
+
+def find_target(args: argparse.Namespace) -> Target:
+    """The stack's config by default when a stack lives in the checkout (or --stack-dir)."""
+    layout = Layout(args.stack_dir or Path(os.environ.get("TRADEWATCH_STACK_DIR") or DEFAULT_DIR))
+    stack = layout if is_stack(layout) else None
+    config = args.config
+    if config is None and stack is not None and not os.environ.get(CONFIG_ENV):
+        config = str(stack.config)
+    return Target(config, args.env_file or default_env_file(), stack)
+
+
+def again_command(args: argparse.Namespace) -> str:
+    """This command again, with the flags that chose what it configures (never a secret)."""
+    words = ["setup"]
+    chosen = (("--config", args.config), ("--stack-dir", args.stack_dir), ("--env-file", args.env_file))
+    for flag, value in chosen:
+        if value is not None:
+            words += [flag, shlex.quote(str(value))]
+    return tradewatch_command(" ".join(words))
+
+
+def ask_external_url(args: argparse.Namespace, saved: dict[str, str], current: Config, interactive: bool,
+                     prompt: Prompter) -> str | None:
+    """The dashboard address for links in emails; None: leave it as it is."""
+    if args.external_url is not None:
+        value = args.external_url.strip()
+    elif not interactive:
+        return None
+    else:
+        now = external_url.resolve(current.bridge.external_url, current.bridge.listen)
+        default = saved.get("TRADEWATCH_EXTERNAL_URL") or ("" if now.problem else now.url)
+        guess = external_url.resolve("", "0.0.0.0:" + now.url.rsplit(":", 1)[-1].strip("/"))
+        example = "https://tradewatch.example.com" + ("" if guess.problem else f" or {guess.url}")
+        prompt.out(f"Links in emails now point to {now.url}" + (" (this machine only)" if now.problem else "")
+                   + f". Give the address a phone reaches, e.g. {example} (Enter keeps "
+                   + (default if default else "it unset") + ").")
+        while True:
+            value = prompt.ask("Dashboard address for links in emails", default)
+            if not value or _url_problem(value) is None:
+                break
+            prompt.out(f"  {_url_problem(value)}")
+        if value == saved.get("TRADEWATCH_EXTERNAL_URL", ""):
+            return None
+    problem = _url_problem(value) if value else None
+    if problem:
+        raise SetupError(f"--external-url: {problem}")
+    return value.rstrip("/")
+
+
+def _url_problem(value: str) -> str | None:
+    import re
+
+    if not re.match(r"^https?://[^/\s:]+(:\d+)?(/\S*)?$", value):
+        return f"must be an http:// or https:// address, e.g. https://tradewatch.example.com (got {value!r})"
+    return None
 
 
 # --------------------------------------------------------------------------- the command
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     out = print
-    env_file = args.env_file or default_env_file()
+    target = find_target(args)
+    env_file = target.env_file
     interactive = not args.non_interactive and sys.stdin.isatty()
     prompt = Prompter(out)
     try:
@@ -285,8 +372,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if interactive:
-            out(f"TradeWatch email setup (writes {env_file}). "
-                "Ctrl-C cancels; nothing is written until the end.")
+            where = f"the local stack in {target.stack.root}, " if target.stack else ""
+            out(f"TradeWatch email setup for {where}config {target.config or 'the default'} "
+                f"(writes {env_file}). Ctrl-C cancels; nothing is written until the end.")
         settings = gather(args, saved, interactive, prompt)
         try:
             settings.email(Email())
@@ -295,8 +383,11 @@ def run(args: argparse.Namespace) -> int:
             field = ".".join(str(p) for p in err["loc"][:1])
             raise SetupError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from None
         values = settings.env()
-        if not saved.get("TRADEWATCH_API_TOKEN"):
-            values["TRADEWATCH_API_TOKEN"] = secrets.token_urlsafe(32)
+        link = ask_external_url(args, saved, target.load(), interactive, prompt)
+        if link is not None:
+            values["TRADEWATCH_EXTERNAL_URL"] = link
+        if target.stack is None and not saved.get("TRADEWATCH_API_TOKEN"):
+            values["TRADEWATCH_API_TOKEN"] = secrets.token_urlsafe(32)  # docker compose needs one
         test = not args.no_test_send
         if interactive and not args.no_test_send:
             test = prompt.yes("Send a test email now?", True)
@@ -307,15 +398,15 @@ def run(args: argparse.Namespace) -> int:
                 raise SetupError(f"{exc} (or add --no-test-send to save without testing)") from None
             from alert_bridge.notify.transport import DeliveryError
 
-            base = _base_config(args, {**os.environ, **saved, **values})
             out("Sending a test email ...")
             try:
-                where = send_test(settings, base)
+                where = send_test(settings, target.load(values))
             except DeliveryError as exc:
                 out(f"Test email FAILED: {exc}")
                 keep = interactive and prompt.yes("Save these settings anyway?", False)
                 if not keep:
-                    out(f"Nothing written to {env_file}. Fix the settings and run `tradewatch setup` again"
+                    out(f"Nothing written to {env_file}. Fix the settings and run "
+                        f"`{again_command(args)}` again"
                         + ("" if interactive else " (or add --no-test-send to save without testing)") + ".")
                     return 1
             else:
@@ -330,20 +421,54 @@ def run(args: argparse.Namespace) -> int:
                    "Read by deploy/run-stack.sh and docker compose; keep it out of version control.")
     out(f"Saved {', '.join(k for k in values if k != 'SMTP_PASSWORD')}"
         + (" and SMTP_PASSWORD" if "SMTP_PASSWORD" in values else "") + f" to {env_file} (mode 0600).")
-    _check_config_uses(args, env_file, settings, out)
+    _check_config_uses(target, settings, link, out)
+    if target.stack is not None:
+        return _apply_to_stack(target, target.stack, interactive, prompt, out)
+    out("Restart the bridge to use them (docker compose: `docker compose up -d`; "
+        "systemd: `sudo systemctl restart tradewatch-bridge`).")
     return 0
 
 
-def _check_config_uses(args: argparse.Namespace, env_file: Path, settings: Settings, out) -> None:  # type: ignore[no-untyped-def]
-    """Warn when the config file sets the email literally, so the new .env would not take effect."""
-    import os
+def _apply_to_stack(target: Target, layout: Layout, interactive: bool, prompt: Prompter, out) -> int:  # type: ignore[no-untyped-def]
+    """Keep the stack's token, and reload a running stack (asked) or say the exact command."""
+    from tradewatch.stack import SUPERVISOR, pid_alive, read_pid, request_reload
 
+    token, in_env = read_token(layout), read_env_file(target.env_file).get("TRADEWATCH_API_TOKEN")
+    if in_env and token and in_env != token and not os.environ.get("TRADEWATCH_API_TOKEN"):
+        out(f"Note: {target.env_file} sets TRADEWATCH_API_TOKEN, which the stack uses instead of its own "
+            f"token in {layout.token_file}: log in with the one in .env, or delete that line and reload.")
+    reload_cmd = stack_command("reload", layout=layout)
+    sup = read_pid(layout.pid_file(SUPERVISOR))
+    if not pid_alive(sup):
+        out(f"The stack in {layout.root} is not running; it uses the new settings from its next start: "
+            f"`{stack_command(layout=layout)}`.")
+        return 0
+    assert sup is not None
+    if sup.get("env_file") and Path(sup["env_file"]) != target.env_file.resolve():
+        out(f"Note: the running stack reads {sup['env_file']}, not {target.env_file}: start it with "
+            f"`--env-file {shlex.quote(str(target.env_file))}` to use these settings.")
+        return 0
+    if not (interactive and prompt.yes(f"The stack in {layout.root} is running. Apply the new settings now "
+                                       "(restarts its exporter and bridge)?", True)):
+        out(f"The running stack still uses the old settings. Apply them with `{reload_cmd}`.")
+        return 0
+    out("Reloading the stack ...")
+    ok, detail = request_reload(layout)
+    out(f"{'Applied' if ok else 'NOT applied'}: {detail}" + ("" if ok else f". Try again: `{reload_cmd}`"))
+    return 0 if ok else 1
+
+
+def _check_config_uses(target: Target, settings: Settings, link: str | None, out) -> None:  # type: ignore[no-untyped-def]
+    """Warn when the config file sets a value literally, so the new .env would not take effect."""
     try:
-        cfg = load_config(args.config, env={**read_env_file(env_file), **os.environ})
+        cfg = load_config(target.config, env=target.environment())
     except (ConfigError, ValueError):
         return
+    src = cfg.source_file or "the config"
     if settings.provider != "none" and (cfg.email.smtp_server, cfg.email.smtp_port) != (settings.server,
                                                                                        settings.port):
-        src = cfg.source or "the config"
         out(f"Note: the config in {src} does not take the SMTP server/port from .env "
             "(use ${SMTP_SERVER:-} and ${SMTP_PORT:-587} there, as deploy/tradewatch.example.yaml does).")
+    if link is not None and cfg.bridge.external_url.rstrip("/") != link:
+        out(f"Note: {src} sets bridge.external_url itself ({cfg.bridge.external_url or 'empty'}), so links "
+            "keep pointing there: write `external_url: ${TRADEWATCH_EXTERNAL_URL:-}` in its bridge section.")

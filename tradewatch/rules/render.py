@@ -88,13 +88,14 @@ def levels(cfg: Config, spec: AlertSpec) -> list[tuple[str, float | None]]:
     if spec.threshold_key is None:
         assert spec.severity is not None
         return [(spec.severity, None)]
-    return getattr(cfg.thresholds, spec.threshold_key).items()
+    configured = getattr(cfg.thresholds, spec.threshold_key)
+    return configured.items() if configured is not None else []  # an optional level left unset: no rule
 
 
 def placeholders(cfg: Config, spec: AlertSpec, severity: str, threshold: float | None) -> dict[str, str]:
     values = {
         "<severity>": severity,
-        "<dashboard>": cfg.bridge.external_url + "/",
+        "<dashboard>": cfg.bridge.link_url + "/",
         "<window>": format_duration(cfg.alerting.trading_drawdown_window),
     }
     if threshold is not None:
@@ -182,6 +183,8 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
             ],
         }
     ]
+    if cfg.freqtrade:  # the freqtrade collector runs in host scrapes: leave room for its slowest bot
+        jobs[0]["scrape_timeout"] = _timeout(scrape, max(10.0, max(b.timeout for b in cfg.freqtrade) + 2))
     probes = [*cfg.probes.http, *cfg.probes.tcp, *cfg.probes.sql]
     if probes:
         api = cfg.intervals.api

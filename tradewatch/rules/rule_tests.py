@@ -62,10 +62,19 @@ def _case(cfg: Config, spec: AlertSpec, name: str, scenario: Scenario,
 def alert_cases(cfg: Config, spec: AlertSpec) -> list[dict[str, Any]]:
     for_s = cfg.alerting.for_(spec.name, spec.for_default)
     lv = levels(cfg, spec)
+    if not lv:  # an optional threshold left unset renders no rule, so nothing to test
+        return []
     cases = [
         _case(cfg, spec, f"{spec.name}: {what} -> silent", build(cfg, 0, for_s), [])
         for what, build in spec.quiet
     ]
+    if lv and spec.threshold_key is not None:
+        top = probe_values(spec, lv[-1][1] or 0)[0]  # past the highest level: every level fires
+        cases += [_case(cfg, spec, f"{spec.name}: {what} -> {', '.join(s for s, _ in lv)}",
+                        build(cfg, top, for_s), lv) for what, build in spec.also_fires]
+    elif lv:
+        cases += [_case(cfg, spec, f"{spec.name}: {what} -> {lv[0][0]}", build(cfg, 1, for_s), lv)
+                  for what, build in spec.also_fires]
     if spec.threshold_key is None:
         cases.append(_case(cfg, spec, f"{spec.name}: broken -> {lv[0][0]}", spec.scenario(cfg, 1, for_s), lv))
         if spec.name != WATCHDOG_ALERT:  # the Watchdog has no healthy state: it always fires

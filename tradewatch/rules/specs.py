@@ -23,6 +23,7 @@ from tradewatch.vocabulary import WATCHDOG_ALERT
 
 HOST = {"instance": "host-a:9184", "job": "exporter"}
 BOT = {"instance": "127.0.0.1:9185", "job": "trading-bot"}
+FREQTRADE = {"instance": "host-a:9184", "job": "exporter", "bot": "main"}  # polled by the exporter
 BRIDGE = {"instance": "127.0.0.1:8080", "job": "bridge"}
 PROBES = {"instance": "host-a:9184", "job": "probes"}
 
@@ -83,6 +84,9 @@ class AlertSpec:
     compare: str = ">"
     # named situations in which no level may fire (promtool cases expecting silence)
     quiet: tuple[tuple[str, ScenarioFn], ...] = ()
+    # further named situations in which every level fires (built with a value past the highest
+    # level, or 1 for a fixed-severity rule), besides the scenario's own past/short-of cases
+    also_fires: tuple[tuple[str, ScenarioFn], ...] = ()
     host_named: bool = False  # a host alert: carries the host's `nodename` (quantities.with_host_name)
 
     def promql(self, cfg: Config, severity: str, threshold: float | None) -> str:
@@ -286,10 +290,97 @@ def _rejections(cfg: Config, v: float, for_s: float) -> Scenario:
 
 
 def _drawdown(cfg: Config, v: float, for_s: float) -> Scenario:
-    """Realized P&L climbs to a peak of 5000, then falls by `v`."""
+    """Equity climbs to a peak of 14500, then falls by `v`; realized P&L and start time stay put."""
+    n = 10 + _mins(for_s) + 2
+    equity = f"{ramp(10000, 500, 9)} {const(14500 - v, n - 10)}"
+    series = [(sel(m.TRADING_EQUITY, BOT), equity), (sel(m.TRADING_REALIZED_PNL, BOT), const(250, n)),
+              (sel(m.TRADING_START_TIME, BOT), const(1_700_000_000, n))]
+    return Scenario(series, dict(BOT), 14500 - float(num(14500 - v)), n)
+
+
+def _drawdown_realized(cfg: Config, v: float, for_s: float) -> Scenario:
+    """A bot that exports no equity: realized P&L climbs to 5000, then falls by `v`, no restart."""
     n = 10 + _mins(for_s) + 2
     values = f"{ramp(500, 500, 9)} {const(5000 - v, n - 10)}"
-    return Scenario([(sel(m.TRADING_REALIZED_PNL, BOT), values)], dict(BOT), 5000 - float(num(5000 - v)), n)
+    series = [(sel(m.TRADING_REALIZED_PNL, BOT), values),
+              (sel(m.TRADING_START_TIME, BOT), const(1_700_000_000, n))]
+    return Scenario(series, dict(BOT), 5000 - float(num(5000 - v)), n)
+
+
+def _restart(cfg: Config, for_s: float, equity: bool) -> Scenario:
+    """The bot restarts at minute 10: realized P&L 5000 resets to 0, then loses half the lowest
+    level (a drawdown since the restart, below every level); equity, when exported, holds."""
+    n = 10 + _mins(for_s) + 5
+    lowest = levels_of(cfg, "drawdown")[0]
+    pnl = f"{ramp(500, 500, 9)} {const(0, 1)} {const(-lowest / 2, n - 11)}"
+    start = f"{const(1_700_000_000, 9)} {const(1_700_000_600, n - 10)}"
+    series = [(sel(m.TRADING_REALIZED_PNL, BOT), pnl), (sel(m.TRADING_START_TIME, BOT), start)]
+    if equity:
+        series.append((sel(m.TRADING_EQUITY, BOT), const(15000, n)))
+    return Scenario(series, {}, 0, n)
+
+
+def _restart_realized_only(cfg: Config, v: float, for_s: float) -> Scenario:
+    return _restart(cfg, for_s, equity=False)
+
+
+def _restart_with_equity(cfg: Config, v: float, for_s: float) -> Scenario:
+    return _restart(cfg, for_s, equity=True)
+
+
+def levels_of(cfg: Config, key: str) -> list[float]:
+    configured = getattr(cfg.thresholds, key)
+    return [v for _, v in configured.items()] if configured is not None else []
+
+
+def _ft_process_stale(cfg: Config, age: float, for_s: float) -> Scenario:
+    """A freqtrade bot whose API answers (up 1) while its last process loop is `age + for` old."""
+    hb = _heartbeat(cfg, age, for_s)
+    series = [(sel(m.TRADING_HEARTBEAT, FREQTRADE), hb.series[0][1]),
+              (sel(m.TRADING_BOT_UP, FREQTRADE), const(1, hb.minutes))]
+    return Scenario(series, dict(FREQTRADE), hb.value, hb.minutes)
+
+
+def _ft_down_heartbeat(cfg: Config, v: float, for_s: float) -> Scenario:
+    """A freqtrade bot that stopped answering: its heartbeat froze, TradingBotDown speaks for it."""
+    top = levels_of(cfg, "trading_heartbeat_stale_seconds")[-1]
+    hb = _heartbeat(cfg, top * 2, for_s)
+    series = [(sel(m.TRADING_HEARTBEAT, FREQTRADE), hb.series[0][1]),
+              (sel(m.TRADING_BOT_UP, FREQTRADE), const(0, hb.minutes))]
+    return Scenario(series, {}, 0, hb.minutes)
+
+
+_RATE_LIMIT_LABELS = {**BOT, "exchange": "binance"}
+
+
+def _rate_limits(cfg: Config, count: float, for_s: float) -> Scenario:
+    """`count` rate-limit answers every 5 minutes, seen by ccxt twice (a 429 request and a
+    RateLimitExceeded error) and counted once; an exchange without any stays quiet."""
+    n = 10 + _mins(for_s)
+    stepped = " ".join(num(count * (i // 5)) for i in range(n + 1))
+    ok = {**_RATE_LIMIT_LABELS, "endpoint": "create_order"}
+    other = {**BOT, "exchange": "kraken", "endpoint": "fetch_ticker"}
+    series = [
+        (sel(m.TRADING_EXCHANGE_ERRORS, {**ok, "error": "RateLimitExceeded"}), stepped),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**ok, "code": "429"}), stepped),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**ok, "code": "200"}), ramp(0, 60, n)),
+        (sel(m.TRADING_EXCHANGE_REQUESTS, {**other, "code": "200"}), ramp(0, 60, n)),
+    ]
+    return Scenario(series, dict(_RATE_LIMIT_LABELS), float(num(count)), n)
+
+
+def _rate_limits_by_code(cfg: Config, count: float, for_s: float) -> Scenario:
+    """A hand-instrumented bot that records only HTTP codes: its 418s count."""
+    n = 10 + _mins(for_s)
+    stepped = " ".join(num(count * (i // 5)) for i in range(n + 1))
+    series = [(sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "418"}), stepped),
+              (sel(m.TRADING_EXCHANGE_REQUESTS, {**BOT, "code": "200"}), ramp(0, 60, n))]
+    return Scenario(series, dict(BOT), float(num(count)), n)
+
+
+def _balance(cfg: Config, v: float, for_s: float) -> Scenario:
+    n = _mins(for_s) + 2
+    return Scenario([(sel(m.TRADING_EQUITY, FREQTRADE), const(v, n))], dict(FREQTRADE), float(num(v)), n)
 
 
 def _email_failures(cfg: Config, count: float, for_s: float) -> Scenario:
@@ -529,6 +620,39 @@ _ON_INSTANCE = "on {{ $labels.instance }}"
 _FS = "{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }}"
 
 
+_ON_BOT = "on (job, instance, bot)"
+
+
+def _drawdown_expr(c: Config, severity: str, t: float | None) -> str:
+    """Equity's fall from its peak; for bots without equity, realized P&L's fall from its peak
+    since the last restart: the subquery keeps only the samples taken under the current
+    `trading_start_time_seconds` (`@ end()`), so a reset to 0 on restart is not a loss."""
+    w, pnl, eq, start = drawdown_window(c), m.TRADING_REALIZED_PNL, m.TRADING_EQUITY, m.TRADING_START_TIME
+    since_restart = f"({pnl} and {_ON_BOT} ({start} == {start} @ end()))"
+    return (
+        f"max_over_time({eq}[{w}]) - {eq} > {num(t or 0)}\n"
+        "or\n"
+        "(\n"
+        f"  max_over_time({since_restart}[{w}:1m]) - {pnl} > {num(t or 0)}\n"
+        f"  unless {_ON_BOT} {eq}\n"
+        ")"
+    )
+
+
+_RATE_LIMITED_ERRORS = 'error=~"RateLimitExceeded|DDoSProtection"'
+_RATE_LIMITED_CODES = 'code=~"429|418"'
+
+
+def _rate_limit_expr(c: Config, severity: str, t: float | None) -> str:
+    """ccxt's error classes where the bot has them, else the HTTP codes (not both: ccxt counts a 429
+    as a request and as an error)."""
+    by = "sum by (job, instance, bot, exchange)"
+    return (
+        f"(\n  {by} (increase({m.TRADING_EXCHANGE_ERRORS}{{{_RATE_LIMITED_ERRORS}}}[5m]))\nor\n"
+        f"  {by} (increase({m.TRADING_EXCHANGE_REQUESTS}{{{_RATE_LIMITED_CODES}}}[5m]))\n) >= {num(t or 0)}"
+    )
+
+
 def _fill_expr(c: Config, severity: str, hours: float | None) -> str:
     assert hours is not None
     guard = getattr(c.thresholds.disk_fill_avail_percent, severity)
@@ -683,17 +807,31 @@ ALERTS: list[AlertSpec] = [
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(
+        "TradingBotDown", "trading", "trading",
+        lambda c, s, t: f"{m.TRADING_BOT_UP} == 0",
+        120,
+        "Trading bot {{ $labels.bot }} not answering " + _ON_INSTANCE,
+        "The exporter " + _ON_INSTANCE + " gets no answer from the API of the trading bot "
+        "{{ $labels.bot }}: the bot is stopped, crashed or unreachable, or too slow for its timeout.",
+        "an integrated bot's API (freqtrade) does not answer the exporter (`trading_bot_up == 0`)",
+        _flag(m.TRADING_BOT_UP, FREQTRADE), severity="critical", unit="",
+        quiet=(("no such source deployed", _not_deployed),),
+    ),
+    AlertSpec(
         "TradingHeartbeatStale", "trading", "trading",
         lambda c, s, t: (f"time() - max_over_time({m.TRADING_HEARTBEAT}[{heartbeat_window(c)}])"
-                         f" > {num(t or 0)}"),
+                         f" > {num(t or 0)}\nunless on (job, instance, bot) {m.TRADING_BOT_UP} == 0"),
         60,
         "Trading bot {{ $labels.instance }} stopped beating",
         "The trading bot at {{ $labels.instance }} last reported a heartbeat {{ $value | humanizeDuration }} "
         "ago (<severity> above <threshold>).",
-        "the bot's last heartbeat is older than <threshold> (a bot that vanished keeps firing for the "
-        "look-back of max(1h, 3 x the highest level); hosts without a bot never fire)",
+        "the bot's last heartbeat (freqtrade: its last process loop) is older than <threshold> (a bot that "
+        "vanished keeps firing for the look-back of max(1h, 3 x the highest level); hosts without a bot "
+        "never fire; a freqtrade bot whose API is down is TradingBotDown's)",
         _heartbeat, threshold_key="trading_heartbeat_stale_seconds", unit="s",
-        quiet=(("no such source deployed", _not_deployed),),
+        quiet=(("no such source deployed", _not_deployed),
+               ("a freqtrade bot whose API is down", _ft_down_heartbeat)),
+        also_fires=(("a freqtrade bot answering while its process loop is stale", _ft_process_stale),),
     ),
     AlertSpec(
         "OrderRejectionHigh", "trading", "trading",
@@ -708,15 +846,44 @@ ALERTS: list[AlertSpec] = [
     ),
     AlertSpec(
         "TradingDrawdown", "trading", "trading",
-        lambda c, s, t: (f"max_over_time({m.TRADING_REALIZED_PNL}[{drawdown_window(c)}])"
-                         f" - {m.TRADING_REALIZED_PNL} > {num(t or 0)}"),
+        _drawdown_expr,
         0,
-        "Realized P&L drawdown for {{ $labels.instance }}",
-        'Realized P&L of the bot at {{ $labels.instance }} is {{ printf "%.2f" $value }} below its peak of '
-        "the last <window> (<severity> above <threshold>).",
-        "realized P&L below its peak over alerting.trading_drawdown_window (<window>) by more than "
-        "<threshold>",
+        "Trading drawdown for {{ $labels.instance }}",
+        'Equity (or, for a bot that exports none, realized P&L since its last restart) of the bot at '
+        '{{ $labels.instance }} is {{ printf "%.2f" $value }} below its peak of the last <window> '
+        "(<severity> above <threshold>).",
+        "equity below its peak over alerting.trading_drawdown_window (<window>) by more than <threshold>; "
+        "for a bot that exports no equity, realized P&L below its peak since the bot's last restart "
+        "(`trading_start_time_seconds`), so a restart that resets realized P&L does not fire",
         _drawdown, threshold_key="drawdown", unit="money",
+        quiet=(("no such source deployed", _not_deployed),
+               ("a restart resetting realized P&L, no equity exported", _restart_realized_only),
+               ("a restart resetting realized P&L while equity holds", _restart_with_equity)),
+        also_fires=(("realized P&L falling without a restart, no equity exported", _drawdown_realized),),
+    ),
+    AlertSpec(
+        "ExchangeRateLimited", "trading", "api",
+        _rate_limit_expr,
+        0,
+        "Exchange {{ $labels.exchange }} rate-limiting the bot at {{ $labels.instance }}",
+        "The exchange {{ $labels.exchange }} answered the bot at {{ $labels.instance }} with "
+        "{{ $value | humanize }} rate-limit errors in the last 5m (<severity> at <threshold>): slow the bot "
+        "down before the exchange bans its IP or key.",
+        "at least <threshold> rate-limit answers in 5m per exchange (ccxt's RateLimitExceeded or "
+        "DDoSProtection, else HTTP 429 or 418)",
+        _rate_limits, threshold_key="rate_limit_errors", unit="count", compare=">=",
+        quiet=(("no such source deployed", _not_deployed),),
+        also_fires=(("a bot that records only HTTP codes", _rate_limits_by_code),),
+    ),
+    AlertSpec(
+        "TradingBalanceLow", "trading", "trading",
+        lambda c, s, t: f"{m.TRADING_EQUITY} < {num(t or 0)}",
+        300,
+        "Trading account below its floor " + _ON_INSTANCE,
+        "Equity of the trading bot {{ $labels.bot }} " + _ON_INSTANCE + " is {{ $value | humanize }}, "
+        "below the <severity> floor of <threshold>.",
+        "equity (balance plus unrealized P&L, account currency) below <threshold>",
+        _balance, threshold_key="balance_floor", unit="money", compare="<",
         quiet=(("no such source deployed", _not_deployed),),
     ),
     AlertSpec(

@@ -15,7 +15,7 @@ from alert_bridge.notify.view import host_of
 from alert_bridge.store import alerts
 from alert_bridge.web import models as m
 from alert_bridge.web.contract import HTML, Auth, contract
-from alert_bridge.web.dashboard.views import page_headers
+from alert_bridge.web.pages import secure_page
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import human_duration
 from tradewatch.vocabulary import SEVERITY_ORDER
@@ -63,7 +63,7 @@ def _entries(query: m.HistoryQuery) -> list[dict[str, Any]]:
 
 @bp.after_request
 def _headers(resp: Response) -> Response:
-    return page_headers(resp) if request.endpoint == "history.page" else resp
+    return secure_page(resp) if request.endpoint == "history.page" else resp
 
 
 @bp.get("/api/monitoring/history")

@@ -22,6 +22,7 @@ from alert_bridge.web import models as m
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, session_active
 from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
+from alert_bridge.web.pages import secure_page
 from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
 from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
@@ -37,10 +38,6 @@ bp = Blueprint(
     static_url_path="/dashboard/static",
 )
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 NOTIFICATION_LIMIT = 20
 DEFAULT_WINDOW = 3600.0
 
@@ -99,19 +96,11 @@ def _health() -> dict[str, Any] | None:
     return state.get("score") if state else None
 
 
-def page_headers(resp: Response) -> Response:
-    """The headers of every page the bridge renders for people (the dashboard, the history)."""
-    resp.headers["Content-Security-Policy"] = CSP
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
-
-
 @bp.after_request
 def _headers(resp: Response) -> Response:
-    return page_headers(resp) if request.endpoint == "dashboard.page" else resp
+    if request.endpoint == "dashboard.page":
+        secure_page(resp)
+    return resp
 
 
 @bp.get("/")
@@ -174,6 +163,7 @@ def page(query: m.WindowQuery) -> Any:
         iso_time=iso_time,
         severity_order=SEVERITY_ORDER,
         urgent_severities=URGENT_SEVERITIES,
+        external_url_problem=getattr(b.extra.get("external_url"), "problem", ""),
     )
 
 

@@ -3,11 +3,8 @@ highest severity, counts that say what they count, one pipeline heartbeat, no Wa
 
 from __future__ import annotations
 
-import pytest
-
 from alert_bridge.alerts.board import banner_text, board, heartbeat
-from alert_bridge.web.app import create_app
-from tests.support.bridge import Clock, alert, make_config, webhook
+from tests.support.bridge import alert, webhook
 
 HOOK = "/api/monitoring/webhook"
 
@@ -56,15 +53,6 @@ def test_heartbeat_is_one_status():
     assert heartbeat(900, 1000, 300).healthy is True
     late = heartbeat(100, 1000, 300)
     assert not late.healthy and "15m" in late.detail
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app(make_config(tmp_path), clock=Clock())
-    try:
-        yield app.test_client()
-    finally:
-        app.extensions["tradewatch"].db.close()
 
 
 def test_the_api_shows_an_inhibited_pair_once_and_the_watchdog_as_heartbeat(client):

@@ -8,12 +8,7 @@ import sqlite3
 
 import pytest
 
-from alert_bridge.store.database import Database
-from alert_bridge.web.app import create_app
-from tests.support import bridge as support
-from tests.support.bridge import alert, alert_rows, make_config, metric_value, notifications, webhook
-
-app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
+from tests.support.bridge import alert, alert_rows, metric_value, notifications, webhook
 
 URL = "/api/monitoring/webhook"
 
@@ -154,64 +149,47 @@ def test_nothing_is_stored_when_one_alert_is_invalid(app, client):
     assert alert_rows(db_path(app)) == []
 
 
-def test_body_over_the_limit_is_413_json(tmp_path, clock):
-    cfg = make_config(tmp_path, bridge={"max_body_bytes": 4096})
-    application = create_app(cfg, clock=clock)
-    try:
-        c = application.test_client()
-        big = webhook(*[alert(f"A{i}") for i in range(40)])
-        resp = c.post(URL, data=json.dumps(big), content_type="application/json")
-        assert resp.status_code == 413
-        assert resp.json["error"] == "request body too large" and "4096" in resp.json["detail"]
-        small = c.post(URL, json=webhook(alert()))
-        assert small.status_code == 200
-        text = c.get("/metrics").get_data(True)
-        assert metric_value(text, "tradewatch_bridge_webhooks_total", result="too_large") == 1
-    finally:
-        application.extensions["tradewatch"].db.close()
+@pytest.mark.parametrize("config", [{"bridge": {"max_body_bytes": 4096}}], indirect=True)
+def test_body_over_the_limit_is_413_json(client):
+    big = webhook(*[alert(f"A{i}") for i in range(40)])
+    resp = client.post(URL, data=json.dumps(big), content_type="application/json")
+    assert resp.status_code == 413
+    assert resp.json["error"] == "request body too large" and "4096" in resp.json["detail"]
+    small = client.post(URL, json=webhook(alert()))
+    assert small.status_code == 200
+    text = client.get("/metrics").get_data(True)
+    assert metric_value(text, "tradewatch_bridge_webhooks_total", result="too_large") == 1
 
 
-def test_locked_database_answers_503_then_the_retry_succeeds(tmp_path, clock):
-    cfg = make_config(tmp_path)
-    db = Database(cfg.bridge.database, busy_timeout_ms=200)
-    application = create_app(cfg, clock=clock, db=db)
-    c = application.test_client()
-    other = sqlite3.connect(cfg.bridge.database, isolation_level=None)
-    try:
+@pytest.mark.parametrize("config", [{"bridge": {"busy_timeout": "200ms"}}], indirect=True)
+def test_locked_database_answers_503_then_the_retry_succeeds(client, config):
+    with contextlib.closing(sqlite3.connect(config.bridge.database, isolation_level=None)) as other:
         other.execute("BEGIN EXCLUSIVE")
-        locked = c.post(URL, json=webhook(alert()))
+        locked = client.post(URL, json=webhook(alert()))
         assert locked.status_code == 503
         assert locked.json["error"] == "store unavailable, retry later"
         assert locked.headers["Retry-After"]
         other.execute("ROLLBACK")
-        retry = c.post(URL, json=webhook(alert()))
-        assert retry.status_code == 200 and retry.json["new"] == 1
-        text = c.get("/metrics").get_data(True)
-        assert metric_value(text, "tradewatch_bridge_webhooks_total", result="unavailable") == 1
-    finally:
-        other.close()
-        db.close()
-    assert len(alert_rows(cfg.bridge.database)) == 1
-    assert len(notifications(cfg.bridge.database)) == 1
+    retry = client.post(URL, json=webhook(alert()))
+    assert retry.status_code == 200 and retry.json["new"] == 1
+    text = client.get("/metrics").get_data(True)
+    assert metric_value(text, "tradewatch_bridge_webhooks_total", result="unavailable") == 1
+    assert len(alert_rows(config.bridge.database)) == 1
+    assert len(notifications(config.bridge.database)) == 1
 
 
-def test_wakes_the_sender_only_when_email_was_queued(tmp_path, clock):
+def test_wakes_the_sender_only_when_email_was_queued(make_app):
     class Sender:
         wakes = 0
 
         def wake(self):
             Sender.wakes += 1
 
-    cfg = make_config(tmp_path)
-    application = create_app(cfg, clock=clock, sender=Sender())
-    c = application.test_client()
-    try:
-        c.post(URL, json=webhook(alert("W", severity="warning")))
-        assert Sender.wakes == 0
-        c.post(URL, json=webhook(alert()))
-        assert Sender.wakes == 1
-    finally:
-        application.extensions["tradewatch"].db.close()
+    c = make_app(sender=Sender()).test_client()
+    c.post(URL, json=webhook(alert("W", severity="warning")))
+    assert Sender.wakes == 0
+    c.post(URL, json=webhook(alert()))
+    assert Sender.wakes == 1
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])

@@ -257,11 +257,27 @@ def test_every_template_pair_exists():
 
 
 def test_sample_critical_email_artifact(artifacts):
-    """The rendered critical email, for eyes and for docs/img/email-critical.png."""
-    html = body(compose("firing", alert_context(), email_config(), now=NOW), "html")
+    """The rendered critical email, for eyes and for docs/img/email-critical.png: the message
+    is complete (headers, both parts) and the page written is its HTML part with every fact."""
+    msg = reparse(compose("firing", alert_context(), email_config(), now=NOW))
+    assert msg["Subject"] == "[CRITICAL] HighCpuUsage on web-1:9184"
+    assert msg["X-TradeWatch-Kind"] == "firing" and msg["X-TradeWatch-Severity"] == "critical"
+    assert msg["Message-ID"] == f"<alert.3f2c9a1b4d5e6f70.{STARTS_EPOCH}@tradewatch>"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    html = body(msg, "html")
     out = artifacts / "sample-critical.html"
     out.write_text(html, encoding="utf-8")
-    assert out.stat().st_size > 2000
+    page = out.read_text(encoding="utf-8")
+    assert page == html
+    assert re.search(r"<title>\[CRITICAL\] HighCpuUsage on web-1:9184</title>", page)
+    for fact in ("CPU usage is 97.2% on web-1:9184", "CPU usage has been above 95% for 5 minutes.",
+                 "2026-11-25 01:40:00 UTC", "18m", "CRITICAL", "background-color: #b91c1c"):
+        assert fact in page, fact
+    links = re.findall(r'href="([^"]+)"', page)
+    assert "http://localhost:8080/api/monitoring/alerts/7/ack?token=abc" in links
+    assert "http://localhost:8080/" in links
+    assert "http://prometheus.example:9090/graph?g0.expr=cpu&amp;g0.tab=1" in links
+    assert "{{" not in page and "{%" not in page  # no template text left unrendered
 
 
 # ----------------------------------------------------------------- pure view functions

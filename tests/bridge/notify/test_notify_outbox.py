@@ -14,13 +14,6 @@ from alert_bridge.store.database import Database
 T0 = 1_800_000_000.0
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "bridge.db")
-    database.migrate()
-    yield database
-    database.close()
-
 
 def add(db, n=1, *, now=T0, **kw):
     ids = []

@@ -11,20 +11,12 @@ import pytest
 
 from alert_bridge.notify.sender import DeliveryResult, OutboxSender, backoff_delay
 from alert_bridge.store import outbox
-from alert_bridge.store.database import Database
 from tests.support.notify import FakeClock, alert_context, email_config
 from tests.support.procs import REPO, Proc, free_port, wait_until
 from tests.support.smtp import smtp_server
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "bridge.db")
-    database.migrate()
-    yield database
-    database.close()
 
 
 def smtp_config(port, **email):

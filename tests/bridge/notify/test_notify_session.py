@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -24,7 +23,6 @@ from alert_bridge.notify.compose import compose
 from alert_bridge.notify.sender import CLAIM_CHUNK, OutboxSender
 from alert_bridge.notify.transport import SmtpTransport, TransientError
 from alert_bridge.store import outbox
-from alert_bridge.store.database import Database
 from tests.support.notify import FakeClock, email_config
 from tests.support.procs import free_port, wait_until
 from tests.support.smtp import Mailbox, server_tls_context
@@ -96,13 +94,6 @@ def counting_server(**server_kwargs) -> Iterator[tuple[SessionMailbox, int]]:
     finally:
         controller.stop()
 
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "bridge.db")
-    database.migrate()
-    yield database
-    database.close()
 
 
 def smtp_config(port, **email):
@@ -400,20 +391,17 @@ def test_a_locked_database_does_not_hold_up_the_next_email(db):
     assert sender._outcomes == []
 
 
-def test_starttls_and_login_happen_once_for_a_burst(db, tmp_path):
-    ca = trustme.CA()
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
+def test_starttls_and_login_happen_once_for_a_burst(db, server_cert, ca_file):
     logins = []
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         logins.append(mechanism)
         return AuthResult(success=auth_data == LoginPassword(b"tw-user", b"pw"), handled=False)
 
-    tls = server_tls_context(ca.issue_cert("127.0.0.1"))
+    tls = server_tls_context(server_cert)
     with counting_server(tls_context=tls, require_starttls=True, authenticator=authenticator,
                          auth_require_tls=True) as (mailbox, port):
-        cfg = smtp_config(port, security="starttls", ca_file=str(ca_file), username="tw-user", password="pw")
+        cfg = smtp_config(port, security="starttls", ca_file=ca_file, username="tw-user", password="pw")
         sender = OutboxSender(cfg, db)
         queue_notes(db, time.time(), [str(i) for i in range(5)])
         assert sender.run_once() == 5

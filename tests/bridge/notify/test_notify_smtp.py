@@ -22,7 +22,6 @@ from alert_bridge.notify.transport import (
     make_transport,
 )
 from alert_bridge.store import outbox
-from alert_bridge.store.database import Database
 from tests.support.notify import FakeClock, alert_context, body, email_config
 from tests.support.procs import free_port
 from tests.support.smtp import server_tls_context, smtp_server
@@ -31,23 +30,6 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 25, 1, 58, 30, tzinfo=UTC)
 PASSWORD = "s3cret-Pa55-word"
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server_cert(ca):
-    return ca.issue_cert("127.0.0.1", "localhost")
-
-
-@pytest.fixture
-def ca_file(ca, tmp_path):
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 def smtp_config(port, **email):
@@ -172,13 +154,6 @@ def test_smtp_reply_codes_are_classified(reply, error):
 
 # ----------------------------------------------------------------- through the outbox
 
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "bridge.db")
-    database.migrate()
-    yield database
-    database.close()
 
 
 def queue(db, clock, kind="test", context=None):

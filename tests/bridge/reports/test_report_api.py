@@ -6,35 +6,7 @@ import pytest
 
 from alert_bridge.store import outbox
 from alert_bridge.store import reports as store
-from alert_bridge.web.app import create_app
-from tests.support.procs import free_port
 from tradewatch.config import parse_config
-
-
-class QuietSender:
-    """Stands in for the OutboxSender: counts wake-ups, sends nothing (nothing leaves the outbox)."""
-
-    def __init__(self) -> None:
-        self.wakes = 0
-
-    def wake(self) -> None:
-        self.wakes += 1
-
-
-@pytest.fixture
-def app(tmp_path):
-    config = parse_config({
-        "bridge": {"prometheus_url": f"http://127.0.0.1:{free_port()}", "database": str(tmp_path / "tw.db")},
-        "email": {"to": ["ops@example.com"]},
-    }, env={})
-    app = create_app(config, sender=QuietSender())
-    yield app
-    app.extensions["tradewatch"].db.close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def test_preview_renders_without_prometheus(client):
@@ -104,10 +76,9 @@ def test_health_score_endpoint_and_gauge(client):
     assert client.get("/api/monitoring/health-score?window=10s").status_code == 400
 
 
-def test_scheduler_job_is_registered_with_the_workers(app):
-    from alert_bridge.jobs.workers import Workers
+def test_the_daily_report_is_one_of_the_background_jobs():
+    from alert_bridge.jobs.schedule import build_jobs
+    from alert_bridge.reports.send import scheduler_job
 
-    state = app.extensions["tradewatch"]
-    w = Workers(state.config, state.db)
-    job = next(j for j in w.jobs if j.name == "daily_report")
-    assert job.interval == 60.0
+    job = next(j for j in build_jobs(parse_config({}, env={})) if j.name == "daily_report")
+    assert job.interval == 60.0 and job.run is scheduler_job

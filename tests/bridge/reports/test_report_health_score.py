@@ -200,3 +200,34 @@ def test_unreachable_prometheus_scores_integrity_zero_not_free_points():
     assert blind.grade == "Poor"
     unconfigured = compute(HealthInputs(window_seconds=86400, hosts=(), alerts=[]))
     assert unconfigured.components["integrity"].points is None
+
+
+def test_an_emergency_firing_at_the_end_caps_the_grade_at_poor():
+    """The issue-14 report said "Fair 73.4" with two emergencies active."""
+    alerts = [AlertLoad("HostFilesystemFull", "emergency", 600, "h1:9184", ongoing=True),
+              AlertLoad("HostFilesystemFull", "critical", 600, "h1:9184", ongoing=True)]
+    s = score(perfect_host(), alerts=alerts)
+    assert s.score == 59.9 and s.grade == "Poor"
+    assert s.cap is not None and s.cap.severity == "emergency" and s.cap.alertnames == ("HostFilesystemFull",)
+    assert s.cap.uncapped > 59.9 and "HostFilesystemFull" in s.cap.reason
+    assert s.to_dict()["cap"]["limit"] == 59.9
+    assert s.hosts["h1:9184"].grade == "Poor"  # the host it fires on is capped too
+
+
+def test_a_critical_firing_at_the_end_caps_at_fair_and_resolved_ones_do_not_cap():
+    crit = [AlertLoad("TradingHeartbeatStale", "critical", 300, "bot:1", ongoing=True)]
+    s = score(perfect_host(), alerts=crit)
+    assert (s.score, s.grade, s.cap.severity) == (74.9, "Fair", "critical")
+    assert s.hosts["h1:9184"].cap is None  # the alert names another instance
+    resolved = [AlertLoad("HostFilesystemFull", "emergency", 300, "h1:9184", ongoing=False)]
+    s = score(perfect_host(), alerts=resolved)
+    assert s.cap is None and s.score > 74.9
+
+
+def test_a_cap_never_raises_a_score():
+    bad = perfect_host(cpu_avg=0.99, cpu_max=0.99, memory_avg=0.99, memory_max=0.99,
+                       scrape_success_ratio=0.5, collector_success_ratio=0.5, probe_success_ratio=0.5)
+    alerts = [AlertLoad("A", "emergency", 8 * 3600, "h1:9184", ongoing=True),
+              AlertLoad("B", "critical", 8 * 3600, "h1:9184", ongoing=True)]
+    s = score(bad, alerts=alerts)
+    assert s.score < 59.9 and s.grade == "Poor" and s.cap is None

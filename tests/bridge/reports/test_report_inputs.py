@@ -6,21 +6,12 @@ import pytest
 
 from alert_bridge.reports import health_inputs
 from alert_bridge.sources.prometheus import PrometheusUnavailable
-from alert_bridge.store.database import Database
 from tests.support.report import CannedPrometheus, add_alert, series
 from tradewatch import quantities as qt
 from tradewatch.config import parse_config
 
 END = 1_800_000_000.0
 CFG = parse_config({"report": {"window": "1h"}}, env={})
-
-
-@pytest.fixture
-def conn(tmp_path):
-    db = Database(tmp_path / "tw.db")
-    db.migrate()
-    yield db.connection()
-    db.close()
 
 
 def test_raw_node_series_used_when_the_rule_has_no_data(conn):
@@ -86,14 +77,41 @@ def test_a_bad_query_is_not_prometheus_down(conn):
 
 def test_disk_fill_forecast_needs_an_hour_of_window(conn):
     fs = {"instance": "h:9100", "mountpoint": "/var", "device": "/dev/sda2", "fstype": "ext4"}
+    young = {"instance": "h:9100", "mountpoint": "/tmp/new", "device": "tmpfs", "fstype": "tmpfs"}
     prom = CannedPrometheus(ranges={}, instants={
         "deriv(": [{"metric": fs, "value": [END, "2.5"]}],
+        " unless (": [{"metric": young, "value": [END, "100"]}],
         "1 - node_filesystem_avail_bytes": [{"metric": fs, "value": [END, "0.8"]}],
     })
     c = health_inputs.collect(CFG, end=END, api=prom, conn=conn)
     (f,) = c.recommendations.filesystems
     assert (f.instance, f.mountpoint, f.usage_ratio, f.days_to_full) == ("h:9100", "/var", 0.8, 2.5)
+    forecast = next(q for q in prom.queries if "deriv(" in q)
+    assert forecast == health_inputs.fill_forecast_expr(3600) and "offset 1h" in forecast
+    assert any(n.startswith("no disk-fill forecast for /tmp/new on h:9100: less than 1h of history")
+               for n in c.notes)
     short = parse_config({"report": {"window": "10m"}}, env={})
     c = health_inputs.collect(short, end=END, api=prom, conn=conn)
     assert c.recommendations.filesystems[0].days_to_full is None
     assert any("disk-fill forecasts skipped" in n for n in c.notes)
+
+
+def test_urgent_alerts_firing_at_the_end_become_inputs_once_per_identity(conn):
+    mount = {"mountpoint": "/tmp/tw-b", "device": "tmpfs"}
+    add_alert(conn, alertname="HostFilesystemFull", severity="critical", instance="h", starts=END - 900,
+              labels=mount, n=1)
+    add_alert(conn, alertname="HostFilesystemFull", severity="emergency", instance="h", starts=END - 600,
+              labels=mount, n=2, description="Filesystem /tmp/tw-b is 99% full. Dashboard: http://x:8080/")
+    add_alert(conn, alertname="TargetDown", severity="critical", instance="bot", starts=END - 400,
+              ends=END + 100)  # resolved after the window: firing at its end
+    add_alert(conn, alertname="HostCpuHigh", severity="critical", instance="h", starts=END - 3000,
+              ends=END - 2000)  # over before the end
+    add_alert(conn, alertname="HostCpuHigh", severity="warning", instance="h", starts=END - 300)
+    c = health_inputs.collect(CFG, end=END, api=None, conn=conn)
+    got = {(f.alertname, f.severity, f.where) for f in c.recommendations.firing}
+    assert got == {("HostFilesystemFull", "emergency", "/tmp/tw-b on h"), ("TargetDown", "critical", "bot")}
+    fs = next(f for f in c.recommendations.firing if f.alertname == "HostFilesystemFull")
+    assert fs.text == "Filesystem /tmp/tw-b is 99% full." and fs.firing_seconds == pytest.approx(600)
+    ongoing = {(a.alertname, a.severity) for a in c.health.alerts if a.ongoing}
+    assert ongoing == {("HostFilesystemFull", "critical"), ("HostFilesystemFull", "emergency"),
+                       ("TargetDown", "critical"), ("HostCpuHigh", "warning")}

@@ -152,6 +152,7 @@ def test_report_from_real_prometheus_sent_once(tmp_path, stack):
 def test_bridge_workers_send_the_scheduled_report_once(tmp_path):
     """The job hooked into the bridge's workers sends today's report by itself, and a restarted
     bridge the same day does not send it again (Prometheus is down here: the report says so)."""
+    from alert_bridge.jobs.schedule import build_jobs
     from alert_bridge.jobs.workers import Workers
     from alert_bridge.web.app import create_app
 
@@ -181,7 +182,7 @@ def test_bridge_workers_send_the_scheduled_report_once(tmp_path):
         finally:
             state.workers.stop()
         # a restarted bridge (new workers, same database) runs the job again: nothing is sent
-        again = Workers(config, db, sender=state.sender)
+        again = Workers(config, db, build_jobs(config), sender=state.sender)
         job = next(j for j in again.jobs if j.name == "daily_report")
         assert again.run_job(job, time.time()) == 0
         assert state.sender.run_once() == 0

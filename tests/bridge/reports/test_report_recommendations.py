@@ -6,6 +6,7 @@ from alert_bridge.reports.recommendations import (
     AlertFrequency,
     EmailStat,
     FilesystemForecast,
+    FiringAlert,
     HeartbeatStat,
     MemoryStat,
     ProbeStat,
@@ -111,3 +112,60 @@ def test_every_recommendation_has_numbers():
     for r in recs:
         assert any(ch.isdigit() for ch in r.evidence), r
         assert r.figures
+
+
+def firing(name, severity, labels=None, instance="web1:9100", **kw):
+    base = dict(text="", firing_seconds=720, started="2026-12-05 06:24 UTC")
+    base.update(kw)
+    return FiringAlert(name, severity, instance, labels or {}, **base)
+
+
+def test_every_firing_urgent_alert_gets_a_recommendation_with_its_evidence():
+    """Issue 14: filesystems at 94-100 % and a dead bot got no recommendation."""
+    alerts = [
+        firing("HostFilesystemFull", "critical", {"mountpoint": "/tmp/tw-a", "device": "tmpfs"},
+               text="Filesystem /tmp/tw-a (tmpfs) on web1:9100 is 94% full (critical above 90%)."),
+        firing("HostFilesystemFull", "emergency", {"mountpoint": "/tmp/tw-b"}, firing_seconds=60,
+               text="Filesystem /tmp/tw-b (tmpfs) on web1:9100 is 100% full (emergency above 97%)."),
+        firing("TradingHeartbeatStale", "critical", {"job": "trading-bot"}, instance="bot:9185", acked=True),
+        firing("TargetDown", "critical", {"job": "trading-bot"}, instance="bot:9185"),
+    ]
+    recs = recommend(RecommendationInputs(firing=alerts))
+    assert kinds(recs) == ["firing_alert"] * 4 and {r.priority for r in recs} == {"high"}
+    first = recs[0]  # the emergency leads
+    assert first.subject == "/tmp/tw-b on web1:9100"
+    assert "Free space on /tmp/tw-b on web1:9100" in first.action
+    assert "emergency alert HostFilesystemFull firing for 60s" in first.evidence
+    assert "100% full" in first.evidence
+    assert first.config_key == "thresholds.disk_percent.emergency"
+    tw_a = next(r for r in recs if "/tmp/tw-a" in r.subject)
+    assert "94% full" in tw_a.evidence and "12 min" in tw_a.evidence
+    assert "2026-12-05 06:24 UTC" in tw_a.evidence
+    bot = next(r for r in recs if r.figures["alertname"] == "TradingHeartbeatStale")
+    assert "trading bot on bot:9185" in bot.action and "acknowledged, still firing" in bot.evidence
+    down = next(r for r in recs if r.figures["alertname"] == "TargetDown")
+    assert down.action.startswith("Bring bot:9185 back")
+
+
+def test_an_unknown_alert_still_gets_a_recommendation():
+    (r,) = recommend(RecommendationInputs(firing=[firing("MyCustomThing", "emergency", {"probe": "x"})]))
+    assert r.action == "Deal with MyCustomThing on probe x on web1:9100."
+
+
+def test_trading_and_exchange_alerts_get_their_own_actions():
+    recs = recommend(RecommendationInputs(firing=[
+        firing("TradingBotDown", "critical", {"bot": "freqtrade-1"}, instance="bot:9185"),
+        firing("ExchangeRateLimited", "critical", {"exchange": "binance"}, instance="bot:9185"),
+        firing("TradingBalanceLow", "critical", instance="bot:9185"),
+    ]))
+    actions = {r.figures["alertname"]: r.action for r in recs}
+    assert actions["TradingBotDown"].startswith("Check bot freqtrade-1 on bot:9185: the trading bot does not")
+    assert actions["ExchangeRateLimited"].startswith("Slow the bot's requests to exchange binance on bot")
+    assert actions["TradingBalanceLow"].startswith("Top up or check the trading account bot:9185")
+
+
+def test_commands_are_spelled_as_the_operator_can_paste_them():
+    rules = RecommendationRules(setup_command=".venv/bin/tradewatch setup")
+    recs = recommend(RecommendationInputs(firing=[firing("BridgeEmailsFailing", "critical", instance="")],
+                                          email=EmailStat(sent=1, failed=2, retried=0)), rules)
+    assert all("`.venv/bin/tradewatch setup`" in r.action for r in recs) and len(recs) == 2

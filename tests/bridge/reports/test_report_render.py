@@ -8,10 +8,7 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-import pytest
-
 from alert_bridge.reports import data, render
-from alert_bridge.store.database import Database
 from tests.support.procs import free_port
 from tests.support.report import CannedPrometheus, add_alert, series
 from tradewatch.config import parse_config
@@ -20,13 +17,6 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 T = NOW.timestamp()
 EVIL = '<script>alert("x")</script>'
 
-
-@pytest.fixture
-def db(tmp_path):
-    d = Database(tmp_path / "tw.db")
-    d.migrate()
-    yield d
-    d.close()
 
 
 class _Tags(HTMLParser):

@@ -5,26 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from alert_bridge.reports import send
 from alert_bridge.store import reports as store
 from alert_bridge.store.database import Database
-from tests.support.procs import free_port
-from tradewatch.config import parse_config
-
-
-@pytest.fixture
-def env(tmp_path):
-    config = parse_config({
-        "bridge": {"prometheus_url": f"http://127.0.0.1:{free_port()}", "database": str(tmp_path / "tw.db")},
-        "email": {"to": ["ops@example.com"]}, "intervals": {"daily_report": "09:00"},
-        "report": {"timezone": "Europe/London"},
-    }, env={})
-    db = Database(config.bridge.database)
-    db.migrate()
-    yield config, db
-    db.close()
 
 
 def at(*a: int) -> float:
@@ -36,8 +19,7 @@ def backdate(db: Database, when: float) -> None:
         conn.execute("UPDATE schema_migrations SET applied_at = ?", (when,))
 
 
-def test_brand_new_install_sends_no_catch_up(env):
-    config, db = env
+def test_brand_new_install_sends_no_catch_up(config, db):
     backdate(db, at(2026, 7, 1, 10))  # created after 09:00 BST (08:00 UTC) that day
     assert send.scheduled_tick(config, db, now=at(2026, 7, 1, 10, 1), started_at=at(2026, 7, 1, 10)) is None
     # the next day it sends at 09:00 London time (08:00 UTC in summer), not before
@@ -46,8 +28,7 @@ def test_brand_new_install_sends_no_catch_up(env):
     assert r is not None and r.status == "queued" and r.kind == "scheduled" and r.report_date == "2026-07-02"
 
 
-def test_catch_up_once_after_downtime_then_nothing(env):
-    config, db = env
+def test_catch_up_once_after_downtime_then_nothing(config, db):
     backdate(db, at(2026, 1, 1))
     started = at(2026, 7, 2, 13)  # the bridge was down at 08:00 UTC and came back at 13:00
     r = send.scheduled_tick(config, db, now=started + 1, started_at=started)
@@ -59,8 +40,7 @@ def test_catch_up_once_after_downtime_then_nothing(env):
     assert [r["kind"] for r in runs] == ["catch_up"]
 
 
-def test_manual_send_leaves_the_day_to_the_schedule(env):
-    config, db = env
+def test_manual_send_leaves_the_day_to_the_schedule(config, db):
     backdate(db, at(2026, 1, 1))
     m = send.send_report(config, db, kind="manual", now=at(2026, 7, 2, 7), holder="cli")
     assert m.status == "queued" and m.kind == "manual"
@@ -68,8 +48,7 @@ def test_manual_send_leaves_the_day_to_the_schedule(env):
     assert r is not None and r.kind == "scheduled"
 
 
-def test_history_written_and_pruned(env):
-    config, db = env
+def test_history_written_and_pruned(config, db):
     backdate(db, at(2025, 1, 1))
     with db.transaction() as conn:
         store.save_history(conn, report_date="2026-01-01", run_id=None, kind="scheduled", now=1.0,
@@ -81,8 +60,7 @@ def test_history_written_and_pruned(env):
     assert dates == ["2026-07-02"]  # 2026-01-01 is older than retention.trading_days (90)
 
 
-def test_a_failing_render_frees_the_slot(env, monkeypatch):
-    config, db = env
+def test_a_failing_render_frees_the_slot(config, db, monkeypatch):
     backdate(db, at(2026, 1, 1))
 
     def boom(*a, **k):
@@ -98,8 +76,7 @@ def test_a_failing_render_frees_the_slot(env, monkeypatch):
     assert r is not None and r.status == "queued"
 
 
-def test_health_state_refresh(env):
-    config, db = env
+def test_health_state_refresh(config, db):
     state = send.refresh_health_state(config, db, now=time.time(), force=True)
     assert state["score"]["components"]["alerts"]["points"] == 25.0
     again = send.refresh_health_state(config, db, now=state["at"] + 10)

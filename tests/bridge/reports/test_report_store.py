@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from alert_bridge.store import reports
 from alert_bridge.store.database import Database
 
 
-@pytest.fixture
-def db(tmp_path):
-    d = Database(tmp_path / "tw.db")
-    d.migrate()
-    yield d
-    d.close()
-
-
 def test_two_concurrent_claimers_get_exactly_one(tmp_path, db):
     # separate Database objects: separate connections, as two web workers would have
-    others = [Database(tmp_path / "tw.db") for _ in range(4)]
+    others = [Database(db.path) for _ in range(4)]
     barrier = threading.Barrier(len(others))
     results: list[int | None] = []
     lock = threading.Lock()

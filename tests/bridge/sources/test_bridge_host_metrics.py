@@ -8,21 +8,10 @@ import pytest
 
 from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI
-from tests.support.procs import binary, free_port, running, wait_until
+from tests.support.procs import free_port, wait_until
 from tests.support.prom import prometheus
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def exporter(tmp_path):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/metrics"
-    args = [binary("tradewatch-exporter"), "--listen", f"127.0.0.1:{port}", "--collector.disable-defaults",
-            "--collector.cpu", "--collector.memory", "--collector.loadavg", "--collector.filesystem",
-            "--collector.netdev", "--collector.os"]
-    with running(args, tmp_path / "exporter.log", ready_url=url):
-        yield url
 
 
 def _sane(host: dict) -> None:

@@ -9,11 +9,8 @@ import pytest
 
 from alert_bridge.web.app import create_app
 from alert_bridge.web.signing import ack_token
-from tests.support import bridge as support
-from tests.support.bridge import alert, make_config, metric_value, notifications, webhook
+from tests.support.bridge import TOKEN, alert, make_config, metric_value, notifications, webhook
 from tests.support.exposition import exposition_server
-
-app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
 
 HOOK = "/api/monitoring/webhook"
 
@@ -283,12 +280,8 @@ def test_openapi_describes_auth_bodies_and_errors(client):
         "info", "warning", "critical", "emergency"]
 
 
-def test_openapi_with_a_token_requires_it_for_writes(tmp_path, clock):
-    application = create_app(make_config(tmp_path, bridge={"api_token": support.TOKEN}), clock=clock)
-    try:
-        paths = application.test_client().get("/api/openapi.json").json["paths"]
-    finally:
-        application.extensions["tradewatch"].db.close()
+def test_openapi_with_a_token_requires_it_for_writes(make_app):
+    paths = make_app(bridge={"api_token": TOKEN}).test_client().get("/api/openapi.json").json["paths"]
     assert paths["/api/monitoring/stop"]["post"]["security"] == [{"bearer": []}, {"session": [], "csrf": []}]
     assert paths["/api/monitoring/webhook"]["post"]["security"] == [{"bearer": []}]
     assert {} in paths["/api/monitoring/alerts"]["get"]["security"]  # loopback still reads

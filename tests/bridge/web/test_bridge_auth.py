@@ -7,11 +7,7 @@ import hmac
 import pytest
 
 from alert_bridge.web import auth
-from alert_bridge.web.app import create_app
-from tests.support import bridge as support
-from tests.support.bridge import TOKEN, alert, make_config, webhook
-
-clock = support.clock  # fixtures
+from tests.support.bridge import TOKEN, alert, webhook
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
@@ -25,23 +21,9 @@ MUTATING = [
 ]
 
 
-@pytest.fixture
-def make(tmp_path, clock):
-    apps = []
-
-    def build(**bridge):
-        application = create_app(make_config(tmp_path, bridge=bridge), clock=clock)
-        apps.append(application)
-        return application.test_client()
-
-    yield build
-    for a in apps:
-        a.extensions["tradewatch"].db.close()
-
-
 @pytest.mark.parametrize(("path", "body"), MUTATING)
-def test_token_required_when_configured(make, path, body):
-    c = make(api_token=TOKEN)
+def test_token_required_when_configured(client_with, path, body):
+    c = client_with(api_token=TOKEN)
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
         resp = c.post(path, json=body(), headers=headers, environ_base=LOCAL)
         assert resp.status_code == 401, (path, headers)
@@ -52,15 +34,15 @@ def test_token_required_when_configured(make, path, body):
 
 
 @pytest.mark.parametrize(("path", "body"), MUTATING)
-def test_without_token_only_loopback_clients(make, path, body):
-    c = make()
+def test_without_token_only_loopback_clients(client_with, path, body):
+    c = client_with()
     assert c.post(path, json=body(), environ_base=REMOTE).status_code == 401
     assert c.post(path, json=body(), environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
     assert c.post(path, json=body(), environ_base={"REMOTE_ADDR": "::ffff:127.0.0.1"}).status_code == 200
 
 
-def test_cross_site_browser_request_to_loopback_is_refused(make):
-    c = make()
+def test_cross_site_browser_request_to_loopback_is_refused(client_with):
+    c = client_with()
     resp = c.post(
         "/api/monitoring/stop",
         json={"duration": "1h"},
@@ -71,32 +53,27 @@ def test_cross_site_browser_request_to_loopback_is_refused(make):
     assert c.get("/api/monitoring/alerts").json["paused"] is None
 
 
-def test_dns_rebinding_host_is_not_trusted_as_loopback(make, tmp_path, clock):
-    c = make()
+def test_dns_rebinding_host_is_not_trusted_as_loopback(client_with, make_app):
+    c = client_with()
     rebound = {"Host": "evil.example:8080", "Origin": "http://evil.example:8080"}
     assert c.post("/api/monitoring/stop", json={"duration": "1h"}, environ_base=LOCAL,
                   headers=rebound).status_code == 401
     assert c.get("/api/monitoring/alerts", environ_base=LOCAL, headers=rebound).status_code == 401
     for host in ("127.0.0.1:8080", "localhost", "[::1]:8080"):
         assert c.get("/api/monitoring/alerts", environ_base=LOCAL, headers={"Host": host}).status_code == 200
-    application = create_app(make_config(tmp_path, security={"allowed_hosts": ["monitor.lan"]}), clock=clock)
-    try:
-        resp = application.test_client().get(
-            "/api/monitoring/alerts", environ_base=LOCAL, headers={"Host": "monitor.lan:8080"}
-        )
-        assert resp.status_code == 200
-    finally:
-        application.extensions["tradewatch"].db.close()
+    named = make_app(security={"allowed_hosts": ["monitor.lan"]}).test_client()
+    resp = named.get("/api/monitoring/alerts", environ_base=LOCAL, headers={"Host": "monitor.lan:8080"})
+    assert resp.status_code == 200
 
 
-def test_reads_need_auth_beyond_loopback_unless_read_open(make):
-    closed = make(api_token=TOKEN)
+def test_reads_need_auth_beyond_loopback_unless_read_open(client_with):
+    closed = client_with(api_token=TOKEN)
     assert closed.get("/api/monitoring/alerts", environ_base=REMOTE).status_code == 401
     assert closed.get("/api/monitoring/alerts", environ_base=REMOTE, headers=BEARER).status_code == 200
     assert closed.get("/api/monitoring/alerts", environ_base=LOCAL).status_code == 200
     assert closed.get("/health", environ_base=REMOTE).status_code in (200, 503)
     assert closed.get("/metrics", environ_base=REMOTE).status_code == 200
-    opened = make(api_token=TOKEN, read_open=True)
+    opened = client_with(api_token=TOKEN, read_open=True)
     assert opened.get("/api/monitoring/alerts", environ_base=REMOTE).status_code == 200
 
 
@@ -115,8 +92,8 @@ def test_token_compare_is_constant_time(monkeypatch):
     assert len(calls) == 2
 
 
-def test_session_login_sets_a_strict_httponly_cookie_and_needs_csrf(make):
-    c = make(api_token=TOKEN, dashboard_password="hunter2-long-password")
+def test_session_login_sets_a_strict_httponly_cookie_and_needs_csrf(client_with):
+    c = client_with(api_token=TOKEN, dashboard_password="hunter2-long-password")
     bad = c.post("/api/auth/login", json={"password": "nope"}, environ_base=REMOTE)
     assert bad.status_code == 401
     resp = c.post("/api/auth/login", json={"password": "hunter2-long-password"}, environ_base=REMOTE)
@@ -145,8 +122,8 @@ def test_session_login_sets_a_strict_httponly_cookie_and_needs_csrf(make):
     assert c.get("/api/monitoring/alerts", environ_base=REMOTE).status_code == 401
 
 
-def test_webhook_does_not_accept_a_session(make):
-    c = make(api_token=TOKEN)
+def test_webhook_does_not_accept_a_session(client_with):
+    c = client_with(api_token=TOKEN)
     csrf = c.post("/api/auth/login", json={"password": TOKEN}).json["csrf_token"]
     resp = c.post(
         "/api/monitoring/webhook", json=webhook(alert()), environ_base=REMOTE, headers={"X-CSRF-Token": csrf}
@@ -154,15 +131,15 @@ def test_webhook_does_not_accept_a_session(make):
     assert resp.status_code == 401
 
 
-def test_login_without_any_secret_configured_is_a_clear_403(make):
+def test_login_without_any_secret_configured_is_a_clear_403(client_with):
     # a well-formed request the bridge refuses (nothing to log in with), not a malformed one
-    resp = make().post("/api/auth/login", json={"password": "x"})
+    resp = client_with().post("/api/auth/login", json={"password": "x"})
     assert resp.status_code == 403 and "bridge.api_token" in resp.json["detail"]
 
 
-def test_secrets_never_appear_in_api_output_or_logs(make, caplog):
+def test_secrets_never_appear_in_api_output_or_logs(client_with, caplog):
     caplog.set_level("DEBUG")
-    c = make(api_token=TOKEN, dashboard_password="hunter2-long-password")
+    c = client_with(api_token=TOKEN, dashboard_password="hunter2-long-password")
     outputs = [
         c.get("/api/openapi.json").get_data(True),
         c.get("/api/monitoring/alerts", headers=BEARER).get_data(True),
@@ -195,8 +172,8 @@ def test_listen_host_classification(host, loopback):
     assert auth.host_is_loopback(host) is loopback
 
 
-def test_failed_logins_are_throttled_per_address(make):
-    c = make(api_token=TOKEN, dashboard_password="hunter2-long-password")
+def test_failed_logins_are_throttled_per_address(client_with):
+    c = client_with(api_token=TOKEN, dashboard_password="hunter2-long-password")
     c.application.extensions["tradewatch"].extra["login_throttle"] = auth.LoginThrottle(allowed=3, window=60)
     for _ in range(3):
         assert c.post("/api/auth/login", json={"password": "guess"}, environ_base=REMOTE).status_code == 401
