@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import bridge as support
 from tests.support.bridge import alert, webhook
-
-app, client, clock, config = support.app, support.client, support.clock, support.config  # fixtures
 
 HOOK = "/api/monitoring/webhook"
 
