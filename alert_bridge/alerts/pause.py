@@ -1,7 +1,7 @@
 """Pausing and resuming notifications: the bridge's own mute plus an Alertmanager silence.
 
 When a pause ends (resumed by hand or expired) the critical alerts held meanwhile go out in one
-`pause_summary` email.
+`pause_summary` email (and message on each channel a held alert matches).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alert_bridge.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable, pause_matchers
-from alert_bridge.notify.context import alert_dict, iso_time
+from alert_bridge.notify import fanout
+from alert_bridge.notify.context import alert_dict, dashboard_url, iso_time
 from alert_bridge.store import alerts, outbox, pauses
 from alert_bridge.store.database import Database
 from tradewatch.config import Config
@@ -107,6 +108,7 @@ def finish(config: Config, db: Database, *, now: float, expired_only: bool) -> R
                 "resumed_at": iso_time(now),
                 "comment": rows[-1]["comment"],
                 "held": [alert_dict(r) for r in held],
+                "dashboard_url": dashboard_url(config),
             }
             nid = outbox.enqueue(
                 conn,
@@ -116,6 +118,8 @@ def finish(config: Config, db: Database, *, now: float, expired_only: bool) -> R
                 dedup_key=f"pause_summary:{rows[-1]['id']}",
                 now=now,
             )
+            fanout.enqueue_channels(conn, config, "pause_summary", context,
+                                    dedup_key=f"pause_summary:{rows[-1]['id']}", now=now)
             for r in held:  # told through the summary: their resolve is worth an email
                 if r["severity"] != "emergency":  # an emergency is re-sent by its repeat job now
                     alerts.mark_notified(conn, r["id"], now)

@@ -1,0 +1,48 @@
+"""Queue a notification for the push channels that want it, in the caller's transaction.
+
+Callers (webhook ingest, emergency repeats, the Watchdog, the pause summary, the daily report,
+tests) already queue the email in a transaction; calling this in the same one makes the channel
+rows as durable as the email: committed before the webhook's 2xx, sent by the outbox sender.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from alert_bridge.notify import routing
+from alert_bridge.notify.push_message import held_filters
+from alert_bridge.store import outbox
+from tradewatch.config import Config
+
+
+def enqueue_channels(
+    conn: sqlite3.Connection,
+    config: Config,
+    kind: str,
+    context: dict[str, Any],
+    *,
+    dedup_key: str | None,
+    now: float,
+    alert_id: int | None = None,
+    severity: str = "",
+    category: str = "",
+    only: str | None = None,
+) -> list[int]:
+    """One outbox row per matching channel (only `only`, when given); returns the new row ids.
+
+    `dedup_key` is the email's key: each channel's row gets its own derived from it, so a
+    repeated webhook queues nothing twice for any channel.
+    """
+    held = held_filters(context) if kind == "pause_summary" else ()
+    ids = []
+    for channel in routing.channels_for(config.channels, kind, severity=severity, category=category,
+                                        held=held):
+        if only is not None and channel.name != only:
+            continue
+        nid = outbox.enqueue(conn, kind, [], context, alert_id=alert_id,
+                             dedup_key=routing.dedup_key(channel.name, dedup_key), now=now,
+                             channel=channel.name)
+        if nid is not None:
+            ids.append(nid)
+    return ids

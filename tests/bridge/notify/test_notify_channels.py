@@ -1,0 +1,106 @@
+"""Push channels through the outbox, in process: real Apprise to a real JSON receiver on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from alert_bridge.alerts import ingest as ingest_mod
+from alert_bridge.alerts.payload import WebhookPayload
+from alert_bridge.notify.sender import OutboxSender
+from alert_bridge.store import outbox
+from alert_bridge.store.database import Database
+from tests.support.bridge import Clock, alert, config_data, webhook
+from tests.support.receiver import receiver
+from tradewatch.config import parse_config
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "s3cr3tTokenValue42"
+
+
+@pytest.fixture
+def rx():
+    with receiver() as r:
+        yield r
+
+
+def setup(tmp_path, channels):
+    config = parse_config({**config_data(tmp_path), "channels": channels}, env={})
+    db = Database(config.bridge.database)
+    db.migrate()
+    return config, db
+
+
+def post(db, config, clock, *alerts):
+    payload = WebhookPayload.model_validate(webhook(*alerts))
+    return ingest_mod.ingest(db, config, payload, b"{}", now=clock(), key="k" * 32)
+
+
+def rows(db):
+    return sorted(outbox.recent(db.connection(), 500), key=lambda r: r["id"])
+
+
+def test_firing_and_resolved_reach_matching_channels_once(tmp_path, rx):
+    config, db = setup(tmp_path, [
+        {"name": "crit", "url": rx.url("crit")},
+        {"name": "warn", "url": rx.url("warn"), "severities": ["warning"]},
+        {"name": "noresolve", "url": rx.url("noresolve"), "send_resolved": False},
+    ])
+    clock = Clock()
+    sender = OutboxSender(config, db, clock=clock)
+    post(db, config, clock, alert(device="sda", mountpoint="/data"))
+    post(db, config, clock, alert(device="sda", mountpoint="/data"))  # Alertmanager's repeat
+    post(db, config, clock, alert("ApiSlow", severity="warning"))
+    sender.run_once()
+    assert [r["channel"] for r in rows(db)] == [None, "crit", "noresolve", "warn"]
+    (crit,) = rx.received("/crit")
+    assert crit["title"].startswith("\U0001f534 CRITICAL: HighCpuUsage /data on web-1:9184")
+    assert crit["type"] == "failure" and "Acknowledge" in crit["message"]
+    assert [m["title"] for m in rx.received("/warn")] == ["\U0001f7e0 WARNING: ApiSlow on web-1:9184"]
+    clock.advance(600)
+    post(db, config, clock, alert(status="resolved", device="sda", mountpoint="/data"))
+    post(db, config, clock, alert("ApiSlow", severity="warning", status="resolved"))
+    sender.run_once()
+    titles = [m["title"].split(":")[0] for m in rx.received("/crit")]
+    assert titles == ["\U0001f534 CRITICAL", "\u2705 RESOLVED"]
+    assert "resolved after 20m" in rx.received("/crit")[1]["message"]
+    assert len(rx.received("/noresolve")) == 1 and len(rx.received("/warn")) == 2
+    assert {r["status"] for r in rows(db)} == {"sent"}
+
+
+def test_a_service_that_is_down_is_retried_with_backoff_and_delivered_once(tmp_path, rx):
+    config, db = setup(tmp_path, [{"name": "phone", "url": rx.url("phone")}])
+    clock = Clock()
+    sender = OutboxSender(config, db, clock=clock, rng=lambda: 0.5)
+    rx.status = 503
+    post(db, config, clock, alert())
+    sender.run_once()
+    phone = next(r for r in rows(db) if r["channel"] == "phone")
+    assert phone["status"] == "pending" and phone["attempts"] == 1 and "error=503" in phone["last_error"]
+    sender.run_once()  # not due yet: backoff
+    assert outbox.get(db.connection(), phone["id"])["attempts"] == 1
+    rx.status = 200
+    clock.advance(6)
+    sender.run_once()
+    assert outbox.get(db.connection(), phone["id"])["status"] == "sent"
+    assert len(rx.received("/phone")) == 1
+
+
+def test_a_permanent_answer_fails_at_once_without_the_token_in_the_error(tmp_path, rx):
+    config, db = setup(tmp_path, [{"name": "phone", "url": f"json://bot:{TOKEN}@127.0.0.1:{rx.port}/phone"}])
+    clock = Clock()
+    rx.status = 401
+    post(db, config, clock, alert())
+    OutboxSender(config, db, clock=clock).run_once()
+    phone = next(r for r in rows(db) if r["channel"] == "phone")
+    assert phone["status"] == "failed" and "error=401" in phone["last_error"]
+    assert TOKEN not in phone["last_error"]
+
+
+def test_a_channel_removed_from_the_config_fails_its_rows(tmp_path, rx):
+    config, db = setup(tmp_path, [{"name": "phone", "url": rx.url("phone")}])
+    clock = Clock()
+    post(db, config, clock, alert())
+    OutboxSender(config.model_copy(update={"channels": []}), db, clock=clock).run_once()
+    phone = next(r for r in rows(db) if r["channel"] == "phone")
+    assert phone["status"] == "failed" and "not in the config" in phone["last_error"]
