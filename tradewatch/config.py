@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import itertools
+import logging
 import os
 import re
 import warnings
@@ -479,6 +480,18 @@ def apprise_module() -> Any:
     return apprise
 
 
+def _instantiate(apprise: Any, url: str) -> Any:
+    """Apprise's plugin for `url`, or None. Apprise logs why it cannot parse a URL, quoting the
+    URL: that log would carry the token, so it is muted here (our message masks it instead)."""
+    logger = logging.getLogger("apprise")
+    before = logger.disabled
+    logger.disabled = True
+    try:
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    finally:
+        logger.disabled = before
+
+
 def channel_url_problem(url: str) -> str | None:
     """Why Apprise cannot use `url` (None when it can); the message never carries the URL's secrets.
 
@@ -490,7 +503,7 @@ def channel_url_problem(url: str) -> str | None:
     apprise = apprise_module()
     if apprise is None:
         return None
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+    if _instantiate(apprise, url) is None:
         return f"Apprise cannot parse {mask_channel_url(url)!r} (unknown service or missing part)"
     return None
 
@@ -503,7 +516,7 @@ def mask_channel_url(url: str) -> str:
     apprise = apprise_module()
     if apprise is None:
         return fallback
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True) if url else None
+    plugin = _instantiate(apprise, url) if url else None
     if plugin is None:
         return fallback
     return str(plugin.url(privacy=True)).split("?", 1)[0]

@@ -25,7 +25,15 @@ log = logging.getLogger(__name__)
 
 # HTTP answers that say the request itself is wrong (bad token, unknown chat): not retried.
 # 408 (timeout), 425 (too early) and 429 (rate limited) are worth another try.
-_PERMANENT_STATUS = re.compile(r"\berror=(4(?!08|25|29)\d\d)\b")
+_STATUS = re.compile(r"\berror=(\d{3})\b")
+_RETRYABLE_4XX = ("408", "425", "429")
+
+
+def is_permanent(problems: list[str]) -> bool:
+    """Whether the last HTTP status Apprise reported is a 4xx that will not heal. Only the last:
+    a plugin may log a harmless 404 on the way (Matrix's version handshake) before the real one."""
+    codes = [c for p in problems for c in _STATUS.findall(p)]
+    return bool(codes) and codes[-1].startswith("4") and codes[-1] not in _RETRYABLE_4XX
 
 
 def url_secrets(url: str) -> list[str]:
@@ -34,6 +42,30 @@ def url_secrets(url: str) -> list[str]:
     rest = url.split("://", 1)[-1]
     pieces = re.split(r"[/:@?&=#,]", rest)
     return sorted({p for p in pieces if len(p) >= 6 and "." not in p}, key=len, reverse=True)
+
+
+class SecretFilter(logging.Filter):
+    """Takes the channels' URL secrets out of everything Apprise logs (its messages may quote a
+    URL or a request), so no token reaches the bridge's log."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            record.msg = scrub(record.getMessage(), self.secrets)
+            record.args = None
+        return True
+
+
+def guard_apprise_log(config: Config) -> None:
+    """Install (once per logger, replacing an earlier one) the filter for `config`'s channels."""
+    logger = logging.getLogger("apprise")
+    for old in [f for f in logger.filters if isinstance(f, SecretFilter)]:
+        logger.removeFilter(old)
+    secrets = sorted({s for c in config.channels for s in url_secrets(c.url)}, key=len, reverse=True)
+    logger.addFilter(SecretFilter(secrets))
 
 
 class ChannelTransport:
@@ -46,6 +78,7 @@ class ChannelTransport:
         self.clock = clock
         self._plugins: dict[str, Any] = {}
         self._lock = threading.Lock()
+        guard_apprise_log(config)
 
     def channel(self, name: str) -> Channel:
         channel = self.config.channel(name)
@@ -104,7 +137,7 @@ class ChannelTransport:
             return
         detail = "; ".join(problems) or "Apprise reported a failure"
         error = self._safe(channel, f"{getattr(plugin, 'service_name', 'service')}: {detail}")
-        if _PERMANENT_STATUS.search(detail):
+        if is_permanent(problems):
             raise PermanentError(error)
         raise TransientError(error)
 
