@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run every test:
 #   Debian's prometheus, alertmanager, node_exporter, chromium, postgresql and nginx; a .venv with
-#   the project and its `test` extra; .venv-synapse (a Matrix homeserver); then ruff and pytest. Extra arguments go to pytest.
+#   the project and its `test` extra; .venv-synapse (a Matrix homeserver); then ruff and pytest.
+#   Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/system-packages.sh

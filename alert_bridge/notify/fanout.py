@@ -8,9 +8,11 @@ rows as durable as the email: committed before the webhook's 2xx, sent by the ou
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from alert_bridge.notify import routing
+from alert_bridge.notify.context import dashboard_url
 from alert_bridge.notify.push_message import held_filters
 from alert_bridge.store import outbox
 from tradewatch.config import Config
@@ -46,3 +48,13 @@ def enqueue_channels(
         if nid is not None:
             ids.append(nid)
     return ids
+
+
+def enqueue_tests(conn: sqlite3.Connection, config: Config, *, now: float, only: str | None = None,
+                  note: str = "") -> dict[str, int]:
+    """A test message for every channel (or only `only`): {channel name: outbox row id}."""
+    context = {"requested_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"), "note": note,
+               "dashboard_url": dashboard_url(config)}
+    names = [c.name for c in config.channels if only is None or c.name == only]
+    ids = enqueue_channels(conn, config, "test", context, dedup_key=None, now=now, only=only)
+    return dict(zip(names, ids, strict=True))

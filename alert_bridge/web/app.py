@@ -58,7 +58,8 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.bridge.session_lifetime),
     )
     state = Bridge(
-        config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
+        config=config, db=db, metrics=BridgeMetrics(db, clock, [c.name for c in config.channels]), key=key,
+        clock=clock, sender=sender,
     )
     app.extensions["tradewatch"] = state
 
@@ -66,11 +67,12 @@ def create_app(
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
     app.after_request(strict_transport)
     from alert_bridge.alerts import webhook
-    from alert_bridge.web import api, auth, openapi, status
+    from alert_bridge.web import api, auth, channels, openapi, status
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(channels.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(openapi.bp)
 

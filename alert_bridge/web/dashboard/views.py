@@ -54,6 +54,7 @@ def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "kind": row["kind"],
+        "channel": row.get("channel"),
         "status": row["status"],
         "subject": subject,
         "recipients": len(row.get("recipients") or []),
