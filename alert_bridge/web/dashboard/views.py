@@ -19,6 +19,7 @@ from alert_bridge.notify.view import subject_for
 from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.web import models as m
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, session_active
+from alert_bridge.web.channels import channel_list
 from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.runtime import bridge
@@ -51,6 +52,8 @@ def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     """An outbox row for people: no context body, no raw message, recipients counted."""
     ctx = row.get("context") or {}
     subject = subject_for(str(row["kind"]), ctx if isinstance(ctx, dict) else {})
+    if row.get("channel") and row["kind"] == "test":
+        subject = "[TEST] TradeWatch channel test"
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -145,6 +148,7 @@ def page(query: m.WindowQuery) -> Any:
         heartbeat=beat,
         paused=pauses.to_dict(pauses.active(conn, now)),
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
+        channels=channel_list(b.config, conn),
         health=_health(),
         metrics=metrics,
         metrics_error=metrics_error,
