@@ -18,7 +18,7 @@ from typing import Any
 
 class Receiver:
     def __init__(self, port: int = 0):
-        self.messages: list[dict[str, Any]] = []  # {"path", "json"} in arrival order
+        self.messages: list[dict[str, Any]] = []  # {"path", "json", "at"} in arrival order
         self.status = 200
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -40,7 +40,7 @@ class Receiver:
                 with receiver._lock:
                     status = receiver.status
                     if status < 300:
-                        receiver.messages.append({"path": self.path, "json": body})
+                        receiver.messages.append({"path": self.path, "json": body, "at": time.time()})
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
