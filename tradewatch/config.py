@@ -522,6 +522,14 @@ def mask_channel_url(url: str) -> str:
     return str(plugin.url(privacy=True)).split("?", 1)[0]
 
 
+def _one_of(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
+    """`values` without repeats, each one of `allowed` (else the error names the first that is not)."""
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise ValueError(f"unknown {what} {bad[0]!r} (expected any of {', '.join(allowed)})")
+    return list(dict.fromkeys(values))
+
+
 class Channel(_Strict):
     """One push channel (Telegram, Discord, ntfy, ...): an Apprise URL and what it receives."""
 
@@ -550,18 +558,12 @@ class Channel(_Strict):
     @field_validator("severities")
     @classmethod
     def _severities(cls, value: list[str]) -> list[str]:
-        bad = [s for s in value if s not in SEVERITIES]
-        if bad:
-            raise ValueError(f"unknown severity {bad[0]!r} (expected any of {', '.join(SEVERITIES)})")
-        return list(dict.fromkeys(value))
+        return _one_of(value, SEVERITIES, "severity")
 
     @field_validator("categories")
     @classmethod
     def _categories(cls, value: list[str]) -> list[str]:
-        bad = [c for c in value if c not in CATEGORIES]
-        if bad:
-            raise ValueError(f"unknown category {bad[0]!r} (expected any of {', '.join(CATEGORIES)})")
-        return list(dict.fromkeys(value))
+        return _one_of(value, CATEGORIES, "category")
 
 
 class Exporter(_Strict):

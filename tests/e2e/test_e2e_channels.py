@@ -11,27 +11,22 @@ import re
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.support import receiver as receiving
 from tests.support.bridge import BridgeProcess, alert, bridge_process, config_data, webhook
 from tests.support.procs import binary, free_port, wait_until
-from tests.support.receiver import Receiver, receiver
+from tests.support.receiver import Receiver
 from tests.support.synapse import Homeserver, homeserver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+rx = receiving.rx  # fixture
 
 TOKEN = "e2e-token-0123456789abcdef0123456789"
 HOOK = "/api/monitoring/webhook"
-
-
-@pytest.fixture
-def rx() -> Iterator[Receiver]:
-    with receiver() as r:
-        yield r
 
 
 def data(tmp_path: Path, port: int, channels: list[dict], **escalation: float) -> dict:

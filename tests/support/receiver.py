@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 
 class Receiver:
     def __init__(self, port: int = 0):
@@ -77,6 +79,13 @@ class Receiver:
                 return got
             time.sleep(0.05)
         return self.received(path)
+
+
+@pytest.fixture
+def rx() -> Iterator[Receiver]:
+    """A receiver for one test (import it into a test module to use it as a fixture)."""
+    with receiver() as r:
+        yield r
 
 
 @contextlib.contextmanager

@@ -9,19 +9,14 @@ from alert_bridge.alerts.payload import WebhookPayload
 from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.store import outbox
 from alert_bridge.store.database import Database
+from tests.support import receiver as receiving
 from tests.support.bridge import Clock, alert, config_data, webhook
-from tests.support.receiver import receiver
 from tradewatch.config import parse_config
 
 pytestmark = pytest.mark.integration
+rx = receiving.rx  # fixture
 
 TOKEN = "s3cr3tTokenValue42"
-
-
-@pytest.fixture
-def rx():
-    with receiver() as r:
-        yield r
 
 
 def setup(tmp_path, channels):
@@ -104,3 +99,43 @@ def test_a_channel_removed_from_the_config_fails_its_rows(tmp_path, rx):
     OutboxSender(config.model_copy(update={"channels": []}), db, clock=clock).run_once()
     phone = next(r for r in rows(db) if r["channel"] == "phone")
     assert phone["status"] == "failed" and "not in the config" in phone["last_error"]
+
+
+def test_the_daily_report_summary_goes_only_to_channels_that_ask(tmp_path, rx):
+    from alert_bridge.reports import send
+
+    config, db = setup(tmp_path, [{"name": "phone", "url": rx.url("phone")},
+                                  {"name": "desk", "url": rx.url("desk"), "daily_report": True}])
+    config = config.model_copy(update={"bridge": config.bridge.model_copy(update={"prometheus_url": ""})})
+    clock = Clock()
+    result = send.send_report(config, db, kind="manual", now=clock(), holder="test")
+    assert result.status == "queued"
+    OutboxSender(config, db, clock=clock).run_once()
+    (summary,) = rx.received("/desk")
+    assert "TradeWatch daily report" in summary["title"] and "Health score" in summary["message"]
+    assert rx.received("/phone") == []
+
+
+def test_watchdog_and_pause_summary_reach_the_channels_that_take_them(tmp_path, rx):
+    from alert_bridge.alerts import pause, watchdog
+    from alert_bridge.jobs.context import JobContext
+    from alert_bridge.store import jobs
+
+    config, db = setup(tmp_path, [{"name": "urgent", "url": rx.url("urgent")},
+                                  {"name": "trading", "url": rx.url("trading"), "categories": ["trading"]},
+                                  {"name": "warn", "url": rx.url("warn"), "severities": ["warning"]}])
+    clock = Clock()
+    with db.transaction() as conn:
+        jobs.set_state(conn, ingest_mod.WATCHDOG_STATE, repr(clock() - 3600))
+    assert watchdog.run(JobContext(config, db, "k" * 32, clock(), None)) == 1
+    pause.start(config, db, now=clock(), seconds=3600, comment="deploy", include_emergencies=False,
+                created_by="test")
+    post(db, config, clock, alert("ApiDown", category="system"))
+    clock.advance(60)
+    resumed = pause.finish(config, db, now=clock(), expired_only=False)
+    assert resumed.held == 1
+    OutboxSender(config, db, clock=clock).run_once()
+    assert [m["title"].split(":")[0] for m in rx.received("/urgent")] == [
+        "\U0001f6a8 PIPELINE BROKEN", "\U0001f4cb SUMMARY"]
+    assert [m["title"].split(":")[0] for m in rx.received("/trading")] == ["\U0001f6a8 PIPELINE BROKEN"]
+    assert rx.received("/warn") == []

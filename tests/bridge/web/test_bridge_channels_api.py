@@ -6,21 +6,16 @@ import pytest
 
 from alert_bridge.web.app import create_app
 from tests.support import bridge as support
+from tests.support import receiver as receiving
 from tests.support.bridge import alert, config_data, metric_value, webhook
-from tests.support.receiver import receiver
 from tradewatch import metric_names as mn
 from tradewatch.config import parse_config
 
 clock = support.clock  # fixture
 pytestmark = pytest.mark.integration
+rx = receiving.rx  # fixture
 
 SECRET = "T0pSecretBotToken99"
-
-
-@pytest.fixture
-def rx():
-    with receiver() as r:
-        yield r
 
 
 @pytest.fixture
