@@ -36,6 +36,12 @@ def is_permanent(problems: list[str]) -> bool:
     return bool(codes) and codes[-1].startswith("4") and codes[-1] not in _RETRYABLE_4XX
 
 
+def cooldown(failures: int) -> float:
+    """Seconds a channel rests after `failures` transient failures in a row: 5 s doubling to
+    15 min, the sender's back-off (without jitter)."""
+    return min(900.0, 5.0 * 2 ** max(0, failures - 1))
+
+
 def url_secrets(url: str) -> list[str]:
     """Parts of an Apprise URL that may be secret (tokens, passwords, keys): every piece of six
     or more characters between separators, except host names with dots and plain ports."""
@@ -68,6 +74,14 @@ def guard_apprise_log(config: Config) -> None:
     logger.addFilter(SecretFilter(secrets))
 
 
+class CoolingDown(Exception):
+    """The channel failed moments ago: the row is not tried now but deferred to `until`."""
+
+    def __init__(self, until: float, error: str):
+        super().__init__(error)
+        self.until = until
+
+
 class ChannelTransport:
     """Delivers channel rows. One Apprise plugin per channel, made on first use and reused."""
 
@@ -78,6 +92,10 @@ class ChannelTransport:
         self.clock = clock
         self._plugins: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # channel name -> (consecutive transient failures, not before, last error): a service that
+        # is down or hangs costs one attempt per back-off window, not one per waiting row, so it
+        # cannot hold up the email and the other channels sharing the sender's lanes
+        self._cooling: dict[str, tuple[int, float, str]] = {}
         guard_apprise_log(config)
 
     def channel(self, name: str) -> Channel:
@@ -114,8 +132,24 @@ class ChannelTransport:
         )
 
     def send(self, row: dict[str, Any]) -> None:
-        """Deliver one row or raise TransientError / PermanentError (texts free of secrets)."""
+        """Deliver one row or raise TransientError / PermanentError (texts free of secrets), or
+        CoolingDown when its channel failed moments ago (the row was not tried)."""
         channel = self.channel(str(row["channel"]))
+        with self._lock:
+            _, not_before, last_error = self._cooling.get(channel.name, (0, 0.0, ""))
+        if self.clock() < not_before and row["kind"] != "test":  # a test is how one checks a fix
+            raise CoolingDown(not_before, f"not tried: {channel.name} is cooling down after: {last_error}")
+        try:
+            self._send(row, channel)
+        except TransientError as exc:
+            with self._lock:
+                n = self._cooling.get(channel.name, (0, 0.0, ""))[0] + 1
+                self._cooling[channel.name] = (n, self.clock() + cooldown(n), str(exc))
+            raise
+        with self._lock:
+            self._cooling.pop(channel.name, None)
+
+    def _send(self, row: dict[str, Any], channel: Channel) -> None:
         plugin = self._plugin(channel)
         msg = self.message(row, channel, plugin)
         apprise = apprise_module()

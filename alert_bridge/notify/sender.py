@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from alert_bridge.notify.apprise_channel import ChannelTransport
+from alert_bridge.notify.apprise_channel import ChannelTransport, CoolingDown
 from alert_bridge.notify.compose import compose, recipients_for, sender_address
 from alert_bridge.notify.transport import (
     PermanentError,
@@ -323,6 +323,9 @@ class OutboxSender:
         """A push channel's row: through Apprise, classified like email (see apprise_channel)."""
         try:
             self.channels.send(row)
+        except CoolingDown as exc:
+            self._record(outbox.defer, row["id"], exc.until, str(exc))
+            return DeliveryResult("pending", str(exc), None)
         except PermanentError as exc:
             return self._failed(row, str(exc))
         except TransientError as exc:

@@ -145,6 +145,16 @@ def release(conn: sqlite3.Connection, held: Sequence[tuple[int, float]]) -> int:
     return released
 
 
+def defer(conn: sqlite3.Connection, id: int, until: float, error: str) -> None:
+    """Back to pending until `until` without counting the claim as an attempt: the row was not
+    tried (its channel is cooling down after a failure). A row already sent is left alone."""
+    conn.execute(
+        "UPDATE notifications SET status = 'pending', next_attempt_at = ?, claimed_until = NULL,"
+        " attempts = MAX(0, attempts - 1), last_error = ? WHERE id = ? AND status != 'sent'",
+        (until, error, id),
+    )
+
+
 def mark_sent(conn: sqlite3.Connection, id: int, now: float, message_id: str | None) -> None:
     conn.execute(
         "UPDATE notifications SET status = 'sent', sent_at = ?, message_id = ?, claimed_until = NULL,"

@@ -139,3 +139,26 @@ def test_watchdog_and_pause_summary_reach_the_channels_that_take_them(tmp_path, 
         "\U0001f6a8 PIPELINE BROKEN", "\U0001f4cb SUMMARY"]
     assert [m["title"].split(":")[0] for m in rx.received("/trading")] == ["\U0001f6a8 PIPELINE BROKEN"]
     assert rx.received("/warn") == []
+
+
+def test_a_hanging_service_costs_one_attempt_per_back_off_not_one_per_row(tmp_path, rx):
+    """The service accepts connections and never answers: the first row times out, the other rows
+    of that channel are deferred untried, and the email and the other channel go out meanwhile."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(50)
+        hang = f"json://127.0.0.1:{silent.getsockname()[1]}/x?cto=1&rto=1"
+        config, db = setup(tmp_path, [{"name": "hang", "url": hang}, {"name": "ok", "url": rx.url("ok")}])
+        clock = Clock()
+        for i in range(5):
+            post(db, config, clock, alert(f"Down{i}"))
+        OutboxSender(config, db, clock=clock).run_once()
+        by = {}
+        for r in rows(db):
+            by.setdefault(r["channel"] or "email", []).append(r)
+        assert {r["status"] for r in by["email"]} == {"sent"} and len(rx.received("/ok")) == 5
+        tried = [r for r in by["hang"] if r["attempts"] == 1]
+        assert len(tried) == 1 and all(r["status"] == "pending" for r in by["hang"])
+        assert all("cooling down" in r["last_error"] for r in by["hang"] if r["attempts"] == 0)
