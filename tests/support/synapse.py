@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -48,8 +49,12 @@ class Homeserver:
             headers["Authorization"] = f"Bearer {self._token}"
         req = urllib.request.Request(self.base + path, method=method, headers=headers,
                                      data=json.dumps(body).encode() if body is not None else None)
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.load(resp)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as exc:
+            exc.close()  # its response holds the socket
+            raise
 
     def messages(self, room: str) -> list[str]:
         """Bodies of the m.room.message events in #room:localhost, oldest first ([] if no room)."""
