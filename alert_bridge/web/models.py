@@ -339,6 +339,7 @@ class NotificationsQuery(Query):
 class Notification(Reply):
     id: int
     kind: str
+    channel: str | None = Field(description="The push channel's name; null for the email")
     status: str
     subject: str
     recipients: int
@@ -346,6 +347,43 @@ class Notification(Reply):
     last_error: str | None
     created_at: str | None
     sent_at: str | None
+
+
+class ChannelDelivery(Reply):
+    status: str = Field(description="sent or failed")
+    kind: str
+    at: str | None
+    error: str | None
+
+
+class Channel(Reply):
+    name: str
+    service: str = Field(description="The Apprise URL with its secrets masked")
+    severities: list[str]
+    categories: list[str] = Field(description="Empty: every category")
+    send_resolved: bool
+    daily_report: bool
+    backlog: int = Field(ge=0, description="Messages waiting (pending or being sent)")
+    last: ChannelDelivery | None = Field(description="The newest finished delivery; null before the first")
+
+
+class ChannelList(Reply):
+    channels: list[Channel]
+
+
+class ChannelPath(BaseModel):
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="channels[].name from the config")
+
+
+class ChannelTestRequest(Request):
+    note: Comment = ""
+
+
+class ChannelTestResult(Reply):
+    id: int
+    channel: str
+    status: str = Field(description="sent, pending (will be retried) or failed")
+    error: str | None
 
 
 class NotificationList(Reply):

@@ -21,6 +21,7 @@ from alert_bridge.sources import trading
 from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.web import models as m
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, session_active
+from alert_bridge.web.channels import channel_list
 from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.pages import secure_page
@@ -51,9 +52,12 @@ def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     """An outbox row for people: no context body, no raw message, recipients counted."""
     ctx = row.get("context") or {}
     subject = subject_for(str(row["kind"]), ctx if isinstance(ctx, dict) else {})
+    if row.get("channel") and row["kind"] == "test":
+        subject = "[TEST] TradeWatch channel test"
     return {
         "id": row["id"],
         "kind": row["kind"],
+        "channel": row.get("channel"),
         "status": row["status"],
         "subject": subject,
         "recipients": len(row.get("recipients") or []),
@@ -156,6 +160,7 @@ def page(query: m.WindowQuery) -> Any:
         held=active.held,
         held_error=held_error,
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
+        channels=channel_list(b.config, conn),
         health=_health(),
         metrics=metrics,
         metrics_error=metrics_error,

@@ -423,10 +423,11 @@
       return el("tr", { "data-notification-id": String(n.id) }, [
         el("td", { "data-label": "Queued" }, [timeEl(n.created_at)]),
         el("td", { "data-label": "Kind", text: n.kind.replace(/_/g, " ") }),
+        el("td", { "data-label": "To", text: n.channel || "email" }),
         el("td", { "data-label": "About", text: n.subject || "—" }), status
       ]);
     });
-    var head = el("tr", {}, ["Queued", "Kind", "About", "Status"].map(function (t) {
+    var head = el("tr", {}, ["Queued", "Kind", "To", "About", "Status"].map(function (t) {
       return el("th", { scope: "col", text: t });
     }));
     box.replaceChildren(el("table", { "class": "notifications" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
@@ -467,6 +468,27 @@
     var id = button.dataset.silenceId;
     act(button, "silence-result", "POST", "/api/monitoring/silences/" + encodeURIComponent(id) + "/expire", {},
       function () { say("silence-result", "Silence expired.", "ok"); });
+  }
+
+  function renderChannels(data) {
+    var box = $("channels-body");
+    if (!box) { return; }
+    (data.channels || []).forEach(function (c) {
+      var row = box.querySelector('tr[data-channel="' + c.name + '"]');
+      if (!row) { return; }
+      var cell = row.querySelector('td[data-label="Last"]');
+      var parts = [];
+      if (c.last) {
+        parts.push(el("span", { "class": "status status-" + c.last.status }, [
+          el("span", { "class": "status-icon", "aria-hidden": "true" }), c.last.status
+        ]), " " + c.last.kind.replace(/_/g, " ") + " ", timeEl(c.last.at));
+        if (c.last.error) { parts.push(el("br"), el("span", { "class": "muted", text: c.last.error })); }
+      } else {
+        parts.push(el("span", { "class": "muted", text: "none yet" }));
+      }
+      if (c.backlog) { parts.push(el("br"), el("span", { "class": "muted", text: c.backlog + " waiting" })); }
+      cell.replaceChildren.apply(cell, parts);
+    });
   }
 
   function renderHealth(data) {
@@ -510,6 +532,9 @@
         if (res.ok) { renderBots(res.data); } else {
           $("trading-source").textContent = "No metrics source answered: " + errorText(res);
         }
+      }),
+      api("GET", "/api/monitoring/channels").then(function (res) {
+        if (res.ok) { renderChannels(res.data); }
       }),
       api("GET", "/api/monitoring/notifications?limit=20").then(function (res) {
         if (res.ok) { renderNotifications(res.data); }
@@ -640,6 +665,14 @@
     });
   }
 
+  function onChannelTest(event) {
+    var button = event.target.closest("button.channel-test");
+    if (!button) { return; }
+    var name = button.dataset.channel;
+    act(button, "channel-result", "POST", "/api/monitoring/channels/" + encodeURIComponent(name) + "/test", {},
+      function () { say("channel-result", "Test message delivered to " + name + ".", "ok"); });
+  }
+
   function start() {
     var login = $("login-form");
     if (login) { login.addEventListener("submit", onLogin); }
@@ -651,6 +684,7 @@
     $("pause-form").addEventListener("submit", onPause);
     $("resume-button").addEventListener("click", onResume);
     $("test-email").addEventListener("click", onTestEmail);
+    if ($("channels-body")) { $("channels-body").addEventListener("click", onChannelTest); }
     applyAuth();
     refresh();
   }
