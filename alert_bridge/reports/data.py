@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alert_bridge.notify.view import host_of
 from alert_bridge.reports import bots as bot_rows
 from alert_bridge.reports import charts
 from alert_bridge.reports import health_score as hs
@@ -230,6 +231,7 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
                     details.append({"name": name.capitalize(), "text": "; ".join(parts)})
         data.hosts.append({
             "instance": inst,
+            "name": c.host_names.get(inst),  # node_uname_info's nodename: the host as people name it
             "score": host_score.score if host_score else None,
             "grade": host_score.grade if host_score else "No data",
             "rows": rows,
@@ -278,6 +280,7 @@ def _alerts(data: ReportData, c: Collected, tz: ZoneInfo) -> None:
         groups.setdefault(sev, []).append({
             "alertname": a["alertname"],
             "instance": a.get("instance") or "",
+            "host": host_of(a),
             "summary": ann.get("summary") or ann.get("description") or "",
             "started": _local(float(a["starts_at_epoch"]), tz),
             "ongoing": a["ongoing"],

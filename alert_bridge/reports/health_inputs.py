@@ -35,6 +35,7 @@ from alert_bridge.reports.recommendations import (
     ProbeStat,
     RecommendationInputs,
 )
+from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from alert_bridge.sources.trading import window_change
 from tradewatch import metric_names as mn
@@ -98,6 +99,7 @@ class Collected:
     pnl_series: dict[str, Points]
     gaps: list[str]
     notes: list[str]  # informational: fallbacks used
+    host_names: dict[str, str] = field(default_factory=dict)  # instance -> node_uname_info nodename
 
     @property
     def window(self) -> float:
@@ -366,6 +368,7 @@ def collect(
         prometheus_ok=prom.ok, prometheus_error=prom.error, hosts=hosts, health=health,
         recommendations=recs, alerts=alert_rows, pnl=total_pnl, pnl_series=pnl_series,
         gaps=gaps, notes=notes,
+        host_names=(prom.call(host_metrics.host_names) if prom.ok else None) or {},
     )
 
 

@@ -136,3 +136,17 @@ def test_no_data_components_are_not_shown_as_zero(tmp_path, db):
     text = render.render_text(d)
     assert re.search(r"trading\s+no data", text)
     assert "No trading bot metrics" in " ".join(d.gaps)
+
+
+def test_hosts_and_alerts_are_named_by_their_nodename_with_the_address_beside(tmp_path, db):
+    """Issue 14.12: the report named hosts '127.0.0.1:9184'; node_uname_info's nodename now."""
+    api = canned("127.0.0.1:9184")
+    api.instants["node_uname_info"] = [{"metric": {"instance": "127.0.0.1:9184", "nodename": "trader-1"},
+                                        "value": [T, "1"]}]
+    add_alert(db.connection(), alertname="HostFilesystemFull", severity="critical", instance="127.0.0.1:9184",
+              starts=T - 600, labels={"nodename": "trader-1", "mountpoint": "/data"})
+    d = data.build(cfg(tmp_path, "http://127.0.0.1:9"), conn=db.connection(), now=NOW, api=api)
+    text = render.render_text(d)
+    assert "HOST trader-1 (127.0.0.1:9184): score" in text
+    assert "HostFilesystemFull on trader-1 started" in text
+    assert "trader-1" in " ".join(texts(render.render_html(d)))
