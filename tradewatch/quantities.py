@@ -52,6 +52,20 @@ NET_RECEIVE_ERRS = "node_network_receive_errs_total"
 NET_TRANSMIT_ERRS = "node_network_transmit_errs_total"
 NET_RECEIVE_PACKETS = "node_network_receive_packets_total"
 NET_TRANSMIT_PACKETS = "node_network_transmit_packets_total"
+# The host's name: node_uname_info's `nodename` label (or a `nodename` label set on the scrape
+# target, which Prometheus keeps over the exposed one). Alerts and the dashboard show it, with
+# the address (`instance`) as detail.
+UNAME_INFO = "node_uname_info"
+HOST_NAME_LABEL = "nodename"
+
+
+def with_host_name(expr: str) -> str:
+    """`expr` with the host's name joined on as a `nodename` label, one series per series of `expr`.
+
+    Series whose target exposes no node_uname_info (an old exporter, a target that is down) come
+    through unchanged, without the label: `or on (job, instance)` adds them back."""
+    return (f"(\n{expr}\n) * on (job, instance) group_left ({HOST_NAME_LABEL}) {UNAME_INFO}\n"
+            f"or on (job, instance)\n(\n{expr}\n)")
 
 # Which filesystems count: every one the exporter reports. The exporter leaves out pseudo
 # filesystems and system mounts by default (node_exporter's defaults, below; the config's

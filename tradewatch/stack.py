@@ -152,6 +152,39 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def page_text(url: str, timeout: float = 2.0) -> str | None:
+    """The body of a page that answers 2xx, else None."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.read(65536).decode("utf-8", "replace") if 200 <= resp.status < 300 else None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+# Prometheus's alerts page: the current UI's, else the classic one (Debian's 2.42 serves only
+# /classic/*: its /alerts is a 404)
+PROMETHEUS_ALERT_PAGES = ("alerts", "classic/alerts")
+# what Debian's Alertmanager answers at / instead of a web application
+NO_AM_UI = "does not include a web application"
+
+
+def prometheus_link(base: str, fetch: Callable[[str], str | None] = page_text) -> str:
+    """The first of Prometheus's alert pages that answers (base itself when none does)."""
+    for path in PROMETHEUS_ALERT_PAGES:
+        if fetch(base + path) is not None:
+            return base + path
+    return base
+
+
+def alertmanager_link(base: str, fetch: Callable[[str], str | None] = page_text) -> str:
+    """Alertmanager's web UI, or (Debian's package ships none) its API with a pointer to the
+    dashboard's silences and alert history."""
+    body = fetch(base)
+    if body is not None and NO_AM_UI not in body:
+        return base
+    return f"{base}api/v2/alerts (API only, no web UI in this build: see silences and alert history)"
+
+
 def port_in_use(port: int, host: str = HOST) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -465,9 +498,12 @@ def token_source(cfg: Config, layout: Layout) -> str:
 
 def banner(opts: Options, cfg: Config, parts: list[Part], config_path: Path, took: float) -> str:
     rows = [(p.title, p.url) for p in parts if p.name not in ("alertmanager", "prometheus")]
-    rows[1:1] = [("Prometheus", f"http://{HOST}:{opts.ports.prometheus}/"),
-                 ("Alertmanager", f"http://{HOST}:{opts.ports.alertmanager}/")]
-    order = {"dashboard": 0, "Prometheus": 1, "Alertmanager": 2, "metrics": 3, "demo bot": 4}
+    dashboard = f"http://{HOST}:{opts.ports.bridge}/"
+    rows[1:1] = [("silences", f"{dashboard}#silences"), ("alert history", f"{dashboard}history"),
+                 ("Prometheus", prometheus_link(f"http://{HOST}:{opts.ports.prometheus}/")),
+                 ("Alertmanager", alertmanager_link(f"http://{HOST}:{opts.ports.alertmanager}/"))]
+    order = {"dashboard": 0, "silences": 1, "alert history": 2, "Prometheus": 3, "Alertmanager": 4,
+             "metrics": 5, "demo bot": 6}
     rows.sort(key=lambda r: order.get(r[0], 9))
     lines = [f"TradeWatch is up ({took:.1f} s). Ctrl-C stops everything.", ""]
     lines += [f"  {title:<13} {url}" for title, url in rows]

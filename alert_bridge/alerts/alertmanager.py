@@ -58,8 +58,44 @@ class AlertmanagerClient:
     def silences(self) -> list[dict[str, Any]]:
         return self._call("GET", "silences").json()
 
+    def silence(self, silence_id: str) -> dict[str, Any]:
+        return self._call("GET", f"silence/{silence_id}").json()
+
+    def silenced_alerts(self) -> list[dict[str, Any]]:
+        """Alerts a silence holds back (and only those): Alertmanager sends none of them anywhere."""
+        params = {"active": "false", "silenced": "true", "inhibited": "false", "unprocessed": "false"}
+        return self._call("GET", "alerts", params=params).json()
+
     def ready(self) -> bool:
         try:
             return self.session.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
         except requests.RequestException:
             return False
+
+
+def matcher_text(m: dict[str, Any]) -> str:
+    """A silence matcher as Alertmanager writes it: severity=~"critical|emergency"."""
+    equal = m.get("isEqual", True)
+    op = ("=~" if equal else "!~") if m.get("isRegex") else ("=" if equal else "!=")
+    return f'{m.get("name", "")}{op}"{m.get("value", "")}"'
+
+
+def current_silences(silences: list[dict[str, Any]], pause_silence: str | None) -> list[dict[str, Any]]:
+    """GET /api/v2/silences -> the active and pending ones for people (who, why, until when),
+    soonest end first; `pause` marks the active pause's own silence."""
+    out = []
+    for s in silences:
+        state = (s.get("status") or {}).get("state", "")
+        if state not in ("active", "pending"):
+            continue
+        out.append({
+            "id": str(s.get("id", "")),
+            "state": state,
+            "created_by": str(s.get("createdBy", "")),
+            "comment": str(s.get("comment", "")),
+            "starts_at": str(s.get("startsAt", "")),
+            "ends_at": str(s.get("endsAt", "")),
+            "matchers": [matcher_text(m) for m in s.get("matchers") or []],
+            "pause": bool(pause_silence) and str(s.get("id")) == pause_silence,
+        })
+    return sorted(out, key=lambda s: s["ends_at"])

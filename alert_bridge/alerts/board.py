@@ -6,7 +6,9 @@
 - The Watchdog is never an alert row (it always fires by design): the pipeline heartbeat is one
   status, healthy while it was seen within `bridge.watchdog_timeout`.
 - Counts say what they count: per severity, of the rows shown; the banner names each severity's
-  number and how many are not acknowledged.
+  number and how many are not acknowledged, and how many the pause holds.
+- While paused, alerts Alertmanager's silence holds (they never reach the bridge: `held_by` set,
+  from alerts.pause.held_view) are rows too, listed apart (`held`): firing is firing.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def identity(alert: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
 @dataclass
 class Board:
     alerts: list[dict[str, Any]] = field(default_factory=list)  # one per identity, worst first
+    held: list[dict[str, Any]] = field(default_factory=list)  # rows only Alertmanager's silence knows
     counts: dict[str, int] = field(default_factory=dict)  # per severity, of `alerts`
     banner: str | None = None  # None: nothing critical or emergency firing
     unacknowledged: int = 0  # critical and emergency rows not acknowledged
@@ -54,11 +57,20 @@ def board(firing: list[dict[str, Any]]) -> Board:
         counts[a["severity"]] = counts.get(a["severity"], 0) + 1
     urgent = [a for a in rows if a["severity"] in URGENT]
     unacked = [a for a in urgent if not a.get("acked_at")]
-    return Board(rows, counts, banner_text(counts, len(unacked)) if urgent else None, len(unacked))
+    held = sum(1 for a in urgent if a.get("held"))
+    banner = banner_text(counts, len(unacked), held) if urgent else None
+    stored = [a for a in rows if not a.get("held_by")]
+    return Board(alerts=stored, held=[a for a in rows if a.get("held_by")], counts=counts, banner=banner,
+                 unacknowledged=len(unacked))
 
 
-def banner_text(counts: dict[str, int], unacknowledged: int) -> str:
-    """'1 emergency and 3 critical alerts firing, 3 not acknowledged'."""
+def banner_text(counts: dict[str, int], unacknowledged: int, held: int = 0) -> str:
+    """'1 emergency and 3 critical alerts firing, 3 not acknowledged; 2 held by the pause'."""
+    text = _firing_text(counts, unacknowledged)
+    return text + (f"; {held} held by the pause" if held else "")
+
+
+def _firing_text(counts: dict[str, int], unacknowledged: int) -> str:
     parts = [f"{counts[s]} {s}" for s in URGENT if counts.get(s)]
     total = sum(counts.get(s, 0) for s in URGENT)
     text = " and ".join(parts) + (" alert" if total == 1 else " alerts") + " firing"

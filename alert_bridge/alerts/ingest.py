@@ -33,7 +33,8 @@ class IngestResult:
     watchdog_seen: bool = False
 
 
-def _record(a: WebhookAlert) -> dict:
+def record(a: WebhookAlert) -> dict:
+    """A webhook alert as an `alerts` row (severity resolved, canonical startsAt)."""
     severity, assumed = effective_severity(a.labels.get("severity"))
     ends = a.ends
     return {
@@ -64,7 +65,7 @@ def ingest(
         pause = escalation.Pause(bool(pause_row["include_emergencies"])) if pause_row else None
         payload_id: int | None = None
         for a in payload.alerts:
-            rec = _record(a)
+            rec = record(a)
             is_watchdog = rec["alertname"] == WATCHDOG_ALERT
             if is_watchdog and a.status == "firing":
                 jobs.set_state(conn, WATCHDOG_STATE, repr(now))
@@ -78,6 +79,8 @@ def ingest(
                 payload_id = alerts.add_payload(
                     conn, payload.receiver, payload.groupKey, body.decode("utf-8", "replace"), now
                 )
+            if rec["status"] == "firing":  # held by a silence and stored at resume (alerts.pause)?
+                alerts.rekey_coarse_twin(conn, rec["fingerprint"], rec["starts_at"], rec["starts_at_epoch"])
             alert_id = alerts.insert(conn, rec, payload_id=payload_id, now=now)
             if alert_id is not None:
                 row: dict = {**rec, "id": alert_id, "acked_at": None}

@@ -38,6 +38,7 @@ def _host(hosts: dict[str, dict[str, Any]], instance: str) -> dict[str, Any]:
             "network_receive_bytes_per_second": None,
             "network_transmit_bytes_per_second": None,
             "filesystems": [],
+            "nodename": None,
         },
     )
 
@@ -48,6 +49,9 @@ def from_prometheus(api: PrometheusAPI) -> dict[str, dict[str, Any]]:
         for sample in api.query(expr):
             instance = sample["metric"].get("instance", "")
             _host(hosts, instance)[key] = round(float(sample["value"][1]), 3)
+    for instance, name in host_names(api).items():
+        if instance in hosts:
+            hosts[instance]["nodename"] = name
     for sample in api.query(DISK_QUERY):
         m = sample["metric"]
         _host(hosts, m.get("instance", ""))["filesystems"].append(
@@ -60,6 +64,17 @@ def from_prometheus(api: PrometheusAPI) -> dict[str, dict[str, Any]]:
     for host in hosts.values():
         host["filesystems"].sort(key=lambda f: f["mountpoint"])
     return hosts
+
+
+def host_names(api: PrometheusAPI) -> dict[str, str]:
+    """{instance: nodename} from node_uname_info (a `nodename` target label wins: Prometheus keeps
+    the target's label over the exposed one)."""
+    names: dict[str, str] = {}
+    for sample in api.query(qt.UNAME_INFO):
+        m = sample["metric"]
+        if m.get(qt.HOST_NAME_LABEL):
+            names[m.get("instance", "")] = m[qt.HOST_NAME_LABEL]
+    return names
 
 
 def parse_exposition(text: str) -> qt.Samples:
@@ -86,6 +101,8 @@ def from_samples(before: qt.Samples, after: qt.Samples, seconds: float, instance
                    ("network_transmit_bytes_per_second", qt.NETWORK_TRANSMIT)):
         rate = q.value(before, after, seconds)
         host[key] = None if rate is None else round(rate, 3)
+    uname = after.get(qt.UNAME_INFO)
+    host["nodename"] = (uname[0][0].get(qt.HOST_NAME_LABEL) or None) if uname else None
     host["filesystems"] = [
         {"mountpoint": lb.get("mountpoint", ""), "device": lb.get("device", ""), "used_percent": _percent(v)}
         for lb, v in qt.FILESYSTEM.raw(before, after, seconds)

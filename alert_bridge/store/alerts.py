@@ -54,6 +54,22 @@ def get_by_key(conn: sqlite3.Connection, fingerprint: str, starts_at: str) -> sq
     ).fetchone()
 
 
+def rekey_coarse_twin(conn: sqlite3.Connection, fingerprint: str, starts_at: str, epoch: float) -> bool:
+    """Give a firing alert stored from Alertmanager's API the webhook's exact startsAt.
+
+    The API (GET /api/v2/alerts) writes times to the millisecond, the webhook to the nanosecond:
+    an alert a silence held and resume stored (alerts.pause) comes back by webhook with a finer
+    startsAt. Same fingerprint, start within the same millisecond: the same alert, re-keyed so
+    the webhook is a duplicate and its resolve finds it."""
+    cur = conn.execute(
+        "UPDATE alerts SET starts_at = ?, starts_at_epoch = ? WHERE fingerprint = ? AND status = 'firing' "
+        "AND starts_at <> ? AND abs(starts_at_epoch - ?) < 0.001 "
+        "AND NOT EXISTS (SELECT 1 FROM alerts WHERE fingerprint = ? AND starts_at = ?)",
+        (starts_at, epoch, fingerprint, starts_at, epoch, fingerprint, starts_at),
+    )
+    return cur.rowcount > 0
+
+
 def get(conn: sqlite3.Connection, alert_id: int) -> sqlite3.Row | None:
     sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?"  # noqa: S608 - constant columns
     return conn.execute(sql, (alert_id,)).fetchone()
@@ -239,3 +255,40 @@ def delete_older_than(conn: sqlite3.Connection, cutoff: float) -> int:
         (cutoff,),
     )
     return cur.rowcount
+
+
+def search(
+    conn: sqlite3.Connection,
+    *,
+    name: str | None,
+    host: str | None,
+    severity: str | None,
+    since: float | None,
+    until: float | None,
+    limit: int,
+) -> list[sqlite3.Row]:
+    """The alert history page: alerts active at any time in [since, until], newest first.
+
+    `name` and `host` match anywhere, ignoring case (host: the address or the `nodename` label)."""
+    sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1"  # noqa: S608 - constant columns
+    args: list[Any] = []
+    if name:
+        sql += " AND instr(lower(alertname), lower(?)) > 0"
+        args.append(name)
+    if host:
+        sql += (" AND (instr(lower(instance), lower(?)) > 0"
+                " OR instr(lower(coalesce(json_extract(labels, '$.nodename'), '')), lower(?)) > 0)")
+        args += [host, host]
+    if severity:
+        sql += " AND severity = ?"
+        args.append(severity)
+    if until is not None:
+        sql += " AND starts_at_epoch <= ?"
+        args.append(until)
+    if since is not None:  # still firing, or ended (Alertmanager's endsAt, else when heard) since
+        sql += (" AND (status = 'firing' OR coalesce((julianday(ends_at) - 2440587.5) * 86400.0,"
+                " resolved_at) >= ?)")
+        args.append(since)
+    sql += " ORDER BY starts_at_epoch DESC, id DESC LIMIT ?"
+    args.append(limit)
+    return conn.execute(sql, args).fetchall()

@@ -43,6 +43,13 @@ def _alert_out(row: Any) -> dict[str, Any]:
     return d
 
 
+def held_out(a: dict[str, Any]) -> dict[str, Any]:
+    """A board row from Alertmanager's silence, as the HeldAlert model has it."""
+    keys = ("fingerprint", "alertname", "status", "severity", "category", "instance", "labels",
+            "annotations", "starts_at", "held_by")
+    return {k: a[k] for k in keys}
+
+
 def _pause_out(p: dict[str, Any] | None) -> dict[str, Any] | None:
     if p is None:
         return None
@@ -68,7 +75,9 @@ def list_alerts(query: m.AlertsQuery) -> Any:
                           since=now - query.hours * 3600, limit=query.limit)
     watchdog = jobs.get_state(conn, WATCHDOG_STATE)
     firing = alerts.listing(conn, severity=None, status="firing", since=0, limit=1000)
-    active = board([_alert_out(r) for r in firing])
+    paused = pauses.to_dict(pauses.active(conn, now))
+    held, held_error = pause.held_view(b.config, paused)
+    active = board([_alert_out(r) for r in firing] + held)
     beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     return m.AlertList(
         alerts=[_alert_out(r) for r in rows],
@@ -76,7 +85,9 @@ def list_alerts(query: m.AlertsQuery) -> Any:
         counts={s: active.counts.get(s, 0) for s in SEVERITIES},
         banner=active.banner,
         unacknowledged=active.unacknowledged,
-        paused=_pause_out(pauses.to_dict(pauses.active(conn, now))),
+        paused=_pause_out(paused),
+        held=[held_out(a) for a in active.held],
+        held_error=held_error,
         watchdog_last_seen=iso_time(float(watchdog)) if watchdog else None,
         heartbeat=m.Heartbeat(last_seen=iso_time(beat.last_seen), healthy=beat.healthy, detail=beat.detail),
         generated_at=iso_time(now),

@@ -19,6 +19,7 @@ from alert_bridge.jobs.workers import Workers
 from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.store.database import Database
 from alert_bridge.web import api, auth, errors, openapi, reports, status
+from alert_bridge.web.dashboard import history, silences
 from alert_bridge.web.dashboard import views as dashboard_views
 from alert_bridge.web.json_provider import StrictJSONProvider
 from alert_bridge.web.metrics import BridgeMetrics
@@ -67,7 +68,8 @@ def create_app(
     errors.register(app)
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
     app.after_request(strict_transport)
-    for blueprint in (auth.bp, webhook.bp, api.bp, status.bp, openapi.bp, reports.bp, dashboard_views.bp):
+    for blueprint in (auth.bp, webhook.bp, api.bp, status.bp, openapi.bp, reports.bp, dashboard_views.bp,
+                      silences.bp, history.bp):
         app.register_blueprint(blueprint)
 
     if start_workers:

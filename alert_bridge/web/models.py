@@ -9,17 +9,20 @@ lives with the webhook (`alerts.payload`), which is lenient by design.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
 )
 
@@ -145,6 +148,21 @@ class Pause(Reply):
     silence_error: str | None
 
 
+class HeldAlert(Reply):
+    """A firing alert the pause's Alertmanager silence holds: it never reached the bridge."""
+
+    fingerprint: str
+    alertname: str
+    status: Literal["firing"]
+    severity: str
+    category: str | None
+    instance: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: str
+    held_by: Literal["alertmanager"]
+
+
 class Heartbeat(Reply):
     last_seen: str | None = Field(description="When the Watchdog last arrived (null: never)")
     healthy: bool = Field(description="Seen within bridge.watchdog_timeout")
@@ -160,6 +178,9 @@ class AlertList(Reply):
                                "acknowledged'; null when nothing critical or emergency fires")
     unacknowledged: int = Field(ge=0, description="Critical and emergency rows of `active` not acknowledged")
     paused: Pause | None
+    held: list[HeldAlert] = Field(description="While paused: firing alerts the pause's Alertmanager silence "
+                                  "holds (read from Alertmanager), one per identity; counted in `counts`")
+    held_error: str | None = Field(description="Why `held` could not be read from Alertmanager, if so")
     watchdog_last_seen: str | None
     heartbeat: Heartbeat
     generated_at: str
@@ -260,6 +281,104 @@ class Notification(Reply):
 class NotificationList(Reply):
     notifications: list[Notification] = Field(description="Newest first; no message bodies")
     stats: dict[str, Any] = Field(description="Outbox depth, retrying, oldest pending age, totals, last send")
+
+
+# --------------------------------------------------------------------------- silences and history
+
+
+def _blank_is_none(value: Any) -> Any:
+    """An empty form field (`?name=&severity=`) means no filter."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _moment(end_of_day: bool) -> Any:
+    """An RFC 3339 date-time, or a date (UTC; its start, or with `end_of_day` its last instant, so
+    `until=2026-12-05` includes that day). Empty means no bound (an empty form field)."""
+
+    def parse(value: Any) -> datetime | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not (_DATE.fullmatch(value) or _DATE_TIME.fullmatch(value)):
+            raise ValueError("must be a date (2026-12-05) or an RFC 3339 time (2026-12-05T06:00:00Z)")
+        moment = datetime.fromisoformat(value.upper())  # the calendar decides 2026-02-30
+        if moment.tzinfo is None:  # a date
+            moment = moment.replace(tzinfo=UTC) + (timedelta(days=1, microseconds=-1) if end_of_day else
+                                                   timedelta(0))
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("the time in UTC is outside the years 1 to 9999") from None
+
+    schema = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"},
+                        {"type": "string", "maxLength": 0}, {"type": "null"}],
+              "examples": ["2026-12-05T06:00:00Z", "2026-12-05"]}
+    return Annotated[datetime | None, BeforeValidator(parse), WithJsonSchema(schema)]
+
+
+SearchText = Annotated[
+    Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_is_none)
+]
+Since = _moment(end_of_day=False)
+Until = _moment(end_of_day=True)
+
+
+class Silence(Reply):
+    id: str
+    state: str = Field(description="active or pending (expired ones are not listed)")
+    created_by: str
+    comment: str
+    starts_at: str
+    ends_at: str
+    matchers: list[str] = Field(description='e.g. severity=~"critical|emergency"')
+    pause: bool = Field(description="The active pause's silence: Resume ends it (it cannot be expired alone)")
+
+
+class SilenceList(Reply):
+    silences: list[Silence] = Field(description="Active and pending silences, soonest end first")
+    configured: bool = Field(description="False: bridge.alertmanager_url is not set (no silences to read)")
+
+
+class SilencePath(BaseModel):
+    silence_id: str = Field(pattern=r"^[0-9A-Za-z-]{1,64}$", description="Alertmanager's silence id")
+
+
+class SilenceExpired(Reply):
+    expired: bool
+    id: str
+
+
+class HistoryQuery(Query):
+    name: SearchText = Field(None, description="Part of the alert name, any case")
+    host: SearchText = Field(None, description="Part of the host name (nodename) or address, any case")
+    severity: Annotated[Severity | Literal[""] | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="Empty: any")
+    since: Since = Field(None, description="Alerts still active at or after this time (a date: its start)")
+    until: Until = Field(None, description="Alerts that started at or before this time (a date: its end)")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class HistoryEntry(Reply):
+    id: int
+    alertname: str
+    severity: str
+    status: Literal["firing", "resolved"]
+    host: str = Field(description="nodename label, else the address")
+    instance: str | None
+    labels: dict[str, str]
+    summary: str | None
+    starts_at: str
+    resolved_at: str | None
+    duration_seconds: float | None = Field(description="Until resolved; null while firing")
+    acked_at: str | None
+
+
+class HistoryList(Reply):
+    alerts: list[HistoryEntry] = Field(description="Newest first")
+    generated_at: str
 
 
 # --------------------------------------------------------------------------- reports

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -33,6 +34,12 @@ def test_stack_up_status_sigterm_and_reuse(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{ports['prometheus']}/" in out
         assert f"http://127.0.0.1:{ports['alertmanager']}/" in out
         assert f"http://127.0.0.1:{ports['exporter']}/metrics" in out
+        # every link it prints answers (Debian's Prometheus 2.42 has /classic/alerts, no /alerts;
+        # Debian's Alertmanager has no web UI: the dashboard's silences and history instead)
+        links = re.findall(r"http://127\.0\.0\.1:\d+/\S*", out.split("TradeWatch is up")[-1])
+        assert f"http://127.0.0.1:{ports['bridge']}/history" in links
+        for link in links:
+            assert http_ok(link.split("#")[0]), link
         assert str(root / "outbox") in out  # file sink: where the emails go
         token = (root / "secrets" / "api_token").read_text().strip()
         assert token and token not in out  # the token is never printed

@@ -38,8 +38,8 @@ def test_check_fails_after_a_hand_edit(copy: Path) -> None:
     res = tradewatch("rules", "--config", EXAMPLE, "--out", copy, "--check")
     assert res.returncode == 1
     assert "differs:" in res.stderr and "system.yml" in res.stderr
-    assert "-    expr: instance:node_cpu_utilisation:rate5m > 0.75" in res.stderr
-    assert "+    expr: instance:node_cpu_utilisation:rate5m > 0.8" in res.stderr
+    assert "-      instance:node_cpu_utilisation:rate5m > 0.75" in res.stderr
+    assert "+      instance:node_cpu_utilisation:rate5m > 0.8" in res.stderr
     assert "run `tradewatch rules" in res.stderr
 
 

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.procs import REPO, binary
 from tradewatch.config import EXAMPLE_CONFIG, load_config, parse_config
@@ -111,3 +112,34 @@ def test_a_rule_a_little_off_fails_its_tests(tmp_path: Path, threshold: str, ale
     expected, got = failure.split("exp:[", 1)[1].split("got:[", 1)
     assert f'severity="{top_severity}"' in expected
     assert f'alertname="{alertname}"' in got and f'severity="{top_severity}"' not in got
+
+
+def test_host_alerts_carry_the_nodename_and_fire_without_it(tmp_path: Path) -> None:
+    """A host alert joins node_uname_info's nodename; a target without node_uname_info (an old
+    exporter) still alerts, with the address only. Each case: exactly one alert, never two."""
+    host = 'instance="h:9184",job="exporter"'
+    memory = [
+        {"series": f"node_memory_MemTotal_bytes{{{host}}}", "values": "100x15"},
+        {"series": f"node_memory_MemAvailable_bytes{{{host}}}", "values": "3x15"},
+    ]
+    uname = {"series": f'node_uname_info{{{host},nodename="trader-1",sysname="Linux"}}', "values": "1x15"}
+    base = {"instance": "h:9184", "job": "exporter", "severity": "critical", "category": "system"}
+
+    def notes(severity: str, above: str) -> dict[str, str]:
+        return {"dashboard_url": "http://localhost:8080/", "summary": "Memory nearly exhausted on h:9184",
+                "description": f"Memory utilisation on h:9184 is 97% ({severity} above {above}). "
+                               "Dashboard: http://localhost:8080/"}
+
+    def case(series: list[dict[str, str]], labels: dict[str, str]) -> dict[str, object]:
+        return {"interval": "1m", "input_series": series, "alert_rule_test": [{
+            "eval_time": "15m", "alertname": "HostMemoryHigh",
+            "exp_alerts": [{"exp_labels": {**labels, "severity": sev}, "exp_annotations": notes(sev, above)}
+                           for sev, above in (("critical", "95%"), ("warning", "85%"))],
+        }]}
+
+    test = {"rule_files": [str(PROM_DIR / "rules" / "system.yml")], "evaluation_interval": "1m",
+            "tests": [case([*memory, uname], {**base, "nodename": "trader-1"}), case(memory, base)]}
+    path = tmp_path / "nodename.test.yml"
+    path.write_text(yaml.safe_dump(test))
+    res = run(binary("promtool"), "test", "rules", path)
+    assert res.returncode == 0, res.stdout + res.stderr

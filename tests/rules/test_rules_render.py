@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tradewatch import metric_names as m
+from tradewatch import quantities as qt
 from tradewatch.config import EXAMPLE_CONFIG, ConfigError, load_config, parse_config
 from tradewatch.rules import Deployment, prometheus_flags, render_all, render_files
 from tradewatch.rules.humanize import expand, humanize, humanize_duration, humanize_percentage
@@ -71,9 +72,9 @@ def test_issue_alerts_are_all_there(example: dict[str, str]) -> None:
 
 def test_example_thresholds_in_expressions(example: dict[str, str]) -> None:
     exprs = {(r["alert"], r["labels"]["severity"]): r["expr"] for r in alerts_of(example)}
-    assert exprs["HostCpuHigh", "warning"] == f"{m.REC_CPU_UTILISATION} > 0.8"
-    assert exprs["HostMemoryHigh", "warning"] == f"{m.REC_MEMORY_UTILISATION} > 0.85"
-    assert exprs["HostFilesystemFull", "critical"].startswith(f"{m.REC_FILESYSTEM_USAGE} > 0.9\n")
+    assert exprs["HostCpuHigh", "warning"] == qt.with_host_name(f"{m.REC_CPU_UTILISATION} > 0.8")
+    assert exprs["HostMemoryHigh", "warning"] == qt.with_host_name(f"{m.REC_MEMORY_UTILISATION} > 0.85")
+    assert exprs["HostFilesystemFull", "critical"].startswith(f"(\n{m.REC_FILESYSTEM_USAGE} > 0.9\n")
     assert "node_filesystem_readonly == 1" in exprs["HostFilesystemFull", "critical"]
     assert exprs["ApiLatencyHigh", "warning"] == f"{m.REC_API_P95} > 1"
     assert exprs["ApiErrorRateHigh", "critical"] == f"{m.REC_API_ERROR_RATIO} > 0.05"
@@ -90,8 +91,8 @@ def test_changed_thresholds_appear_in_rules_and_tests() -> None:
     cfg = load_config(FIXTURES / "tuned.yaml")
     files = render_files(cfg)
     exprs = {(r["alert"], r["labels"]["severity"]): r for r in alerts_of(files)}
-    assert exprs["HostCpuHigh", "warning"]["expr"] == f"{m.REC_CPU_UTILISATION} > 0.7"
-    assert exprs["HostCpuHigh", "emergency"]["expr"] == f"{m.REC_CPU_UTILISATION} > 0.99"
+    assert exprs["HostCpuHigh", "warning"]["expr"] == qt.with_host_name(f"{m.REC_CPU_UTILISATION} > 0.7")
+    assert exprs["HostCpuHigh", "emergency"]["expr"] == qt.with_host_name(f"{m.REC_CPU_UTILISATION} > 0.99")
     assert ("HostCpuHigh", "critical") not in exprs  # a level left out renders no rule
     assert exprs["HostCpuHigh", "emergency"]["annotations"]["description"].count("99%") == 1
     assert exprs["ApiLatencyHigh", "warning"]["expr"] == f"{m.REC_API_P95} > 0.25"

@@ -35,6 +35,20 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+@contextlib.contextmanager
+def chromium_page(width: int = 1280, height: int = 900, timeout_ms: int = 20_000) -> Iterator[Any]:
+    """One page of a fresh headless Chromium, en-GB in UTC (stable screenshots)."""
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB",
+                                      timezone_id="UTC")
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        try:
+            yield page
+        finally:
+            context.close()
+
+
 @dataclass
 class DashboardStack:
     bridge: BridgeProcess
@@ -48,7 +62,9 @@ def rule_files() -> list[str]:
 
 
 @contextlib.contextmanager
-def dashboard_stack(tmp: Path, refresh_seconds: int = 2) -> Iterator[DashboardStack]:
+def dashboard_stack(tmp: Path, refresh_seconds: int = 2,
+                    **sections: dict[str, Any]) -> Iterator[DashboardStack]:
+    """`sections`: more config sections (e.g. thresholds=...)."""
     exp_port = free_port()
     instance = f"127.0.0.1:{exp_port}"
     prom_cfg = {
@@ -69,6 +85,7 @@ def dashboard_stack(tmp: Path, refresh_seconds: int = 2) -> Iterator[DashboardSt
                 "exporter_url": f"http://{instance}/metrics",
             },
             dashboard={"refresh_seconds": refresh_seconds},
+            **sections,
         )
         with bridge_process(tmp, data) as bridge:
             yield DashboardStack(bridge, prom, smtp, instance)

@@ -63,7 +63,7 @@ def test_check_names_each_stale_file_and_generate_fixes_them(copy: Path):
     err = res.stderr
     assert "tradewatch generate: 5 generated file(s) are stale:" in err
     assert "  rules: differs: prometheus/rules/system.yml (2 lines)" in err
-    assert "+    expr: instance:node_cpu_utilisation:rate5m > 0.8" in err
+    assert "+      instance:node_cpu_utilisation:rate5m > 0.8" in err
     assert "  compose: missing: deploy/compose/alertmanager.yml" in err
     assert "  dashboards: differs: dashboards/trading.json" in err
     assert "  dashboards: not generated any more (stale): dashboards/hand-made.json" in err

@@ -127,7 +127,7 @@ def alert_rules(cfg: Config, spec: AlertSpec) -> list[dict[str, Any]]:
     return [
         {
             "alert": spec.name,
-            "expr": spec.expr(cfg, severity, threshold),
+            "expr": spec.promql(cfg, severity, threshold),
             "for": format_duration(for_),
             "labels": {"severity": severity, "category": spec.category},
             "annotations": annotations(cfg, spec, severity, threshold),

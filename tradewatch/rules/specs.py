@@ -49,6 +49,10 @@ def const(value: float, minutes: int) -> str:
     return ramp(value, 0, minutes)
 
 
+HOST_NODENAME = "host-a"
+_UNAME = {**HOST, "nodename": HOST_NODENAME, "sysname": "Linux", "release": "6.1.0", "machine": "x86_64"}
+
+
 @dataclass(frozen=True)
 class Scenario:
     """Input series for one promtool case, evaluated at minute `minutes`."""
@@ -83,6 +87,11 @@ class AlertSpec:
     # further named situations in which every level fires (built with a value past the highest
     # level, or 1 for a fixed-severity rule), besides the scenario's own past/short-of cases
     also_fires: tuple[tuple[str, ScenarioFn], ...] = ()
+    host_named: bool = False  # a host alert: carries the host's `nodename` (quantities.with_host_name)
+
+    def promql(self, cfg: Config, severity: str, threshold: float | None) -> str:
+        expr = self.expr(cfg, severity, threshold)
+        return qt.with_host_name(expr) if self.host_named else expr
 
 
 def threshold_text(unit: str, value: float) -> str:
@@ -412,6 +421,17 @@ def _mins(seconds: float) -> int:
     return math.ceil(seconds / 60)
 
 
+def _named_host(build: ScenarioFn) -> ScenarioFn:
+    """A host scenario whose exporter also exposes node_uname_info: the alert carries `nodename`."""
+    def named(cfg: Config, v: float, for_s: float) -> Scenario:
+        sc = build(cfg, v, for_s)
+        labels = {**sc.labels, "nodename": HOST_NODENAME} if sc.labels else sc.labels
+        return Scenario([*sc.series, (sel(qt.UNAME_INFO, _UNAME), const(1, sc.minutes))], labels, sc.value,
+                        sc.minutes)
+
+    return named
+
+
 # --------------------------------------------------------------------------- recording rules
 
 @dataclass(frozen=True)
@@ -653,7 +673,7 @@ ALERTS: list[AlertSpec] = [
         "CPU utilisation " + _ON_INSTANCE + " is {{ $value | humanizePercentage }} "
         "(<severity> above <threshold>).",
         "CPU utilisation (all CPUs, 5m rate) above <threshold>",
-        _cpu, threshold_key="cpu_percent",
+        _named_host(_cpu), host_named=True, threshold_key="cpu_percent",
     ),
     AlertSpec(
         "HostMemoryHigh", "system", "system",
@@ -663,7 +683,7 @@ ALERTS: list[AlertSpec] = [
         "Memory utilisation " + _ON_INSTANCE + " is {{ $value | humanizePercentage }} "
         "(<severity> above <threshold>).",
         "memory in use (1 - MemAvailable / MemTotal) above <threshold>",
-        _memory, threshold_key="memory_percent",
+        _named_host(_memory), host_named=True, threshold_key="memory_percent",
     ),
     AlertSpec(
         "HostFilesystemFull", "system", "system",
@@ -674,7 +694,7 @@ ALERTS: list[AlertSpec] = [
         "Filesystem {{ $labels.mountpoint }} nearly full on {{ $labels.instance }}",
         "Filesystem " + _FS + " is {{ $value | humanizePercentage }} full (<severity> above <threshold>).",
         "a filesystem's used share (per mount point, read-only mounts excluded) above <threshold>",
-        _fs_full, threshold_key="disk_percent",
+        _named_host(_fs_full), host_named=True, threshold_key="disk_percent",
         quiet=(("a full read-only mount", _fs_readonly_full),),
     ),
     AlertSpec(
@@ -686,7 +706,7 @@ ALERTS: list[AlertSpec] = [
         "last 6h, will be full within <threshold>.",
         "at the last 6h's linear trend a filesystem will be full within <threshold>, while less than "
         "<guard> of it is available and it is writable (node-mixin guard against noise)",
-        _fs_filling, threshold_key="disk_fill_hours", unit="h", compare="<",
+        _named_host(_fs_filling), host_named=True, threshold_key="disk_fill_hours", unit="h", compare="<",
         quiet=(("a full but static disk", _fs_static_full),
                ("a filling read-only mount", _fs_readonly_filling)),
     ),
@@ -698,7 +718,7 @@ ALERTS: list[AlertSpec] = [
         "The 1-minute load average " + _ON_INSTANCE + " is {{ $value | humanize }} per CPU core "
         "(<severity> above <threshold>).",
         "1-minute load average per CPU core above <threshold>",
-        _load, threshold_key="load_per_core", unit="per core",
+        _named_host(_load), host_named=True, threshold_key="load_per_core", unit="per core",
     ),
     AlertSpec(
         "HostNetworkErrors", "network", "network",
@@ -708,7 +728,7 @@ ALERTS: list[AlertSpec] = [
         "{{ $value | humanizePercentage }} of the packets on {{ $labels.device }} " + _ON_INSTANCE
         + " fail with receive or transmit errors (<severity> above <threshold>).",
         "receive + transmit errors per packet on a device (not lo), 5m rate, above <threshold>",
-        _net_errors, threshold_key="network_error_percent",
+        _named_host(_net_errors), host_named=True, threshold_key="network_error_percent",
     ),
     AlertSpec(
         "TargetDown", "system", "system",

@@ -30,6 +30,7 @@ METRICS = tuple(HOST_QUERIES)
 def _empty_host() -> dict[str, Any]:
     host: dict[str, Any] = {name: {"current": None, "points": []} for name in METRICS}
     host["filesystems"] = []
+    host["nodename"] = None  # node_uname_info's nodename; the card names the host by it
     return host
 
 
@@ -61,9 +62,11 @@ def _union(series_list: list[dict[str, Any]], key: Any) -> dict[Any, tuple[dict[
 
 
 def merge_ranges(
-    ranges: dict[str, list[dict[str, Any]]], filesystems: list[dict[str, Any]]
+    ranges: dict[str, list[dict[str, Any]]], filesystems: list[dict[str, Any]],
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Matrix results of HOST_QUERIES (by name) and FILESYSTEM_QUERY -> {instance: host}."""
+    """Matrix results of HOST_QUERIES (by name) and FILESYSTEM_QUERY -> {instance: host};
+    `names`: {instance: nodename} (host_metrics.host_names)."""
     hosts: dict[str, dict[str, Any]] = {}
     for name, series_list in ranges.items():
         for instance, (_, points) in _union(series_list, lambda m: m.get("instance", "")).items():
@@ -75,8 +78,9 @@ def merge_ranges(
         hosts.setdefault(instance, _empty_host())["filesystems"].append(
             {"mountpoint": mountpoint, "device": device, "current": points[-1][1], "points": points}
         )
-    for host in hosts.values():
+    for instance, host in hosts.items():
         host["filesystems"].sort(key=lambda f: f["mountpoint"])
+        host["nodename"] = (names or {}).get(instance)
     return dict(sorted(hosts.items()))
 
 
@@ -96,6 +100,7 @@ def from_current(current: dict[str, Any], now: float) -> dict[str, Any]:
         host["memory"] = one(h.get("memory_percent"), 0.01)
         host["network_receive"] = one(h.get("network_receive_bytes_per_second"))
         host["network_transmit"] = one(h.get("network_transmit_bytes_per_second"))
+        host["nodename"] = h.get("nodename")
         host["filesystems"] = sorted(
             (
                 {"mountpoint": f["mountpoint"], "device": f["device"], **one(f["used_percent"], 0.01)}
@@ -131,7 +136,7 @@ def collect(
             start = now - window
             ranges = {name: api.query_range(expr, start, now, step) for name, expr in HOST_QUERIES.items()}
             fs = api.query_range(FILESYSTEM_QUERY, now - window, now, step)
-            hosts = merge_ranges(ranges, fs)
+            hosts = merge_ranges(ranges, fs, host_metrics.host_names(api))
             if hosts:
                 return {**base, "source": "prometheus", "hosts": hosts, "errors": errors}
             errors["prometheus"] = "no node_* series yet (is the exporter scraped?)"

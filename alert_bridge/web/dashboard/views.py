@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
+from alert_bridge.alerts import pause
 from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
@@ -26,7 +27,8 @@ from alert_bridge.web.runtime import bridge
 from tradewatch.duration import parse_duration
 from tradewatch.vocabulary import SEVERITY_ORDER, URGENT_SEVERITIES, severity_rank
 
-from . import sparklines
+from . import silences, sparklines
+from .levels import level_of, page_levels
 
 bp = Blueprint(
     "dashboard",
@@ -67,6 +69,7 @@ def _firing(conn: Any) -> list[dict[str, Any]]:
     for r in rows:
         d = alert_dict(r)
         d["acked_at"] = iso_time(dict(r)["acked_at"])
+        d["held"] = dict(r)["held_at"] is not None
         out.append(d)
     out.sort(key=lambda a: severity_rank(a["severity"]))
     return out
@@ -116,7 +119,9 @@ def page(query: m.WindowQuery) -> Any:
     window = _window(query.window)
     now = b.clock()
     conn = b.db.connection()
-    active = board(_firing(conn))
+    paused = pauses.to_dict(pauses.active(conn, now))
+    held, held_error = pause.held_view(b.config, paused)
+    active = board(_firing(conn) + held)
     watchdog = jobs.get_state(conn, WATCHDOG_STATE)
     beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
     try:
@@ -125,8 +130,18 @@ def page(query: m.WindowQuery) -> Any:
         metrics_error = None
     except LookupError as exc:
         metrics, metrics_error = {"hosts": {}, "source": None}, exc.args[0]
+    try:
+        silence_list, silences_error = [], None
+        if b.config.bridge.alertmanager_url:
+            silence_list = silences.listing()
+        else:
+            silences_error = "No Alertmanager configured (bridge.alertmanager_url)."
+    except ApiError as exc:
+        silence_list, silences_error = [], f"Cannot list silences: {exc.error}: {exc.detail}"
     return render_template(
         "dashboard/page.html",
+        silences=silence_list,
+        silences_error=silences_error,
         auth=auth,
         refresh_seconds=b.config.dashboard.refresh_seconds,
         window=window,
@@ -135,11 +150,15 @@ def page(query: m.WindowQuery) -> Any:
         banner=active.banner,
         urgent=active.unacknowledged > 0,
         heartbeat=beat,
-        paused=pauses.to_dict(pauses.active(conn, now)),
+        paused=paused,
+        held=active.held,
+        held_error=held_error,
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         health=_health(),
         metrics=metrics,
         metrics_error=metrics_error,
+        levels=page_levels(b.config.thresholds),
+        level_of=level_of,
         generated_at=iso_time(now),
         iso_time=iso_time,
         severity_order=SEVERITY_ORDER,

@@ -23,6 +23,16 @@ def test_one_row_per_identity_at_its_highest_severity():
     assert b.counts == {"emergency": 1, "critical": 1, "warning": 0, "info": 0}
 
 
+def test_alerts_a_silence_holds_are_counted_and_listed_apart():
+    held = {**row("HostFilesystemFull", "critical", mountpoint="/data"), "held": True,
+            "held_by": "alertmanager"}
+    b = board([row("HostCpuHigh", "critical"), held])
+    assert [a["alertname"] for a in b.alerts] == ["HostCpuHigh"]
+    assert [a["alertname"] for a in b.held] == ["HostFilesystemFull"]
+    assert b.counts["critical"] == 2 and b.unacknowledged == 2
+    assert b.banner == "2 critical alerts firing, none acknowledged; 1 held by the pause"
+
+
 def test_the_banner_says_what_it_counts():
     rows = [row("Disk", "emergency"), *(row(f"C{i}", "critical") for i in range(3))]
     assert board(rows).banner == "1 emergency and 3 critical alerts firing, none acknowledged"

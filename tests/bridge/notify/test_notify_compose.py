@@ -316,7 +316,7 @@ def test_pause_summary_lists_at_most_fifty_and_counts_the_rest():
     msg = compose("pause_summary", {"held": held}, email_config(), now=NOW)
     text, html = body(msg, "plain"), body(msg, "html")
     assert msg["Subject"] == "[SUMMARY] 60 alerts held while notifications were paused"
-    assert "60 alerts arrived" in text and "60 alerts arrived" in html
+    assert "60 alerts fired" in text and "60 alerts fired" in html
     assert "Alert49" in text and "Alert50" not in text
     assert "and 10 more" in text and "and 10 more" in html
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from alert_bridge.sources import host_metrics
@@ -27,6 +29,7 @@ def test_exporter_fallback_reads_a_real_scrape(exporter):
     # two scrapes a second apart give the rates, with the same formulas as the recording rules
     assert 0 <= host["cpu_percent"] <= 100
     assert host["network_receive_bytes_per_second"] is not None
+    assert host["nodename"] == os.uname().nodename  # node_uname_info names the host
 
 
 def test_prometheus_gives_rates_per_instance(tmp_path, exporter):
@@ -46,3 +49,4 @@ def test_prometheus_gives_rates_per_instance(tmp_path, exporter):
     _sane(host)
     assert 0 <= host["cpu_percent"] <= 100
     assert host["network_receive_bytes_per_second"] is not None
+    assert host["nodename"] == os.uname().nodename

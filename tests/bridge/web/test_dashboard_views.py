@@ -15,9 +15,11 @@ from flask.testing import FlaskClient
 from alert_bridge.store import outbox
 from alert_bridge.web.app import create_app
 from alert_bridge.web.dashboard import sparklines
+from alert_bridge.web.dashboard.levels import level_of, page_levels
 from tests.support.bridge import TOKEN, Clock, alert, make_config, webhook
 from tests.support.exposition import exposition_server
 from tests.support.procs import free_port
+from tradewatch.config import parse_config
 
 PASSWORD = "correct horse battery"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dashboard"
@@ -185,8 +187,12 @@ def test_bad_window_is_a_400(client: FlaskClient, window: str) -> None:
 class FakeRangeAPI:
     """query_range answers per expression (the logic under test is the merge, not HTTP)."""
 
-    def __init__(self, answers: dict[str, list[dict[str, Any]]]):
-        self.answers, self.calls = answers, []
+    def __init__(self, answers: dict[str, list[dict[str, Any]]],
+                 instant: dict[str, list[dict[str, Any]]] | None = None):
+        self.answers, self.instant, self.calls = answers, instant or {}, []
+
+    def query(self, expr: str, time: float | None = None) -> list[dict[str, Any]]:
+        return self.instant.get(expr, [])
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
         self.calls.append((expr, start, end, step))
@@ -211,6 +217,26 @@ def test_rule_and_raw_series_join_into_one_line() -> None:
     assert fs["points"] == [[100, 0.1], [110, 0.2]] and fs["mountpoint"] == "/"
     assert data["hosts"]["h:9184"]["memory"] == {"current": None, "points": []}
     assert {(c[1], c[2], c[3]) for c in api.calls} == {(400.0, 1000.0, 5.0)}  # 120 points over the window
+    assert data["hosts"]["h:9184"]["nodename"] is None  # no node_uname_info: the card shows the address
+
+
+def test_hosts_are_named_by_node_uname_info() -> None:
+    raw = {"metric": {"instance": "h:9184", "job": "exporter"}, "values": [[100, "0.5"]]}
+    uname = {"metric": {"__name__": "node_uname_info", "instance": "h:9184", "job": "exporter",
+                        "nodename": "trader-1"}, "value": [1000, "1"]}
+    api = FakeRangeAPI({sparklines.HOST_QUERIES["cpu"]: [raw]}, {"node_uname_info": [uname]})
+    data = sparklines.collect("", "", window=600, now=1000.0, api=api)  # type: ignore[arg-type]
+    assert data["hosts"]["h:9184"]["nodename"] == "trader-1"
+
+
+@pytest.mark.parametrize(("ratio", "level"), [
+    (None, None), (0.5, None), (0.80, None), (0.8001, "warning"), (0.94, "critical"), (0.98, "emergency"),
+    (1.0, "emergency"),
+])
+def test_values_take_the_level_they_are_above(ratio: float | None, level: str | None) -> None:
+    levels = page_levels(parse_config({"thresholds": {"disk_percent": {"warning": 80, "critical": 90,
+                                                                        "emergency": 97}}}).thresholds)
+    assert level_of(ratio, levels["filesystem"]) == level
 
 
 def test_notifications_listing_hides_message_bodies(app: Flask, client: FlaskClient) -> None:
@@ -251,3 +277,12 @@ def test_every_notification_kind_is_listed_with_its_email_subject(app: Flask, cl
         "firing": "[CRITICAL] HostFilesystemFull /data on web-1",
         "watchdog": "[PIPELINE BROKEN] No Watchdog heartbeat from Alertmanager for over 5m",
     }
+
+
+def test_silences_without_an_alertmanager_say_so(client: FlaskClient) -> None:
+    resp = client.get("/api/monitoring/silences")
+    assert resp.status_code == 200 and resp.json == {"silences": [], "configured": False}
+    resp = client.post("/api/monitoring/silences/abc/expire", json={},
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 409 and "alertmanager_url" in resp.json["detail"]
+    assert "No Alertmanager configured" in client.get("/").get_data(as_text=True)

@@ -10,6 +10,9 @@
   var SEVERITIES = (body.dataset.severities || "").split(" ");
   var SVG_NS = "http://www.w3.org/2000/svg";
   var HEALTH_EVERY_MS = 60000;
+  // {metric: [[severity, percent], ...]} lowest first: the configured thresholds (dashboard/levels.py)
+  var LEVELS = {};
+  try { LEVELS = JSON.parse(body.dataset.levels || "{}"); } catch (e) { LEVELS = {}; }
   var state = {
     csrf: body.dataset.csrf || "",
     loggedIn: body.dataset.loggedIn === "true",
@@ -69,6 +72,14 @@
     if (v >= 1048576) { return (v / 1048576).toFixed(1) + " MB/s"; }
     if (v >= 1024) { return (v / 1024).toFixed(1) + " kB/s"; }
     return v.toFixed(0) + " B/s";
+  }
+
+  // the most severe level the ratio is above (the rules compare with ">"), or null
+  function levelOf(ratio, levels) {
+    if (ratio === null || ratio === undefined || !levels) { return null; }
+    var found = null;
+    levels.forEach(function (l) { if (ratio * 100 > l[1]) { found = l[0]; } });
+    return found;
   }
 
   function severityBadge(sev) {
@@ -167,10 +178,13 @@
     if (mount) { attrs["data-mount"] = mount; }
     var spark = el("span", { "class": "spark", "aria-hidden": "true" });
     spark.appendChild(sparkline(series ? series.points : [], kind === "rate" ? null : 1, endTime));
-    return el("div", attrs, [
-      el("dt", { text: label, title: label }),
-      el("dd", {}, [el("span", { "class": "value", text: kind === "rate" ? rate(current) : pct(current) }), spark])
-    ]);
+    var level = kind === "rate" ? null : levelOf(current, LEVELS[key]);
+    var value = { "class": "value" + (level ? " level-" + level : ""), text: kind === "rate" ? rate(current) : pct(current) };
+    if (level) { value.title = capitalise(level) + " level"; }
+    // a line may break after each "/" of a mount path (<wbr>), and anywhere in a long name
+    var parts = [];
+    label.split("/").forEach(function (p, i) { if (i) { parts.push("/", el("wbr")); } parts.push(p); });
+    return el("div", attrs, [el("dt", { title: label }, parts), el("dd", {}, [el("span", value), spark])]);
   }
 
   function renderHosts(data) {
@@ -193,8 +207,10 @@
       h.filesystems.forEach(function (fs) {
         rows.push(metricRow("filesystem", "Disk " + fs.mountpoint, fs, "pct", fs.mountpoint, end));
       });
+      var title = el("h3", {}, [el("span", { "class": "host-name", text: h.nodename || instance })]);
+      if (h.nodename) { title.appendChild(document.createTextNode(" ")); title.appendChild(el("span", { "class": "host-address", text: instance })); }
       return el("article", { "class": "card host", "data-instance": instance }, [
-        el("h3", { text: instance }), el("dl", { "class": "metrics" }, rows)
+        title, el("dl", { "class": "metrics" }, rows)
       ]);
     });
     box.replaceChildren.apply(box, cards.length ? cards : [el("p", { "class": "empty", text: "No host metrics yet." })]);
@@ -217,7 +233,13 @@
       }
     });
     // one row per alert identity at its highest severity, the Watchdog never among them (server side)
-    var firing = data.active || [];
+    // while paused, the alerts Alertmanager's silence holds (no id: they never reached the bridge)
+    var firing = (data.active || []).concat(data.held || []);
+    var heldError = $("held-error");
+    if (heldError) {
+      heldError.hidden = !data.held_error;
+      heldError.textContent = data.held_error || "";
+    }
     var urgent = $("urgent");
     urgent.hidden = !data.banner;
     urgent.classList.toggle("pulsing", (data.unacknowledged || 0) > 0);
@@ -231,7 +253,7 @@
       $("heartbeat-detail").textContent = data.heartbeat.detail;
     }
 
-    var key = JSON.stringify(firing.map(function (a) { return [a.id, a.acked_at, a.severity]; }));
+    var key = JSON.stringify(firing.map(function (a) { return [a.id, a.fingerprint, a.acked_at, a.severity]; }));
     if (key === state.alertsKey) { return; }  // unchanged: keep the table (and keyboard focus) as is
     state.alertsKey = key;
     var box = $("alerts-body");
@@ -247,15 +269,19 @@
         what.appendChild(el("br"));
         what.appendChild(el("span", { "class": "muted", text: a.annotations.summary }));
       }
-      var action = a.acked_at
+      var action = a.held_by
+        ? el("span", { "class": "held-note", text: "❚❚ Held by the pause: in the summary on resume" })
+        : a.acked_at
         ? el("span", { "class": "acked", text: "✓ Acknowledged" })
         : el("button", {
           type: "button", "class": "ack needs-auth", "data-alert-id": String(a.id),
           "aria-label": "Acknowledge " + a.alertname + " on " + a.instance, text: "Acknowledge"
         });
-      return el("tr", { "data-alert-id": String(a.id), "class": "row-" + a.severity }, [
+      var rowAttrs = a.held_by ? { "data-fingerprint": a.fingerprint, "class": "row-" + a.severity + " held-row" }
+        : { "data-alert-id": String(a.id), "class": "row-" + a.severity };
+      return el("tr", rowAttrs, [
         el("td", { "data-label": "Severity" }, [severityBadge(a.severity)]), what,
-        el("td", { "data-label": "Instance", text: a.instance }),
+        el("td", { "data-label": "Instance", text: (a.labels && a.labels.nodename) || a.instance }),
         el("td", { "data-label": "Since" }, [timeEl(a.starts_at)]), el("td", { "data-label": "Action" }, [action])
       ]);
     });
@@ -308,6 +334,43 @@
     box.replaceChildren(el("table", { "class": "notifications" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
   }
 
+  function renderSilences(res) {
+    var box = $("silences-body");
+    if (!res.ok) {
+      box.replaceChildren(el("p", { "class": "empty", text: "Cannot list silences: " + errorText(res) }));
+      return;
+    }
+    var list = res.data.silences || [];
+    if (!list.length) {
+      box.replaceChildren(el("p", { "class": "empty", text: res.data.configured
+        ? "No active silences." : "No Alertmanager configured (bridge.alertmanager_url)." }));
+      return;
+    }
+    var items = list.map(function (s) {
+      var who = [el("strong", { text: s.comment || "(no comment)" }), " — by " + (s.created_by || "?")];
+      if (s.state === "pending") { who.push(" (starts ", timeEl(s.starts_at), ")"); }
+      var action = s.pause
+        ? el("span", { "class": "held-note", text: "The pause: Resume ends it" })
+        : el("button", { type: "button", "class": "expire needs-auth secondary", "data-silence-id": s.id,
+          "aria-label": "Expire the silence " + s.comment, text: "Expire" });
+      return el("li", { "class": "silence", "data-silence-id": s.id }, [
+        el("div", {}, [el("p", {}, who), el("p", { "class": "muted" }, [
+          "Until ", timeEl(s.ends_at), " · ", el("code", { text: s.matchers.join(", ") })
+        ])]), action
+      ]);
+    });
+    box.replaceChildren(el("ul", { "class": "silences" }, items));
+    applyAuth();
+  }
+
+  function onExpire(event) {
+    var button = event.target.closest("button.expire");
+    if (!button) { return; }
+    var id = button.dataset.silenceId;
+    act(button, "silence-result", "POST", "/api/monitoring/silences/" + encodeURIComponent(id) + "/expire", {},
+      function () { say("silence-result", "Silence expired.", "ok"); });
+  }
+
   function renderHealth(data) {
     $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.round(data.score));
     $("health-grade").textContent = data.grade || "—";
@@ -348,6 +411,7 @@
       api("GET", "/api/monitoring/notifications?limit=20").then(function (res) {
         if (res.ok) { renderNotifications(res.data); }
       }),
+      api("GET", "/api/monitoring/silences").then(renderSilences),
     ];
     // the score covers report.window (24 h): computing it every few seconds would only cost queries
     if (Date.now() - state.healthAt >= Math.max(state.refreshMs, HEALTH_EVERY_MS)) {
@@ -480,6 +544,7 @@
     localiseTimes(document);
     $("logout").addEventListener("click", onLogout);
     $("alerts-body").addEventListener("click", onAck);
+    $("silences-body").addEventListener("click", onExpire);
     $("pause-form").addEventListener("submit", onPause);
     $("resume-button").addEventListener("click", onResume);
     $("test-email").addEventListener("click", onTestEmail);
