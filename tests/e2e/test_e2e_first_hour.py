@@ -51,7 +51,7 @@ from tests.support.dashboard import chromium
 from tests.support.procs import REPO, wait_until
 from tests.support.stack import StackRun, free_ports, running_stack
 from tests.support.tmpfs import can_mount, fill, tmpfs
-from tests.support.wizard import Transcript, clean_env
+from tests.support.wizard import Transcript, clean_env, file_sink_answers
 from tradewatch import quantities
 from tradewatch.stack_env import read_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
@@ -195,16 +195,7 @@ def run_wizard(root: Path, env_file: Path) -> str:
     transcript: list[str] = []
     child.logfile_read = Transcript(transcript)
     try:
-        child.expect("Email provider")
-        child.sendline("4")  # none: the file sink
-        child.expect(r"Sender address \[tradewatch@localhost\]")
-        child.sendline("tw@example.com")
-        child.expect("Alert recipients")
-        child.sendline("ops@example.com")
-        child.expect("Dashboard address for links in emails")
-        child.sendline("")
-        child.expect(r"Send a test email now\? \[Y/n\]")
-        child.sendline("")
+        file_sink_answers(child, "")
         child.expect(f"Test email sent: written to {root / 'outbox'}")
         child.expect(r"is running\. Apply the new settings now \(restarts its exporter and bridge\)\? ")
         child.sendline("y")
