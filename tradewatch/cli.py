@@ -16,6 +16,7 @@ COMMANDS = {
     "stack": "stack",
     "setup": "setup",
     "report": "report",
+    "notify-test": "notify_test",
     "rules": "rules",
     "generate": "generate",
     "rotate-session-key": "rotate_session_key",

@@ -8,10 +8,13 @@ what to fix.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
+import logging
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -32,7 +35,7 @@ from tradewatch.duration import format_duration, parse_duration
 from tradewatch.external_url import resolve as resolve_external_url
 from tradewatch.paths import config_folder, example_config
 from tradewatch.quantities import FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE
-from tradewatch.vocabulary import SEVERITIES
+from tradewatch.vocabulary import CATEGORIES, SEVERITIES
 
 CONFIG_ENV = "TRADEWATCH_CONFIG"
 EXAMPLE_CONFIG = example_config()
@@ -219,6 +222,9 @@ class Bridge(_Strict):
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     exporter_url: str = "http://127.0.0.1:9184/metrics"
+    # bots' own /metrics: the dashboard's trading cards read them (and the exporter) when
+    # Prometheus is not configured or does not answer
+    bot_urls: list[str] = Field(default_factory=list)
     external_url: str = ""  # links in emails; empty: derived at start (tradewatch/external_url.py)
     listen: str = "127.0.0.1:8080"
     max_body_bytes: int = Field(2 * 1024 * 1024, gt=0)
@@ -247,6 +253,15 @@ class Bridge(_Strict):
         if value < 1.0:
             raise ValueError(f"must be at least 1s (got {format_duration(value)})")
         return value
+
+    @field_validator("bot_urls")
+    @classmethod
+    def _http_list(cls, value: list[str]) -> list[str]:
+        return [_http_url(u).rstrip("/") for u in value]
+
+    def metrics_targets(self) -> list[str]:
+        """The /metrics URLs the dashboard scrapes itself when Prometheus cannot be asked."""
+        return [u for u in [self.exporter_url, *self.bot_urls] if u]
 
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -502,6 +517,111 @@ class Collectors(_Strict):
         return value
 
 
+_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+@functools.cache
+def apprise_module() -> Any:
+    """The `apprise` module, or None without the `bridge` extra. Apprise 1.x/2.x imports the
+    deprecated `imghdr` on Python 3.11/3.12; that warning is its business, not the operator's."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            import apprise
+            from apprise.manager_plugins import NotificationManager
+
+            NotificationManager().load_modules()  # its plugins load lazily: load them here, quietly
+    except ImportError:
+        return None
+    return apprise
+
+
+def _instantiate(apprise: Any, url: str) -> Any:
+    """Apprise's plugin for `url`, or None. Apprise logs why it cannot parse a URL, quoting the
+    URL: that log would carry the token, so it is muted here (our message masks it instead)."""
+    logger = logging.getLogger("apprise")
+    before = logger.disabled
+    logger.disabled = True
+    try:
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    finally:
+        logger.disabled = before
+
+
+def channel_url_problem(url: str) -> str | None:
+    """Why Apprise cannot use `url` (None when it can); the message never carries the URL's secrets.
+
+    Apprise comes with the `bridge` extra: without it (the exporter's base install) only the
+    shape `scheme://...` is checked, and the bridge, which has Apprise, checks the rest at start.
+    """
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://.", url or ""):
+        return f"not an Apprise URL such as tgram://TOKEN/CHAT_ID (got {mask_channel_url(url)!r})"
+    apprise = apprise_module()
+    if apprise is None:
+        return None
+    if _instantiate(apprise, url) is None:
+        return f"Apprise cannot parse {mask_channel_url(url)!r} (unknown service or missing part)"
+    return None
+
+
+def mask_channel_url(url: str) -> str:
+    """An Apprise URL with its secrets hidden: Apprise's own privacy form without the query
+    (`tgram://1...Z/987654/`), or `scheme://********` when Apprise cannot read it."""
+    scheme = url.split("://", 1)[0] if "://" in (url or "") else ""
+    fallback = f"{scheme}://{MASK}" if scheme and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*", scheme) else MASK
+    apprise = apprise_module()
+    if apprise is None:
+        return fallback
+    plugin = _instantiate(apprise, url) if url else None
+    if plugin is None:
+        return fallback
+    return str(plugin.url(privacy=True)).split("?", 1)[0]
+
+
+def _one_of(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
+    """`values` without repeats, each one of `allowed` (else the error names the first that is not)."""
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise ValueError(f"unknown {what} {bad[0]!r} (expected any of {', '.join(allowed)})")
+    return list(dict.fromkeys(values))
+
+
+class Channel(_Strict):
+    """One push channel (Telegram, Discord, ntfy, ...): an Apprise URL and what it receives."""
+
+    name: str
+    url: str = Field(repr=False)
+    severities: list[str] = Field(default_factory=lambda: ["critical", "emergency"])
+    categories: list[str] = Field(default_factory=list)  # empty: every category
+    send_resolved: bool = True
+    daily_report: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _CHANNEL_NAME.match(value):
+            raise ValueError(f"must be 1 to 32 of a-z, 0-9, _ and - (got {value!r})")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = channel_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("severities")
+    @classmethod
+    def _severities(cls, value: list[str]) -> list[str]:
+        return _one_of(value, SEVERITIES, "severity")
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return _one_of(value, CATEGORIES, "category")
+
+
 class Exporter(_Strict):
     listen: str = "127.0.0.1:9184"
     collectors: Collectors = Field(default_factory=Collectors)
@@ -539,6 +659,7 @@ class Config(_Strict):
     dashboard: Dashboard = Field(default_factory=Dashboard)
     exporter: Exporter = Field(default_factory=Exporter)
     security: Security = Field(default_factory=Security)
+    channels: list[Channel] = Field(default_factory=list)
     # where the file was read from; relative paths above are resolved against its folder
     source: Path | None = Field(default=None, exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)  # the file itself, for messages
@@ -564,9 +685,15 @@ class Config(_Strict):
                     "the bots are polled within each host scrape")
         return self
 
+    def channel(self, name: str) -> Channel | None:
+        return next((c for c in self.channels if c.name == name), None)
+
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with every secret replaced by a mask."""
-        return mask_secrets(self.model_dump(mode="json", exclude_none=True))
+        data = mask_secrets(self.model_dump(mode="json", exclude_none=True))
+        for entry, channel in zip(data.get("channels", []), self.channels, strict=True):
+            entry["url"] = mask_channel_url(channel.url)  # the tokens are in the URL's path
+        return data
 
 
 # --------------------------------------------------------------------------- loading
@@ -662,10 +789,25 @@ def parse_config(
         cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, _problems(exc)) from None
+    repeated = _repeated_channel_names(cfg)
+    if repeated:
+        raise ConfigError(source, repeated)
     if source is not None:
         cfg = _resolve_paths(cfg, config_folder(Path(source)))
         cfg = cfg.model_copy(update={"source_file": Path(source)})
     return cfg
+
+
+def _repeated_channel_names(cfg: Config) -> list[tuple[str, str]]:
+    """`channels[N].name` for each channel whose name an earlier one already took."""
+    first: dict[str, int] = {}
+    problems = []
+    for i, channel in enumerate(cfg.channels):
+        if channel.name in first:
+            problems.append((f"channels[{i}].name",
+                             f"{channel.name!r} is already the name of channels[{first[channel.name]}]"))
+        first.setdefault(channel.name, i)
+    return problems
 
 
 # The original product read these variables directly; keep that working when the file

@@ -16,7 +16,7 @@ DISTRIBUTION = "tradewatch-monitor"
 
 # extra -> the import names its requirements provide (in pyproject.toml's order)
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "bridge": ("flask", "jinja2", "waitress", "css_inline", "requests", "matplotlib", "offapi"),
+    "bridge": ("flask", "jinja2", "waitress", "css_inline", "requests", "matplotlib", "offapi", "apprise"),
     "postgres": ("psycopg",),
 }
 

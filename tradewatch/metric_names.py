@@ -55,6 +55,9 @@ BRIDGE_OUTBOX_DEPTH = "tradewatch_bridge_outbox_depth"  # gauge: emails waiting
 BRIDGE_OUTBOX_OLDEST_AGE = "tradewatch_bridge_outbox_oldest_age_seconds"  # gauge
 BRIDGE_LAST_SEND = "tradewatch_bridge_last_successful_send_timestamp_seconds"  # gauge
 BRIDGE_WATCHDOG_LAST_SEEN = "tradewatch_bridge_watchdog_last_seen_timestamp_seconds"  # gauge
+# counter {channel=email|<channels[].name>, kind, result=sent|failed}: every finished delivery
+NOTIFICATIONS = "tradewatch_notifications_total"
+BRIDGE_OUTBOX_BACKLOG = "tradewatch_bridge_outbox_backlog"  # gauge {channel=email|<name>}: waiting
 BRIDGE_NOTIFICATIONS_PAUSED = "tradewatch_bridge_notifications_paused"  # gauge 0/1
 HEALTH_SCORE = "tradewatch_health_score"  # gauge {component=overall|performance|alerts|trading|integrity}
 

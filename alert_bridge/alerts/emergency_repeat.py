@@ -7,6 +7,7 @@ import logging
 from alert_bridge.alerts import escalation
 from alert_bridge.alerts.escalation import Action
 from alert_bridge.jobs.context import JobContext
+from alert_bridge.notify import fanout
 from alert_bridge.notify.context import alert_context
 from alert_bridge.store import alerts, outbox, pauses
 
@@ -38,17 +39,23 @@ def run(ctx: JobContext) -> int:
             if decision.action is not Action.EMAIL:
                 continue
             n = row["notify_count"]
+            context = alert_context(row, cfg, ctx.key, repeat=n)
+            key = f"emergency_repeat:{row['fingerprint']}:{row['starts_at']}:{n}"
             nid = outbox.enqueue(
                 conn,
                 "emergency_repeat",
                 escalation.recipients(cfg.email.to, cfg.email.escalation_to, True),
-                alert_context(row, cfg, ctx.key, repeat=n),
+                context,
                 alert_id=row["id"],
-                dedup_key=f"emergency_repeat:{row['fingerprint']}:{row['starts_at']}:{n}",
+                dedup_key=key,
                 now=now,
             )
+            # every channel that took the emergency gets the reminder too, until ack or resolve
+            sent = fanout.enqueue_channels(conn, cfg, "emergency_repeat", context, dedup_key=key, now=now,
+                                           alert_id=row["id"], severity=row["severity"],
+                                           category=row["category"])
             alerts.mark_notified(conn, row["id"], now)
-            if nid is not None:
+            if nid is not None or sent:
                 queued += 1
                 log.info("emergency %s on %s: repeat %d queued", row["alertname"], row["instance"], n)
     return queued

@@ -1,4 +1,4 @@
-"""Webhook ingest: store every alert, its history and its emails in one transaction.
+"""Webhook ingest: store every alert, its history, its emails and channel messages in one transaction.
 
 Idempotent on (fingerprint, startsAt, status): an Alertmanager repeat or the second member of
 an HA pair finds the receipt and changes nothing, so each alert is stored and notified once.
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from alert_bridge.alerts import escalation
 from alert_bridge.alerts.escalation import Action
 from alert_bridge.alerts.payload import WebhookAlert, WebhookPayload, iso
+from alert_bridge.notify import fanout, routing
 from alert_bridge.notify.context import alert_context
 from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.store.database import Database
@@ -53,6 +55,12 @@ def record(a: WebhookAlert) -> dict:
         "generator_url": a.generatorURL,
         "raw": a.model_dump_json(),
     }
+
+
+def _to_channels(conn: Any, config: Config, kind: str, context: dict, rec: dict, alert_id: int,
+                 email_key: str, now: float) -> list[int]:
+    return fanout.enqueue_channels(conn, config, kind, context, dedup_key=email_key, now=now,
+                                   alert_id=alert_id, severity=rec["severity"], category=rec["category"])
 
 
 def ingest(
@@ -120,19 +128,34 @@ def ingest(
                 decision.reason,
             )
             if decision.action is Action.EMAIL:
+                context = alert_context(row, config, key)
+                email_key = f"{decision.kind}:{rec['fingerprint']}:{rec['starts_at']}"
                 nid = outbox.enqueue(
                     conn,
                     str(decision.kind),
                     escalation.recipients(config.email.to, config.email.escalation_to, decision.escalate),
-                    alert_context(row, config, key),
+                    context,
                     alert_id=alert_id,
-                    dedup_key=f"{decision.kind}:{rec['fingerprint']}:{rec['starts_at']}",
+                    dedup_key=email_key,
                     now=now,
                 )
+                sent = _to_channels(conn, config, str(decision.kind), context, rec, alert_id, email_key, now)
                 if nid is not None:
-                    result.notifications.append(nid)
+                    sent.insert(0, nid)
+                if sent:
+                    result.notifications.extend(sent)
                     alerts.mark_notified(conn, alert_id, now)
             elif decision.action is Action.HOLD:
                 alerts.mark_held(conn, alert_id, now)
+            else:
+                quiet = routing.quiet_alert_kind(rec["severity"], rec["status"], paused=pause is not None,
+                                                 told_firing=row.get("last_notified_at") is not None)
+                if quiet is not None and config.channels:
+                    context = alert_context(row, config, key)
+                    email_key = f"{quiet}:{rec['fingerprint']}:{rec['starts_at']}"
+                    sent = _to_channels(conn, config, quiet, context, rec, alert_id, email_key, now)
+                    if sent:
+                        result.notifications.extend(sent)
+                        alerts.mark_notified(conn, alert_id, now)
     return result
 

@@ -1,12 +1,12 @@
 """Pausing and resuming notifications: the bridge's own mute plus an Alertmanager silence.
 
 When a pause ends (resumed by hand or expired) the critical alerts held meanwhile go out in one
-`pause_summary` email. Held means both: alerts that reached the bridge and were muted, and
-alerts the silence kept inside Alertmanager (which sends nothing while it holds them). The
-latter are read from Alertmanager (`held_by_silence`) for the dashboard while paused, and at
-resume, before the silence is expired, they are stored as held alerts with their receipt, so
-the summary lists them and the webhook Alertmanager sends once the silence is gone is a
-duplicate instead of a second email.
+`pause_summary` email (and a message on each channel a held alert matches). Held means both:
+alerts that reached the bridge and were muted, and alerts the silence kept inside Alertmanager
+(which sends nothing while it holds them). The latter are read from Alertmanager
+(`held_by_silence`) for the dashboard while paused, and at resume, before the silence is
+expired, they are stored as held alerts with their receipt, so the summary lists them and the
+webhook Alertmanager sends once the silence is gone is a duplicate instead of a second email.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from alert_bridge.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable, pause_matchers
 from alert_bridge.alerts.ingest import record
 from alert_bridge.alerts.payload import WebhookAlert
-from alert_bridge.notify.context import alert_dict, iso_time
+from alert_bridge.notify import fanout
+from alert_bridge.notify.context import alert_dict, dashboard_url, iso_time
 from alert_bridge.store import alerts, outbox, pauses
 from alert_bridge.store.database import Database
 from tradewatch.config import Config
@@ -196,6 +197,7 @@ def finish(config: Config, db: Database, *, now: float, expired_only: bool) -> R
                 "resumed_at": iso_time(now),
                 "comment": rows[-1]["comment"],
                 "held": [alert_dict(r) for r in held],
+                "dashboard_url": dashboard_url(config),
             }
             nid = outbox.enqueue(
                 conn,
@@ -205,6 +207,8 @@ def finish(config: Config, db: Database, *, now: float, expired_only: bool) -> R
                 dedup_key=f"pause_summary:{rows[-1]['id']}",
                 now=now,
             )
+            fanout.enqueue_channels(conn, config, "pause_summary", context,
+                                    dedup_key=f"pause_summary:{rows[-1]['id']}", now=now)
             for r in held:  # told through the summary: their resolve is worth an email
                 if r["severity"] != "emergency":  # an emergency is re-sent by its repeat job now
                     alerts.mark_notified(conn, r["id"], now)

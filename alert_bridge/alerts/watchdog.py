@@ -12,7 +12,8 @@ import logging
 
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.jobs.context import JobContext
-from alert_bridge.notify.context import iso_time
+from alert_bridge.notify import fanout
+from alert_bridge.notify.context import dashboard_url, iso_time
 from alert_bridge.store import jobs, outbox
 
 log = logging.getLogger("alert_bridge.alerts.watchdog")
@@ -27,15 +28,19 @@ def run(ctx: JobContext) -> int:
         last = float(raw)
         if ctx.now - last < timeout:
             return 0
+        context = {"last_seen": iso_time(last), "timeout_seconds": timeout,
+                   "dashboard_url": dashboard_url(ctx.config)}
         nid = outbox.enqueue(
             conn,
             "watchdog",
             ctx.config.email.to,
-            {"last_seen": iso_time(last), "timeout_seconds": timeout},
+            context,
             dedup_key=f"watchdog:{raw}",
             now=ctx.now,
         )
-    if nid is not None:
+        sent = fanout.enqueue_channels(conn, ctx.config, "watchdog", context, dedup_key=f"watchdog:{raw}",
+                                       now=ctx.now)
+    if nid is not None or sent:
         log.warning(
             "Watchdog not seen since %s (timeout %.0fs): pipeline broken email queued",
             iso_time(last),

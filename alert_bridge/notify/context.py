@@ -38,6 +38,12 @@ def alert_dict(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def dashboard_url(config: Config) -> str:
+    """The dashboard's address for links in notifications ('' without `bridge.external_url`)."""
+    external = config.bridge.external_url
+    return f"{external}/" if external else ""
+
+
 def alert_context(
     row: sqlite3.Row | dict[str, Any], config: Config, key: str, *, repeat: int = 0, status: str | None = None
 ) -> dict[str, Any]:
@@ -50,5 +56,5 @@ def alert_context(
         "severity_assumed": bool(dict(row)["severity_assumed"]),
         "repeat": repeat,
         "ack_url": ack_url(external, key, alert["id"]),
-        "dashboard_url": f"{external}/" if external else "",
+        "dashboard_url": dashboard_url(config),
     }

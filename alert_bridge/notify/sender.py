@@ -1,5 +1,8 @@
 """The outbox sender: claims due notifications, composes, sends, records the outcome.
 
+Rows with a `channel` go to that push channel through Apprise (notify/apprise_channel.py), with
+the same leases, backoff and failure classification as email.
+
 All state is in SQLite (`alert_bridge/store/outbox.py`), so a restart picks up where the last
 process stopped: rows it had claimed come back once their lease passes. Transient failures
 (connection errors, timeouts, 4xx) are retried with exponential backoff and jitter, 5 s
@@ -27,6 +30,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
+from alert_bridge.notify.apprise_channel import ChannelTransport, CoolingDown
 from alert_bridge.notify.compose import compose, recipients_for, sender_address
 from alert_bridge.notify.transport import (
     PermanentError,
@@ -85,10 +89,12 @@ class OutboxSender:
         on_result: Callable[[str], None] | None = None,
         batch: int = BATCH,
         poll_seconds: float = POLL_SECONDS,
+        channels: ChannelTransport | None = None,
     ):
         self.config = config
         self.db = db
         self.transport = transport or make_transport(config.email, config.bridge.outbox_dir)
+        self.channels = channels or ChannelTransport(config, clock)  # rows with a `channel`
         # Parallel SMTP sessions in `loop` (email.connections): only for a transport made here
         # from the config; an injected one is used alone.
         own_smtp = transport is None and isinstance(self.transport, SmtpTransport)
@@ -292,6 +298,8 @@ class OutboxSender:
 
     def _deliver(self, row: dict[str, Any], transport: Transport | None = None) -> DeliveryResult:
         id_ = row["id"]
+        if row.get("channel"):
+            return self._deliver_to_channel(row)
         transport = transport or self.transport
         try:
             msg, recipients = self._message(row)
@@ -311,6 +319,26 @@ class OutboxSender:
         self._count("sent")
         return DeliveryResult("sent", None, message_id)
 
+    def _deliver_to_channel(self, row: dict[str, Any]) -> DeliveryResult:
+        """A push channel's row: through Apprise, classified like email (see apprise_channel)."""
+        try:
+            self.channels.send(row)
+        except CoolingDown as exc:
+            self._record(outbox.defer, row["id"], exc.until, str(exc))
+            return DeliveryResult("pending", str(exc), None)
+        except PermanentError as exc:
+            return self._failed(row, str(exc))
+        except TransientError as exc:
+            return self._retry(row, str(exc))
+        except Exception as exc:  # a bug or an odd fault: keep the message, retry it later
+            log.exception("notification %s: unexpected error while sending to channel %s", row["id"],
+                          row["channel"])
+            return self._retry(row, f"{type(exc).__name__}: {exc}")
+        self._record(outbox.mark_sent, row["id"], self.clock(), None)
+        log.info("notification %s (%s) sent to channel %s", row["id"], row["kind"], row["channel"])
+        self._count("sent")
+        return DeliveryResult("sent", None, None)
+
     def _retry(self, row: dict[str, Any], error: str) -> DeliveryResult:
         error = self._safe(error)
         attempts = int(row["attempts"])
@@ -319,15 +347,15 @@ class OutboxSender:
         now = self.clock()
         delay = backoff_delay(attempts, jitter=self.rng())
         self._record(outbox.mark_retry, row["id"], now, error, now + delay)
-        log.warning("notification %s (%s) attempt %d failed, retrying in %.0fs: %s",
-                    row["id"], row["kind"], attempts, delay, error)
+        log.warning("notification %s (%s%s) attempt %d failed, retrying in %.0fs: %s",
+                    row["id"], row["kind"], _to(row), attempts, delay, error)
         self._count("retried")
         return DeliveryResult("pending", error, None)
 
     def _failed(self, row: dict[str, Any], error: str) -> DeliveryResult:
         error = self._safe(error)
         self._record(outbox.mark_failed, row["id"], self.clock(), error)
-        log.error("notification %s (%s) failed permanently: %s", row["id"], row["kind"], error)
+        log.error("notification %s (%s%s) failed permanently: %s", row["id"], row["kind"], _to(row), error)
         self._count("failed")
         return DeliveryResult("failed", error, None)
 
@@ -442,6 +470,10 @@ def _close_idle(transport: Transport) -> None:
             close_idle()
         except Exception:
             log.exception("outbox sender: closing the idle SMTP session failed")
+
+
+def _to(row: dict[str, Any]) -> str:
+    return f" to channel {row['channel']}" if row.get("channel") else ""
 
 
 def _result_of(row: dict[str, Any] | None) -> DeliveryResult:

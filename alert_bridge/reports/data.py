@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alert_bridge.reports import bots as bot_rows
 from alert_bridge.reports import charts
 from alert_bridge.reports import health_score as hs
 from alert_bridge.reports.health_inputs import Collected, collect
 from alert_bridge.reports.recommendations import Recommendation, RecommendationRules, recommend
 from alert_bridge.reports.schedule import local_date, send_time
-from alert_bridge.sources.prometheus import PrometheusAPI
+from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from tradewatch.config import Config
 from tradewatch.duration import format_duration, human_duration
 from tradewatch.vocabulary import SEVERITY_ORDER
@@ -60,6 +61,7 @@ class ReportData:
     charts: dict[str, Chart] = field(default_factory=dict)
     dashboard_url: str = ""
     collected: Collected | None = None
+    bots: list[dict[str, Any]] = field(default_factory=list)  # per-bot rows (reports.bots), formatted
 
     @property
     def help_url(self) -> str:
@@ -124,6 +126,12 @@ def build(
     )
     _hosts(data, c, config, with_charts)
     _alerts(data, c, tz)
+    if api is not None and c.prometheus_ok:
+        stale = float(config.thresholds.trading_heartbeat_stale_seconds.items()[-1][1])
+        try:
+            data.bots = [_bot_row(b) for b in bot_rows.collect(api, c.start, c.end, stale)]
+        except PrometheusUnavailable as exc:
+            data.gaps.append(f"The per-bot trading figures could not be read ({exc}).")
     if with_charts and c.pnl_series:
         total = _sum_series(list(c.pnl_series.values()))
         if len(total) >= 1:
@@ -229,6 +237,35 @@ def _hosts(data: ReportData, c: Collected, config: Config, with_charts: bool) ->
             "note": note,
             "details": details,
         })
+
+
+def _signed(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:+.2f}"
+
+
+def _count(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.0f}"
+
+
+def _bot_row(b: bot_rows.BotDay) -> dict[str, Any]:
+    """A bot's figures as the templates show them ("n/a" where the source has none)."""
+    ratio = b.rejection_ratio
+    gaps = "n/a"
+    if b.heartbeat_gaps is not None:
+        gaps = "none" if not b.heartbeat_gaps else (
+            f"{b.heartbeat_gaps} (longest {human_duration(b.longest_gap_seconds or 0)})")
+    return {
+        "name": b.name, "instance": b.instance,
+        "labelled": bool(b.key[2]),  # named by its `bot` label: the host is worth a mention
+        "pnl_day": _signed(b.pnl_day), "pnl_week": _signed(b.pnl_week),
+        "pnl_day_raw": b.pnl_day,
+        "trades": _count(b.trades),
+        "win_rate": "n/a" if b.win_rate is None else f"{b.win_rate * 100:.0f}% of {b.closed_trades:.0f}",
+        "rejections": _count(b.rejected) + ("" if ratio is None else f" ({ratio * 100:.1f}%)"),
+        "api_errors": _count(b.api_errors) + (f" of {b.api_requests:.0f}" if b.api_requests else ""),
+        "rate_limited": _count(b.rate_limited),
+        "heartbeat_gaps": gaps,
+    }
 
 
 def _alerts(data: ReportData, c: Collected, tz: ZoneInfo) -> None:

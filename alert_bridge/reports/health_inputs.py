@@ -36,6 +36,7 @@ from alert_bridge.reports.recommendations import (
     RecommendationInputs,
 )
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources.trading import window_change
 from tradewatch import metric_names as mn
 from tradewatch import quantities as qt
 from tradewatch.config import Config
@@ -132,6 +133,10 @@ class _Prom:
             log.warning("Prometheus unavailable: %s", self.error)
             return None
 
+    def call(self, fn: Callable[[PrometheusAPI], Any]) -> Any:
+        """fn(api) with this wrapper's error handling (None after a failure)."""
+        return self._call(lambda: fn(self.api))  # type: ignore[arg-type]
+
     def instant(self, expr: str) -> dict[str, float]:
         result = self._call(lambda: self.api.query(expr, self.end)) or []  # type: ignore[union-attr]
         out: dict[str, float] = {}
@@ -226,8 +231,11 @@ def collect(
         for inst, pts in prom.series_with_fallback(name, pair).items():
             hosts.setdefault(inst, HostSeries(inst)).series[name] = pts
 
-    # trading
-    pnl_series = prom.series(f"sum by (instance) ({mn.TRADING_REALIZED_PNL})")
+    # trading: the change counts from the window's start, or from a bot's first sample when it
+    # started inside the window (issue 14.6: not from the first step of a coarse range query)
+    pnl_changes: dict[str, dict[str, Any]] = prom.call(lambda api: window_change(
+        api, mn.TRADING_REALIZED_PNL, "instance", _key, start, end, step)) or {}
+    pnl_series = {inst: [(t, v) for t, v in c["points"]] for inst, c in pnl_changes.items()}
     rejection = prom.instant_with_fallback(
         "order rejection ratio",
         f"avg by (instance) (avg_over_time({mn.REC_ORDER_REJECTION_RATIO}[{W}]))",
@@ -270,7 +278,7 @@ def collect(
     for inst in sorted(instances):
         hs = hosts.get(inst, HostSeries(inst))
         cpu, mem = hs.summary("cpu"), hs.summary("memory")
-        pnl = _change(pnl_series.get(inst))
+        pnl = pnl_changes[inst]["change"] if inst in pnl_changes else None
         fresh_ratio, max_age = _heartbeat(hb_series.get(inst), stale, start, end, step)
         if fresh_ratio is not None:
             heartbeats.append(HeartbeatStat(inst, 1.0 - fresh_ratio, max_age or 0.0))
@@ -352,10 +360,7 @@ def collect(
         firing=_firing(alert_rows or [], end, ZoneInfo(config.report.timezone)),
         for_durations=dict(config.alerting.for_durations),
     )
-    total_pnl = None
-    changes = [c for c in (_change(p) for p in pnl_series.values()) if c is not None]
-    if changes:
-        total_pnl = sum(changes)
+    total_pnl = sum(c["change"] for c in pnl_changes.values()) if pnl_changes else None
     return Collected(
         start=start, end=end, step=step, prometheus_url=config.bridge.prometheus_url,
         prometheus_ok=prom.ok, prometheus_error=prom.error, hosts=hosts, health=health,
@@ -369,12 +374,6 @@ def fill_forecast_expr(trend_seconds: float) -> str:
     for series that already existed FORECAST_MIN_HISTORY ago (`offset`: a sample then)."""
     return (f"({_FS_AVAIL} / -(deriv({_FS_AVAIL}[{_dur(trend_seconds)}]) < 0) / 86400)"
             f" and ({_FS_AVAIL} offset {_dur(FORECAST_MIN_HISTORY)})")
-
-
-def _change(points: Points | None) -> float | None:
-    if not points:
-        return None
-    return points[-1][1] - points[0][1]
 
 
 def _heartbeat(points: Points | None, stale: float, start: float, end: float,

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from alert_bridge.notify import fanout
+from alert_bridge.notify.context import dashboard_url
 from alert_bridge.reports import data as report_data
 from alert_bridge.reports.render import build_message
 from alert_bridge.reports.schedule import decide, local_date
@@ -94,15 +96,21 @@ def send_report(
     recipients = list(config.email.to)
     components = {n: c.points for n, c in d.score.components.items()}
     notification_id = None
+    dedup = f"report:scheduled:{day.isoformat()}" if kind != "manual" else f"report:manual:{run_id}"
     with db.transaction() as conn:
         if recipients:
-            dedup = f"report:scheduled:{day.isoformat()}" if kind != "manual" else f"report:manual:{run_id}"
             notification_id = outbox.enqueue(
                 conn, "report", recipients,
                 {"report_date": day.isoformat(), "kind": kind, "score": d.score.score,
                  "grade": d.score.grade, "subject": str(msg["Subject"])},
                 dedup_key=dedup, raw=raw, now=now,
             )
+        channel_context = {"report_date": day.isoformat(), "kind": kind, "score": d.score.score,
+                           "grade": d.score.grade, "subject": str(msg["Subject"]),
+                           "dashboard_url": dashboard_url(config)}
+        channel_ids = fanout.enqueue_channels(
+            conn, config, "report", channel_context, now=now,
+            dedup_key=dedup)
         detail = "" if recipients else "email.to is empty: the report was not emailed"
         store.mark_enqueued(conn, run_id, now=now, notification_id=notification_id, detail=detail)
         store.save_history(
@@ -115,7 +123,7 @@ def send_report(
         cutoff = day - timedelta(days=config.retention.trading_days)
         store.prune_history(conn, cutoff.isoformat())
         _save_health_state(conn, d.score.to_dict(), now)
-    if sender is not None and notification_id is not None:
+    if sender is not None and (notification_id is not None or channel_ids):
         sender.wake()
     status = "queued" if notification_id is not None else ("not_emailed" if not recipients else "skipped")
     detail = detail or f"{len(d.charts)} chart(s), {len(raw)} bytes"

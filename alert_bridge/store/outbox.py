@@ -1,4 +1,7 @@
-"""SQL of the email outbox (`notifications`): enqueue, lease-based claiming, delivery outcome.
+"""SQL of the outbox (`notifications`): enqueue, lease-based claiming, delivery outcome.
+
+One row per notification and destination: `channel` NULL is the email, otherwise the name of a
+push channel (`channels:` in the config), sent through Apprise by the same sender.
 
 Rows move pending -> sending (claimed with a lease) -> sent | pending (retry later) | failed.
 A sender that dies while holding a row leaves it in `sending`; once its lease has passed the
@@ -18,7 +21,7 @@ STATUSES = ("pending", "sending", "sent", "failed")
 
 _COLUMNS = (
     "id, kind, alert_id, dedup_key, recipients, context, raw, status, attempts, next_attempt_at, "
-    "claimed_until, last_error, message_id, created_at, sent_at"
+    "claimed_until, last_error, message_id, created_at, sent_at, channel"
 )
 # Everything but the raw message: listings should stay small.
 _LIST_COLUMNS = _COLUMNS.replace(" raw,", " raw IS NOT NULL AS has_raw,")
@@ -34,17 +37,19 @@ def enqueue(
     dedup_key: str | None = None,
     raw: bytes | None = None,
     now: float,
+    channel: str | None = None,
 ) -> int | None:
-    """Queue one email; returns its id, or None when `dedup_key` was already queued."""
+    """Queue one email (or, with `channel`, one push message); returns its id, or None when
+    `dedup_key` was already queued."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r} (expected one of {', '.join(KINDS)})")
     cur = conn.execute(
         "INSERT INTO notifications (kind, alert_id, dedup_key, recipients, context, raw, status,"
-        " attempts, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+        " attempts, next_attempt_at, created_at, channel)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
         " ON CONFLICT (dedup_key) DO NOTHING",
         (kind, alert_id, dedup_key, json.dumps(list(recipients)), json.dumps(context, default=str),
-         raw, float(now), float(now)),
+         raw, float(now), float(now), channel),
     )
     if cur.rowcount == 0:
         return None
@@ -140,6 +145,16 @@ def release(conn: sqlite3.Connection, held: Sequence[tuple[int, float]]) -> int:
     return released
 
 
+def defer(conn: sqlite3.Connection, id: int, until: float, error: str) -> None:
+    """Back to pending until `until` without counting the claim as an attempt: the row was not
+    tried (its channel is cooling down after a failure). A row already sent is left alone."""
+    conn.execute(
+        "UPDATE notifications SET status = 'pending', next_attempt_at = ?, claimed_until = NULL,"
+        " attempts = MAX(0, attempts - 1), last_error = ? WHERE id = ? AND status != 'sent'",
+        (until, error, id),
+    )
+
+
 def mark_sent(conn: sqlite3.Connection, id: int, now: float, message_id: str | None) -> None:
     conn.execute(
         "UPDATE notifications SET status = 'sent', sent_at = ?, message_id = ?, claimed_until = NULL,"
@@ -182,7 +197,7 @@ def recent(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def stats(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
-    """Outbox health for /metrics and /health: depth, oldest waiting age, totals, last send."""
+    """Email outbox health for /metrics and /health: depth, oldest waiting age, totals, last send."""
     r = _rows(conn.execute(
         "SELECT"
         " SUM(status IN ('pending', 'sending')) AS depth,"
@@ -191,7 +206,7 @@ def stats(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
         " SUM(status = 'sent') AS sent,"
         " SUM(status = 'failed') AS failed,"
         " MAX(sent_at) AS last_sent_at"
-        " FROM notifications"
+        " FROM notifications WHERE channel IS NULL"  # channels: backlog_by_channel, totals_by_channel
     ))[0]
     oldest = r["oldest"]
     return {
@@ -202,6 +217,34 @@ def stats(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
         "failed": int(r["failed"] or 0),
         "last_sent_at": r["last_sent_at"],
     }
+
+
+def totals_by_channel(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
+    """(channel, kind, result, count) of finished rows, `email` for the email rows: the
+    deployment-wide `tradewatch_notifications_total`."""
+    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in conn.execute(
+        "SELECT COALESCE(channel, 'email'), kind, status, COUNT(*) FROM notifications"
+        " WHERE status IN ('sent', 'failed') GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")]
+
+
+def backlog_by_channel(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows waiting (pending or being sent) per destination, `email` for the email rows."""
+    return {str(r[0]): int(r[1]) for r in conn.execute(
+        "SELECT COALESCE(channel, 'email'), COUNT(*) FROM notifications"
+        " WHERE status IN ('pending', 'sending') GROUP BY 1")}
+
+
+def last_by_channel(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Per push channel: its newest finished row (status, kind, when, error) and what waits."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(
+        "SELECT n.channel, n.status, n.kind, COALESCE(n.sent_at, n.next_attempt_at), n.last_error, n.id"
+        " FROM notifications n JOIN (SELECT channel, MAX(id) AS id FROM notifications"
+        "   WHERE channel IS NOT NULL AND status IN ('sent', 'failed') GROUP BY channel) last"
+        " ON n.id = last.id"
+    ):
+        out[str(r[0])] = {"status": r[1], "kind": r[2], "at": r[3], "error": r[4], "id": r[5]}
+    return out
 
 
 def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from alert_bridge.jobs.schedule import build_jobs
 from alert_bridge.jobs.workers import Workers
 from alert_bridge.notify.sender import OutboxSender
 from alert_bridge.store.database import Database
-from alert_bridge.web import api, auth, errors, openapi, reports, status
+from alert_bridge.web import api, auth, channels, errors, openapi, reports, status
 from alert_bridge.web.dashboard import history, silences
 from alert_bridge.web.dashboard import views as dashboard_views
 from alert_bridge.web.json_provider import StrictJSONProvider
@@ -60,7 +60,8 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.bridge.session_lifetime),
     )
     state = Bridge(
-        config=config, db=db, metrics=BridgeMetrics(db, clock), key=key, clock=clock, sender=sender
+        config=config, db=db, metrics=BridgeMetrics(db, clock, [c.name for c in config.channels]), key=key,
+        clock=clock, sender=sender,
     )
     state.extra["external_url"] = external
     app.extensions["tradewatch"] = state
@@ -69,7 +70,7 @@ def create_app(
     app.wsgi_app = TrustedProxies(app.wsgi_app, config.security.trusted_proxies)  # type: ignore[method-assign]
     app.after_request(strict_transport)
     for blueprint in (auth.bp, webhook.bp, api.bp, status.bp, openapi.bp, reports.bp, dashboard_views.bp,
-                      silences.bp, history.bp):
+                      silences.bp, history.bp, channels.bp):
         app.register_blueprint(blueprint)
 
     if start_workers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
@@ -27,8 +27,8 @@ WEBHOOK_RESULTS = ("accepted", "duplicate", "invalid", "unavailable", "unauthori
 
 
 class _StoreCollector(Collector):
-    def __init__(self, db: Database, clock: Callable[[], float]):
-        self.db, self.clock = db, clock
+    def __init__(self, db: Database, clock: Callable[[], float], channels: Sequence[str] = ()):
+        self.db, self.clock, self.channels = db, clock, list(channels)
 
     def collect(self) -> Iterator[Metric]:
         now = self.clock()
@@ -37,6 +37,8 @@ class _StoreCollector(Collector):
             stats = outbox.stats(conn, now)
             retries = telemetry.email_retries(conn)
             paused = pauses.active(conn, now) is not None
+            totals = outbox.totals_by_channel(conn)
+            backlog = outbox.backlog_by_channel(conn)
             watchdog = jobs.get_state(conn, "watchdog_last_seen")
         except Exception as exc:  # a scrape must not fail because the store is busy
             log.warning("metrics: store not readable: %s", exc)
@@ -58,6 +60,17 @@ class _StoreCollector(Collector):
                 "Unix time of the last successful email send",
                 value=stats["last_sent_at"],
             )
+        delivered = CounterMetricFamily(mn.NOTIFICATIONS, "Finished deliveries by destination (email or "
+                                        "a channel's name), notification kind and result",
+                                        labels=["channel", "kind", "result"])
+        for channel, kind, result, count in totals:
+            delivered.add_metric([channel, kind, result], count)
+        yield delivered
+        waiting = GaugeMetricFamily(mn.BRIDGE_OUTBOX_BACKLOG, "Notifications waiting in the outbox, per "
+                                    "destination (email or a channel's name)", labels=["channel"])
+        for channel in ["email", *self.channels]:
+            waiting.add_metric([channel], backlog.get(channel, 0))
+        yield waiting
         yield GaugeMetricFamily(
             mn.BRIDGE_NOTIFICATIONS_PAUSED, "1 while notifications are paused", value=int(paused)
         )
@@ -101,7 +114,7 @@ def health_gauge(score: dict[str, Any]) -> GaugeMetricFamily:
 
 
 class BridgeMetrics:
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time):
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time, channels: Sequence[str] = ()):
         self.registry = CollectorRegistry(auto_describe=True)
         self.webhooks = Counter(
             mn.BRIDGE_WEBHOOKS.removesuffix("_total"),
@@ -117,5 +130,5 @@ class BridgeMetrics:
             ["severity", "status"],
             registry=self.registry,
         )
-        self.registry.register(_StoreCollector(db, clock))
+        self.registry.register(_StoreCollector(db, clock, channels))
         self.registry.register(HealthScoreCollector(db))

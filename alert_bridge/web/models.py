@@ -262,6 +262,76 @@ class Sparklines(Reply):
     errors: dict[str, str]
 
 
+Level = Literal["ok", "info", "warning", "critical", "emergency"] | None
+
+
+class Graded(Reply):
+    value: float | None
+    level: Level = Field(description="The most severe configured threshold the value is above; ok: none")
+
+
+class Age(Reply):
+    timestamp: float | None = Field(description="Unix time the bot reported")
+    age_seconds: float | None = Field(description="generated_at minus timestamp")
+    level: Level
+
+
+class SeriesNow(Reply):
+    current: float | None
+    points: list[list[float]] = Field(description="[unix time, value] pairs; one point from /metrics")
+
+
+class RealizedPnl(SeriesNow):
+    today: float | None = Field(description="Change since midnight (report.timezone), from the first sample "
+                                "of the day when the bot started later; null without history")
+
+
+class ExchangeApi(Reply):
+    exchange: str
+    p95_seconds: Graded
+    error_ratio: Graded
+
+
+class BotApi(Reply):
+    p95_seconds: Graded
+    error_ratio: Graded
+    exchanges: list[ExchangeApi] = Field(description="Per `exchange` label, when the bot sets one")
+
+
+class BotAlert(Reply):
+    id: int
+    alertname: str
+    severity: str
+    summary: str
+    acked: bool
+
+
+class TradingBot(Reply):
+    id: str = Field(description="job/instance/bot")
+    name: str = Field(description="The `bot` label, else the job and host")
+    job: str
+    instance: str
+    bot: str | None
+    realized_pnl: RealizedPnl
+    equity: SeriesNow
+    open_positions: float | None
+    orders_per_minute: dict[str, float] = Field(description="By order status")
+    rejection_ratio: Graded
+    api: BotApi
+    heartbeat: Age
+    last_trade: Age
+    alerts: list[BotAlert]
+
+
+class TradingBots(Reply):
+    source: Literal["prometheus", "exporter"]
+    window_seconds: float
+    generated_at: str | None
+    generated_at_epoch: float = Field(description="The evaluation time of every value (unix time)")
+    bots: list[TradingBot]
+    errors: dict[str, str]
+
+
 class NotificationsQuery(Query):
     limit: int = Field(20, ge=1, le=200)
 
@@ -269,6 +339,7 @@ class NotificationsQuery(Query):
 class Notification(Reply):
     id: int
     kind: str
+    channel: str | None = Field(description="The push channel's name; null for the email")
     status: str
     subject: str
     recipients: int
@@ -276,6 +347,43 @@ class Notification(Reply):
     last_error: str | None
     created_at: str | None
     sent_at: str | None
+
+
+class ChannelDelivery(Reply):
+    status: str = Field(description="sent or failed")
+    kind: str
+    at: str | None
+    error: str | None
+
+
+class Channel(Reply):
+    name: str
+    service: str = Field(description="The Apprise URL with its secrets masked")
+    severities: list[str]
+    categories: list[str] = Field(description="Empty: every category")
+    send_resolved: bool
+    daily_report: bool
+    backlog: int = Field(ge=0, description="Messages waiting (pending or being sent)")
+    last: ChannelDelivery | None = Field(description="The newest finished delivery; null before the first")
+
+
+class ChannelList(Reply):
+    channels: list[Channel]
+
+
+class ChannelPath(BaseModel):
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="channels[].name from the config")
+
+
+class ChannelTestRequest(Request):
+    note: Comment = ""
+
+
+class ChannelTestResult(Reply):
+    id: int
+    channel: str
+    status: str = Field(description="sent, pending (will be retried) or failed")
+    error: str | None
 
 
 class NotificationList(Reply):

@@ -176,6 +176,6 @@ def test_the_bridge_behind_nginx_with_tls(tmp_path):
             assert all(link.startswith(external) for link in ours)
             path = ack.removeprefix(external)
             status, _, page = call(https_port, "GET", path, tls=tls)
-            assert status == 200 and b"Acknowledge DiskFull?" in page
+            assert status == 200 and b"Acknowledge this alert?" in page and b"DiskFull" in page
             status, _, page = call(https_port, "POST", path, tls=tls)
             assert status == 200 and b"Acknowledged" in page

@@ -4,6 +4,7 @@ rules), aiosmtpd and a `tradewatch-bridge` process; and Debian's Chromium throug
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ class DashboardStack:
     prom: Prometheus
     smtp: SmtpServer
     instance: str  # the exporter's instance label, as Prometheus and the dashboard name it
+    bot_instance: str | None = None  # the demo bot's, when the stack runs one (job "trading-bot")
 
 
 def rule_files() -> list[str]:
@@ -62,19 +64,36 @@ def rule_files() -> list[str]:
 
 
 @contextlib.contextmanager
-def dashboard_stack(tmp: Path, refresh_seconds: int = 2,
+def demo_bot(tmp: Path, instance: str | None) -> Iterator[None]:
+    """exporter/demo_bot.py at `instance` (seeded, so its figures are repeatable); nothing for None."""
+    if instance is None:
+        yield
+        return
+    args = [sys.executable, "-m", "exporter.demo_bot", "--listen", instance, "--seed", "7",
+            "--reject-ratio", "0.15"]
+    with running(args, tmp / "demo_bot.log", ready_url=f"http://{instance}/metrics"):
+        yield
+
+
+@contextlib.contextmanager
+def dashboard_stack(tmp: Path, refresh_seconds: int = 2, with_bot: bool = False,
                     **sections: dict[str, Any]) -> Iterator[DashboardStack]:
-    """`sections`: more config sections (e.g. thresholds=...)."""
+    """The stack; `with_bot` adds the demo bot as Prometheus job `trading-bot`; `sections`: more
+    config sections (e.g. thresholds=...)."""
     exp_port = free_port()
     instance = f"127.0.0.1:{exp_port}"
+    bot_instance = f"127.0.0.1:{free_port()}" if with_bot else None
+    scrape = [{"job_name": "exporter", "static_configs": [{"targets": [instance]}]}]
+    if bot_instance:
+        scrape.append({"job_name": "trading-bot", "static_configs": [{"targets": [bot_instance]}]})
     prom_cfg = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": rule_files(),
-        "scrape_configs": [{"job_name": "exporter", "static_configs": [{"targets": [instance]}]}],
+        "scrape_configs": scrape,
     }
     exporter = [binary("tradewatch-exporter"), "--listen", instance]
     with running(exporter, tmp / "exporter.log", ready_url=f"http://{instance}/metrics"), \
-            prometheus(tmp / "prom", prom_cfg) as prom, smtp_server() as smtp:
+            demo_bot(tmp, bot_instance), prometheus(tmp / "prom", prom_cfg) as prom, smtp_server() as smtp:
         data: dict[str, Any] = config_data(
             tmp,
             email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none"},
@@ -88,4 +107,4 @@ def dashboard_stack(tmp: Path, refresh_seconds: int = 2,
             **sections,
         )
         with bridge_process(tmp, data) as bridge:
-            yield DashboardStack(bridge, prom, smtp, instance)
+            yield DashboardStack(bridge, prom, smtp, instance, bot_instance)

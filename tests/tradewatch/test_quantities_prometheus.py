@@ -12,13 +12,12 @@ stack starts): CPU must be right there too, which the old `1 - avg(rate(idle))` 
 from __future__ import annotations
 
 import random
-import subprocess
 from typing import Any
 
 import pytest
 
-from tests.support.procs import binary, wait_until
-from tests.support.prom import Prometheus, prometheus
+from tests.support.backfill import Series, backfilled, window
+from tests.support.prom import Prometheus
 from tradewatch import quantities as qt
 
 pytestmark = pytest.mark.integration
@@ -28,7 +27,6 @@ WINDOW = 300
 OFFSET = 7  # query between scrapes, so no sample sits on the window's edge
 TOL = 1e-9
 
-Series = dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[int, float]]]
 
 
 def _host_series(rng: random.Random, start: int, end: int, busy: float) -> Series:
@@ -81,37 +79,12 @@ def _host_series(rng: random.Random, start: int, end: int, busy: float) -> Serie
     return out
 
 
-def _openmetrics(hosts: dict[str, Series]) -> str:
-    lines = []
-    by_name: dict[str, list[str]] = {}
-    for instance, series in hosts.items():
-        for (name, labels), points in series.items():
-            lbl = ",".join(f'{k}="{v}"' for k, v in (*labels, ("instance", instance), ("job", "exporter")))
-            by_name.setdefault(name, []).extend(f"{name}{{{lbl}}} {v} {t}" for t, v in points)
-    for name, samples in by_name.items():  # one family's samples together, as OpenMetrics wants
-        lines.append(f"# TYPE {name} unknown")
-        lines += samples
-    return "\n".join([*lines, "# EOF", ""])
-
-
-def _samples_at(series: Series, t: int) -> qt.Samples:
-    """The raw samples a scrape at `t` would have given (what the exporter fallback sees)."""
-    out: qt.Samples = {}
-    for (name, labels), points in series.items():
-        for ts, v in points:
-            if ts == t:
-                out.setdefault(name, []).append((dict(labels), v))
-    return out
-
-
 def _window(series: Series, at: int) -> tuple[qt.Samples, qt.Samples, int]:
-    """First and last samples inside (at - WINDOW, at], and the seconds between them."""
-    times = sorted({ts for points in series.values() for ts, _ in points if at - WINDOW < ts <= at})
-    return _samples_at(series, times[0]), _samples_at(series, times[-1]), times[-1] - times[0]
+    return window(series, at, WINDOW)
 
 
 @pytest.fixture(scope="module")
-def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def backfill(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import time
 
     last = int(time.time()) // 3600 * 3600 - 3600  # an hour ago: well inside retention, before the head
@@ -122,13 +95,7 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "fresh:9184": _host_series(rng, last - 90, last, busy=0.10),
     }
     work = tmp_path_factory.mktemp("quantities")
-    (work / "data").mkdir()
-    (work / "input.om").write_text(_openmetrics(hosts))
-    subprocess.run([binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-                    str(work / "input.om"), str(work / "data")], check=True, timeout=120)
-    with prometheus(work, {"global": {"scrape_interval": "1h"}, "scrape_configs": []}) as prom:
-        wait_until(lambda: prom.api("query", query=f"count({qt.CPU_SECONDS})", time=query_at)["result"],
-                   30, what="the backfilled blocks loaded")
+    with backfilled(work, hosts, "exporter", f"count({qt.CPU_SECONDS})", query_at) as prom:
         yield prom, hosts, query_at
 
 
@@ -149,8 +116,8 @@ def _python(q: qt.Quantity, series: Series, at: int) -> qt.Values:
 
 
 @pytest.mark.parametrize("q", qt.HOST_QUANTITIES, ids=lambda q: q.key)
-def test_promql_and_raw_formula_agree_on_a_full_window(backfilled, q: qt.Quantity) -> None:
-    prom, hosts, at = backfilled
+def test_promql_and_raw_formula_agree_on_a_full_window(backfill, q: qt.Quantity) -> None:
+    prom, hosts, at = backfill
     got = _query(prom, q.expr, at)
     steady = {k: v for k, v in got.items() if "instance=steady:9184" in k}
     want = _python(q, hosts["steady:9184"], at)
@@ -162,10 +129,10 @@ def test_promql_and_raw_formula_agree_on_a_full_window(backfilled, q: qt.Quantit
         assert steady[key][1] == pytest.approx(value, rel=1e-9, abs=TOL), (q.key, key)
 
 
-def test_cpu_is_right_when_the_series_is_younger_than_the_window(backfilled) -> None:
+def test_cpu_is_right_when_the_series_is_younger_than_the_window(backfill) -> None:
     """The "fresh" host's series began 90 s before the query: the rule's definition still gives
     the busy share of those 90 s (the old `1 - avg(rate(idle))` gave 1 - 0.3 * idle share)."""
-    prom, hosts, at = backfilled
+    prom, hosts, at = backfill
     got = _query(prom, qt.CPU.expr, at)["instance=fresh:9184"][1]
     assert got == pytest.approx(_python(qt.CPU, hosts["fresh:9184"], at)[0][1], abs=1e-9)
     assert 0.05 < got < 0.2  # 10 % busy, with the data's jitter
@@ -174,8 +141,8 @@ def test_cpu_is_right_when_the_series_is_younger_than_the_window(backfilled) -> 
     assert _query(prom, old, at)["instance=fresh:9184"][1] > 0.6  # what the stack showed at start
 
 
-def test_rule_or_raw_prefers_the_recorded_series(backfilled) -> None:
+def test_rule_or_raw_prefers_the_recorded_series(backfill) -> None:
     """Without our rules loaded, rule_or_raw() is the definition (the bridge's fallback)."""
-    prom, _, at = backfilled
+    prom, _, at = backfill
     for q in (qt.CPU, qt.MEMORY, qt.NETWORK_RECEIVE):
         assert _query(prom, q.rule_or_raw(), at) == _query(prom, q.expr, at)

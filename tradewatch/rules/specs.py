@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from tradewatch import metric_names as m
 from tradewatch import quantities as qt
+from tradewatch import trading_quantities as tq
 from tradewatch.config import Config
 from tradewatch.duration import format_duration
 from tradewatch.quantities import Quantity
@@ -556,11 +557,6 @@ def _rec_reject_sample(cfg: Config):
     return series, 20, [(BOT, 0.125)]
 
 
-_API_ERROR = 'code!~"[23].."'
-_REJECTED = 'status="rejected"'
-_SUBMITTED = 'status="submitted"'
-
-
 def _rate(metric: str, matchers: str, window: str = "5m") -> str:
     selector = f"{metric}{{{matchers}}}" if matchers else metric
     return f"rate({selector}[{window}])"
@@ -586,25 +582,15 @@ RECORDS: list[RecordSpec] = [
         "share of successful probes over max(5m, 3 x intervals.api)", _rec_probe_sample,
     ),
     RecordSpec(
-        m.REC_API_P95, "api",
-        lambda c: (f"histogram_quantile(0.95, sum by (job, instance, le) "
-                   f"({_rate(m.TRADING_EXCHANGE_DURATION + '_bucket', '')}))"),
-        "95th percentile of exchange-API request duration over 5m, seconds", _rec_api_p95_sample,
+        m.REC_API_P95, "api", lambda c: tq.API_P95.expr, tq.API_P95.words, _rec_api_p95_sample,
     ),
     RecordSpec(
-        m.REC_API_ERROR_RATIO, "api",
-        # `or 0 * total`: a healthy bot with no error code yet has a ratio of 0, not no data.
-        lambda c: (f"(sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, _API_ERROR)}) "
-                   f"or 0 * sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, '')})) "
-                   f"/ (sum by (job, instance) ({_rate(m.TRADING_EXCHANGE_REQUESTS, '')}) > 0)"),
-        "share of exchange-API requests whose code is not 2xx/3xx (errors, timeouts, 429s)",
+        m.REC_API_ERROR_RATIO, "api", lambda c: tq.API_ERROR_RATIO.expr, tq.API_ERROR_RATIO.words,
         _rec_api_err_sample,
     ),
     RecordSpec(
-        m.REC_ORDER_REJECTION_RATIO, "trading",
-        lambda c: (f"sum by (job, instance) ({_rate(m.TRADING_ORDERS, _REJECTED, '15m')}) "
-                   f"/ (sum by (job, instance) ({_rate(m.TRADING_ORDERS, _SUBMITTED, '15m')}) > 0)"),
-        "rejected orders per submitted order over 15m (0..1)", _rec_reject_sample,
+        m.REC_ORDER_REJECTION_RATIO, "trading", lambda c: tq.REJECTION_RATIO.expr, tq.REJECTION_RATIO.words,
+        _rec_reject_sample,
     ),
 ]
 

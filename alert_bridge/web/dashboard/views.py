@@ -17,9 +17,11 @@ from alert_bridge.alerts.board import board, heartbeat
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.notify.context import alert_dict, iso_time
 from alert_bridge.notify.view import subject_for
+from alert_bridge.sources import trading
 from alert_bridge.store import alerts, jobs, outbox, pauses
 from alert_bridge.web import models as m
 from alert_bridge.web.auth import check_read, csrf_token, is_loopback, session_active
+from alert_bridge.web.channels import channel_list
 from alert_bridge.web.contract import HTML, Auth, contract
 from alert_bridge.web.errors import ApiError
 from alert_bridge.web.pages import secure_page
@@ -50,9 +52,12 @@ def notification_out(row: dict[str, Any]) -> dict[str, Any]:
     """An outbox row for people: no context body, no raw message, recipients counted."""
     ctx = row.get("context") or {}
     subject = subject_for(str(row["kind"]), ctx if isinstance(ctx, dict) else {})
+    if row.get("channel") and row["kind"] == "test":
+        subject = "[TEST] TradeWatch channel test"
     return {
         "id": row["id"],
         "kind": row["kind"],
+        "channel": row.get("channel"),
         "status": row["status"],
         "subject": subject,
         "recipients": len(row.get("recipients") or []),
@@ -130,6 +135,7 @@ def page(query: m.WindowQuery) -> Any:
         metrics_error = None
     except LookupError as exc:
         metrics, metrics_error = {"hosts": {}, "source": None}, exc.args[0]
+    bots, bots_error = _trading(window, now, timeout=2.0, firing=active.alerts)
     try:
         silence_list, silences_error = [], None
         if b.config.bridge.alertmanager_url:
@@ -154,9 +160,12 @@ def page(query: m.WindowQuery) -> Any:
         held=active.held,
         held_error=held_error,
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
+        channels=channel_list(b.config, conn),
         health=_health(),
         metrics=metrics,
         metrics_error=metrics_error,
+        trading=bots,
+        trading_error=bots_error,
         levels=page_levels(b.config.thresholds),
         level_of=level_of,
         generated_at=iso_time(now),
@@ -182,6 +191,43 @@ def sparkline_data(query: m.WindowQuery) -> Any:
         raise ApiError(503, "no metrics source reachable", exc.args[0]) from None
     data["generated_at"] = iso_time(data["generated_at"])
     return m.Sparklines.model_validate(data).model_dump(mode="json")
+
+
+def _trading(window: float, now: float, *, timeout: float, firing: list[dict[str, Any]] | None = None
+             ) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The trading cards (and None), or an empty section and the errors per source."""
+    b = bridge()
+    cfg = b.config
+    try:
+        data = trading.collect(cfg.bridge.prometheus_url, cfg.bridge.metrics_targets(), cfg.thresholds,
+                               timezone=cfg.report.timezone, window=window, now=now, timeout=timeout)
+    except LookupError as exc:
+        return {"bots": [], "source": None, "generated_at": now}, exc.args[0]
+    if firing is None:
+        firing = board(_firing(b.db.connection())).alerts
+    trading.attach_alerts(data["bots"], firing)
+    return data, None
+
+
+@bp.get("/api/monitoring/trading")
+@contract(summary="Per-bot trading figures for the dashboard's trading cards", auth=Auth.READ,
+          query=m.WindowQuery, replies={200: m.TradingBots}, errors=(503,),
+          description="One entry per bot (a scrape target exporting trading_*, per `bot` label): "
+          "realized P&L (today and since start) and equity with sparkline points, open positions, "
+          "orders per minute by status, rejection ratio, exchange-API p95 and error ratio (per "
+          "exchange when labelled), heartbeat and last-trade age, with the level of the configured "
+          "threshold each value is above, and the bot's active alerts. From Prometheus (recording "
+          "rules, else the PromQL they record); from the exporter's and bridge.bot_urls' /metrics "
+          "when Prometheus is not configured or down. 503: no source answered.")
+def trading_data(query: m.WindowQuery) -> Any:
+    b = bridge()
+    now = b.clock()
+    data, errors = _trading(_window(query.window), now, timeout=3.0)
+    if errors is not None:
+        raise ApiError(503, "no metrics source reachable", errors)
+    data["generated_at_epoch"] = data["generated_at"]
+    data["generated_at"] = iso_time(data["generated_at"])
+    return m.TradingBots.model_validate(data).model_dump(mode="json")
 
 
 @bp.get("/api/monitoring/notifications")

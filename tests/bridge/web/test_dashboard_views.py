@@ -279,6 +279,53 @@ def test_every_notification_kind_is_listed_with_its_email_subject(app: Flask, cl
     }
 
 
+BOT_EXPOSITION = f"""# TYPE trading_realized_pnl gauge
+trading_realized_pnl{{bot="{EVIL}"}} 12.06
+trading_realized_pnl{{bot="main"}} -3.5
+# TYPE trading_equity gauge
+trading_equity{{bot="main"}} 10012.5
+# TYPE trading_orders_total counter
+trading_orders_total{{bot="main",status="submitted"}} 40
+trading_orders_total{{bot="main",status="rejected"}} 4
+# TYPE trading_exchange_requests_total counter
+trading_exchange_requests_total{{bot="main",exchange="binance",code="200"}} 90
+trading_exchange_requests_total{{bot="main",exchange="binance",code="429"}} 10
+# TYPE trading_heartbeat_timestamp_seconds gauge
+trading_heartbeat_timestamp_seconds{{bot="main"}} 1.0
+"""
+
+
+def test_trading_cards_from_the_bots_metrics_when_prometheus_is_down(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with exposition_server(BOT_EXPOSITION) as bot_url:
+        app = _app(tmp_path, prometheus_url=dead, exporter_url="", bot_urls=[bot_url])
+        try:
+            client = app.test_client()
+            resp = client.get("/api/monitoring/trading")
+            page = client.get("/").get_data(as_text=True)
+        finally:
+            app.extensions["tradewatch"].db.close()
+    assert resp.status_code == 200, resp.json
+    data = resp.json
+    assert data["source"] == "exporter" and dead in data["errors"]["prometheus"]
+    bots = {b["name"]: b for b in data["bots"]}
+    assert set(bots) == {EVIL, "main"}
+    main = bots["main"]
+    now = data["generated_at_epoch"]
+    assert main["realized_pnl"] == {"current": -3.5, "today": None, "points": [[now, -3.5]]}
+    assert main["heartbeat"]["level"] == "critical"  # a heartbeat from 1970 is older than 2m
+    assert main["rejection_ratio"]["value"] is None  # no change between the two scrapes: no rate
+    assert "Current values from the bots" in page
+    assert EVIL not in page and "&lt;script&gt;" in page
+
+
+def test_trading_without_any_source_is_a_503(client: FlaskClient) -> None:
+    resp = client.get("/api/monitoring/trading")
+    assert resp.status_code == 503
+    assert resp.json["error"] == "no metrics source reachable"
+    assert "No trading bot found" in client.get("/").get_data(as_text=True)
+
+
 def test_silences_without_an_alertmanager_say_so(client: FlaskClient) -> None:
     resp = client.get("/api/monitoring/silences")
     assert resp.status_code == 200 and resp.json == {"silences": [], "configured": False}

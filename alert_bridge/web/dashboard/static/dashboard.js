@@ -139,14 +139,18 @@
     var end = Math.max(endTime || 0, points[points.length - 1][0]);
     var start = Math.max(end - state.window, points[0][0]);
     var span = Math.max(1, end - start);
-    var max = scaleMax;
-    if (max === null) {
+    var max = scaleMax, min = 0;
+    if (scaleMax === "range") {  // min..max of the data: P&L goes below 0, equity sits far above it
+      min = Infinity; max = -Infinity;
+      points.forEach(function (p) { min = Math.min(min, p[1]); max = Math.max(max, p[1]); });
+      if (max - min < 1e-9) { min -= 1; max += 1; }
+    } else if (max === null) {
       max = 0;
       points.forEach(function (p) { if (p[1] > max) { max = p[1]; } });
       max = max > 0 ? max * 1.15 : 1;
     }
     function x(t) { return Math.max(0, Math.min(w, ((t - start) / span) * w)); }
-    function y(v) { return h - pad - Math.max(0, Math.min(1, v / max)) * (h - 2 * pad); }
+    function y(v) { return h - pad - Math.max(0, Math.min(1, (v - min) / (max - min))) * (h - 2 * pad); }
     if (points.length === 1) {
       var dot = document.createElementNS(SVG_NS, "circle");
       dot.setAttribute("cx", String(w - 3));
@@ -214,6 +218,100 @@
       ]);
     });
     box.replaceChildren.apply(box, cards.length ? cards : [el("p", { "class": "empty", text: "No host metrics yet." })]);
+  }
+
+  // ------------------------------------------------------------------ trading bots
+
+  // the same formats as the macros in templates/dashboard/_macros.html
+  var fmt = {
+    money: function (v, signed) {
+      if (v === null || v === undefined) { return "—"; }
+      var text = v.toFixed(2);
+      return signed && v >= 0 ? "+" + text : text;
+    },
+    seconds: function (v) {
+      if (v === null || v === undefined) { return "—"; }
+      return v < 1 ? (v * 1000).toFixed(0) + " ms" : v.toFixed(2) + " s";
+    },
+    age: function (v) {
+      if (v === null || v === undefined) { return "—"; }
+      var s = Math.floor(v);
+      if (s < 120) { return s + " s ago"; }
+      if (s < 7200) { return Math.floor(s / 60) + " min " + (s % 60) + " s ago"; }
+      if (s < 172800) { return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min ago"; }
+      return Math.floor(s / 86400) + " d " + Math.floor((s % 86400) / 3600) + " h ago";
+    }
+  };
+
+  function figure(key, label, text, level, wide) {
+    var cls = "figure" + (wide ? " wide" : "") + (level ? " lvl-" + level : "");
+    var dd = el("dd", {}, [el("span", { "class": "value", "data-q": key, text: text })]);
+    if (level && level !== "ok") { dd.appendChild(el("span", { "class": "lvl-word", text: level })); }
+    return el("div", { "class": cls, "data-figure": key }, [el("dt", { text: label }), dd]);
+  }
+
+  function pair(key, text, unit) {
+    var parts = [el("span", { "class": "value", "data-q": key, text: text })];
+    if (unit) { parts.push(" ", el("span", { "class": "unit", text: unit })); }
+    return el("span", { "class": "pair" }, parts);
+  }
+
+  function sparkSpan(points, end) {
+    var spark = el("span", { "class": "spark", "aria-hidden": "true" });
+    spark.appendChild(sparkline(points, "range", end));
+    return spark;
+  }
+
+  function botCard(b, end) {
+    var pnl = b.realized_pnl, orders = Object.keys(b.orders_per_minute).sort();
+    var figures = [
+      el("div", { "class": "figure wide", "data-figure": "pnl" }, [el("dt", { text: "Realized P&L" }), el("dd", {}, [
+        pair("pnl_today", fmt.money(pnl.today, true), "today"), " ",
+        pair("pnl_total", fmt.money(pnl.current, true), "since start"), sparkSpan(pnl.points, end)
+      ])]),
+      el("div", { "class": "figure wide", "data-figure": "equity" }, [el("dt", { text: "Equity" }), el("dd", {}, [
+        pair("equity", fmt.money(b.equity.current, false), ""), sparkSpan(b.equity.points, end)
+      ])]),
+      figure("open_positions", "Open positions", b.open_positions === null ? "—" : b.open_positions.toFixed(0)),
+      el("div", { "class": "figure orders-figure", "data-figure": "orders" }, [el("dt", { text: "Orders / min" }),
+        el("dd", { "class": "orders" }, orders.length ? orders.map(function (st) {
+          return pair("orders_" + st, b.orders_per_minute[st].toFixed(2), st);
+        }) : [el("span", { "class": "value", text: "—" })])]),
+      figure("rejection_ratio", "Rejected orders", pct(b.rejection_ratio.value), b.rejection_ratio.level),
+      figure("api_p95", "Exchange API p95", fmt.seconds(b.api.p95_seconds.value), b.api.p95_seconds.level),
+      figure("api_errors", "Exchange API errors", pct(b.api.error_ratio.value), b.api.error_ratio.level)
+    ];
+    b.api.exchanges.forEach(function (x) {
+      figures.push(figure("api_p95@" + x.exchange, x.exchange + " p95", fmt.seconds(x.p95_seconds.value), x.p95_seconds.level));
+      figures.push(figure("api_errors@" + x.exchange, x.exchange + " errors", pct(x.error_ratio.value), x.error_ratio.level));
+    });
+    figures.push(figure("heartbeat_age", "Heartbeat", fmt.age(b.heartbeat.age_seconds), b.heartbeat.level));
+    figures.push(figure("last_trade_age", "Last trade", fmt.age(b.last_trade.age_seconds), b.last_trade.level));
+    var alerts = b.alerts.length
+      ? el("ul", { "class": "bot-alerts", "aria-label": "Active alerts of " + b.name }, b.alerts.map(function (a) {
+        var li = el("li", {}, [severityBadge(a.severity), " ", el("strong", { text: a.alertname })]);
+        if (a.acked) { li.appendChild(el("span", { "class": "acked", text: " ✓ Acknowledged" })); }
+        return li;
+      }))
+      : el("p", { "class": "bot-alerts ok-text" }, [el("span", { "aria-hidden": "true", text: "✓" }), " No active alerts"]);
+    return el("article", { "class": "card bot", "data-bot": b.id }, [
+      el("div", { "class": "bot-head" }, b.bot ? [el("h3", { text: b.name }),
+        el("span", { "class": "muted bot-target", text: (b.job ? b.job + " · " : "") + b.instance })]
+        : [el("h3", { text: b.name })]),
+      el("dl", { "class": "figures" }, figures), alerts
+    ]);
+  }
+
+  function renderBots(data) {
+    var box = $("bots");
+    var end = data.generated_at_epoch;
+    $("trading-source").textContent = data.source === "prometheus"
+      ? "From Prometheus, last " + Math.round(data.window_seconds / 60) + " min"
+      : "Current values from the bots' /metrics (Prometheus unavailable: no history)";
+    var cards = data.bots.map(function (b) { return botCard(b, end); });
+    box.replaceChildren.apply(box, cards.length ? cards
+      : [el("p", { "class": "empty", text: "No trading bot found (no scrape target exports trading_*)." })]);
+    box.dataset.generatedAt = String(end);
   }
 
   function metricsUnavailable(res) {
@@ -325,10 +423,11 @@
       return el("tr", { "data-notification-id": String(n.id) }, [
         el("td", { "data-label": "Queued" }, [timeEl(n.created_at)]),
         el("td", { "data-label": "Kind", text: n.kind.replace(/_/g, " ") }),
+        el("td", { "data-label": "To", text: n.channel || "email" }),
         el("td", { "data-label": "About", text: n.subject || "—" }), status
       ]);
     });
-    var head = el("tr", {}, ["Queued", "Kind", "About", "Status"].map(function (t) {
+    var head = el("tr", {}, ["Queued", "Kind", "To", "About", "Status"].map(function (t) {
       return el("th", { scope: "col", text: t });
     }));
     box.replaceChildren(el("table", { "class": "notifications" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
@@ -371,6 +470,27 @@
       function () { say("silence-result", "Silence expired.", "ok"); });
   }
 
+  function renderChannels(data) {
+    var box = $("channels-body");
+    if (!box) { return; }
+    (data.channels || []).forEach(function (c) {
+      var row = box.querySelector('tr[data-channel="' + c.name + '"]');
+      if (!row) { return; }
+      var cell = row.querySelector('td[data-label="Last"]');
+      var parts = [];
+      if (c.last) {
+        parts.push(el("span", { "class": "status status-" + c.last.status }, [
+          el("span", { "class": "status-icon", "aria-hidden": "true" }), c.last.status
+        ]), " " + c.last.kind.replace(/_/g, " ") + " ", timeEl(c.last.at));
+        if (c.last.error) { parts.push(el("br"), el("span", { "class": "muted", text: c.last.error })); }
+      } else {
+        parts.push(el("span", { "class": "muted", text: "none yet" }));
+      }
+      if (c.backlog) { parts.push(el("br"), el("span", { "class": "muted", text: c.backlog + " waiting" })); }
+      cell.replaceChildren.apply(cell, parts);
+    });
+  }
+
   function renderHealth(data) {
     $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.round(data.score));
     $("health-grade").textContent = data.grade || "—";
@@ -407,6 +527,14 @@
     var extras = [
       api("GET", "/api/monitoring/sparklines?window=" + state.window + "s").then(function (res) {
         if (res.ok) { renderHosts(res.data); } else { metricsUnavailable(res); }
+      }),
+      api("GET", "/api/monitoring/trading?window=" + state.window + "s").then(function (res) {
+        if (res.ok) { renderBots(res.data); } else {
+          $("trading-source").textContent = "No metrics source answered: " + errorText(res);
+        }
+      }),
+      api("GET", "/api/monitoring/channels").then(function (res) {
+        if (res.ok) { renderChannels(res.data); }
       }),
       api("GET", "/api/monitoring/notifications?limit=20").then(function (res) {
         if (res.ok) { renderNotifications(res.data); }
@@ -537,6 +665,14 @@
     });
   }
 
+  function onChannelTest(event) {
+    var button = event.target.closest("button.channel-test");
+    if (!button) { return; }
+    var name = button.dataset.channel;
+    act(button, "channel-result", "POST", "/api/monitoring/channels/" + encodeURIComponent(name) + "/test", {},
+      function () { say("channel-result", "Test message delivered to " + name + ".", "ok"); });
+  }
+
   function start() {
     var login = $("login-form");
     if (login) { login.addEventListener("submit", onLogin); }
@@ -548,6 +684,7 @@
     $("pause-form").addEventListener("submit", onPause);
     $("resume-button").addEventListener("click", onResume);
     $("test-email").addEventListener("click", onTestEmail);
+    if ($("channels-body")) { $("channels-body").addEventListener("click", onChannelTest); }
     applyAuth();
     refresh();
   }
