@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.procs import REPO
 from tests.support.stack import free_ports, running_stack, stack_cli
-from tests.support.wizard import Transcript, clean_env
+from tests.support.wizard import Transcript, clean_env, file_sink_answers
 from tradewatch.stack_env import read_env_file, write_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
 
@@ -27,19 +27,6 @@ def _wizard(*args: str, env: dict[str, str] | None = None) -> tuple[pexpect.spaw
     return child, transcript
 
 
-def _file_sink_answers(child: pexpect.spawn, link: str) -> None:
-    child.expect("Email provider")
-    child.sendline("4")  # none: the file sink
-    child.expect(r"Sender address \[tradewatch@localhost\]")
-    child.sendline("tw@example.com")
-    child.expect("Alert recipients")
-    child.sendline("ops@example.com")
-    child.expect("Dashboard address for links in emails")
-    child.sendline(link)
-    child.expect(r"Send a test email now\? \[Y/n\]")
-    child.sendline("")
-
-
 def test_stack_not_running_gets_its_config_outbox_and_keeps_its_token(tmp_path: Path) -> None:
     layout = Layout(tmp_path / "stack")
     ensure_config(layout)
@@ -49,7 +36,7 @@ def test_stack_not_running_gets_its_config_outbox_and_keeps_its_token(tmp_path: 
     child, transcript = _wizard("--env-file", str(env_file),
                                 env=clean_env(TRADEWATCH_STACK_DIR=str(layout.root)))
     child.expect(f"for the local stack in {layout.root}, config {layout.config}")
-    _file_sink_answers(child, "")
+    file_sink_answers(child, "")
     child.expect(f"Test email sent: written to {layout.outbox}")
     child.expect("sets TRADEWATCH_API_TOKEN, which the stack uses instead of its own")
     child.expect(f"is not running; it uses the new settings from its next start: `bash deploy/run-stack.sh "
@@ -76,7 +63,7 @@ def test_running_stack_is_reloaded_with_the_new_settings_and_its_token_still_wor
         with urllib.request.urlopen(f"{bridge}/health", timeout=10) as resp:
             assert "warning" in json.load(resp)["checks"]["external_url"]  # links point to localhost
         child, transcript = _wizard("--stack-dir", str(root), "--env-file", str(env_file))
-        _file_sink_answers(child, "https://tw.example.com")
+        file_sink_answers(child, "https://tw.example.com")
         child.expect(f"Test email sent: written to {root / 'outbox'}")
         child.expect(r"is running\. Apply the new settings now \(restarts its exporter and bridge\)\? ")
         child.sendline("y")

@@ -4,6 +4,7 @@ and a pexpect log sink that keeps the transcript."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 NO_STACK = "/nonexistent/tradewatch-stack"  # a stack the checkout may hold is not a test's business
 
@@ -26,3 +27,18 @@ class Transcript:
 
     def flush(self) -> None:
         pass
+
+
+def file_sink_answers(child: Any, link: str) -> None:
+    """Answer the wizard (a pexpect child) for the file sink: tw@example.com to ops@example.com,
+    `link` as the dashboard address, and yes to the test email."""
+    child.expect("Email provider")
+    child.sendline("4")  # none: the file sink
+    child.expect(r"Sender address \[tradewatch@localhost\]")
+    child.sendline("tw@example.com")
+    child.expect("Alert recipients")
+    child.sendline("ops@example.com")
+    child.expect("Dashboard address for links in emails")
+    child.sendline(link)
+    child.expect(r"Send a test email now\? \[Y/n\]")
+    child.sendline("")
