@@ -40,6 +40,9 @@ def run(ctx: JobContext) -> int:
                 continue
             n = row["notify_count"]
             context = alert_context(row, cfg, ctx.key, repeat=n)
+            # a held emergency's first email may be this reminder: no thread root was sent then
+            root = f"firing:{row['fingerprint']}:{row['starts_at']}"
+            context["thread_root_sent"] = outbox.queued(conn, root)
             key = f"emergency_repeat:{row['fingerprint']}:{row['starts_at']}:{n}"
             nid = outbox.enqueue(
                 conn,

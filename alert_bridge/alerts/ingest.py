@@ -129,6 +129,9 @@ def ingest(
             )
             if decision.action is Action.EMAIL:
                 context = alert_context(row, config, key)
+                if decision.kind == "resolved":  # thread under the firing email only if one went out
+                    context["thread_root_sent"] = outbox.queued(
+                        conn, f"firing:{rec['fingerprint']}:{rec['starts_at']}")
                 email_key = f"{decision.kind}:{rec['fingerprint']}:{rec['starts_at']}"
                 nid = outbox.enqueue(
                     conn,

@@ -160,8 +160,9 @@ def _headers(msg: EmailMessage, kind: str, context: dict[str, Any], config: Conf
         else:
             suffix = "resolved" if kind == "resolved" else f"repeat{v.as_int(context.get('repeat'))}"
             msg["Message-ID"] = root.replace("@tradewatch>", f".{suffix}@tradewatch>")
-            msg["In-Reply-To"] = root
-            msg["References"] = root
+            if context.get("thread_root_sent", True):  # never reply to a Message-ID never sent
+                msg["In-Reply-To"] = root
+                msg["References"] = root
         msg["X-TradeWatch-Severity"] = view["alert"]["severity"]
         if view["alert"]["severity"] == "emergency" and kind != "resolved":
             msg["Importance"] = "high"

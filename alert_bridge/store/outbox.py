@@ -270,3 +270,9 @@ def _loads(text: str | None) -> Any:
         return json.loads(text or "{}")
     except ValueError:
         return {"_invalid_json": text}
+
+
+def queued(conn: sqlite3.Connection, dedup_key: str) -> bool:
+    """Whether a notification with `dedup_key` was ever queued (sent or not)."""
+    row = conn.execute("SELECT 1 FROM notifications WHERE dedup_key = ? LIMIT 1", (dedup_key,)).fetchone()
+    return row is not None

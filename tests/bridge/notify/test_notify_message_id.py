@@ -53,3 +53,14 @@ def test_every_message_id_is_a_valid_rfc5322_msg_id(fingerprint):
 
 def test_an_alertmanager_fingerprint_is_kept_readable():
     assert message_ids("3f2c9a1b4d5e6f70")[0].startswith("<alert.3f2c9a1b4d5e6f70.")
+
+
+def test_a_resolve_whose_firing_email_was_never_sent_replies_to_nothing():
+    """Issue 14.14: an alert told only through the pause summary resolved as a reply to its own
+    firing Message-ID, which no mail client ever received."""
+    resolved = {"status": "resolved", "ends_at": "2026-11-25T01:55:00Z"}
+    ctx = alert_context(**resolved)
+    ctx["thread_root_sent"] = False
+    msg = compose("resolved", ctx, email_config(), now=NOW)
+    assert msg["In-Reply-To"] is None and msg["References"] is None
+    assert compose("resolved", alert_context(**resolved), email_config(), now=NOW)["In-Reply-To"]
