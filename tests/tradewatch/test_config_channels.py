@@ -71,6 +71,6 @@ def test_check_config_masks_tokens_inside_channel_urls(tmp_path: Path) -> None:
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert TOKEN not in out.stdout and "hunter2secret" not in out.stdout
-    channels = json.loads(out.stdout)["channels"]
+    channels = json.loads(out.stdout)["config"]["channels"]
     assert channels[0]["url"].startswith("tgram://") and channels[1]["url"].startswith("json://user:")
     assert load_config(cfg, env=env).channels[0].url == f"tgram://{TOKEN}/987654"
