@@ -88,6 +88,8 @@ def homeserver(tmp_path: Path) -> Iterator[Homeserver]:
                     "--data-directory", str(folder)], check=True, capture_output=True, timeout=120)
     port = free_port()
     data = yaml.safe_load(config.read_text())
+    # no log config: Synapse logs to stderr (our synapse.log) instead of a homeserver.log in the cwd
+    data.pop("log_config", None)
     data.update({
         "listeners": [{"port": port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
                        "resources": [{"names": ["client"], "compress": False}]}],
