@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,10 +22,37 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 
+_PORTS_GIVEN: set[int] = set()
+_PORT_PICKER = random.Random(os.getpid() ^ time.time_ns())
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on, below the kernel's ephemeral range, never given twice.
+
+    Why not bind port 0: the kernel takes that port from the ephemeral range, which every outgoing
+    connection (a Prometheus scrape, an SMTP client) also draws from, so between this check and the
+    server's own bind a client socket could take it: CI once failed with EADDRINUSE that way.
+    """
+    floor = _ephemeral_floor()
+    for _ in range(500):
+        port = _PORT_PICKER.randrange(10000, max(floor, 10001))
+        if port in _PORTS_GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _PORTS_GIVEN.add(port)
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range after 500 tries")
 
 
 def binary(name: str) -> str:
