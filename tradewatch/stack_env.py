@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SETUP_HEADER = ("TradeWatch settings written by `tradewatch setup` (mode 0600).\n"
+                "Read by deploy/run-stack.sh and docker compose; keep it out of version control.")
 
 
 def parse_env(text: str) -> dict[str, str]:
