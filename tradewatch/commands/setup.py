@@ -483,14 +483,17 @@ def _channel(args: argparse.Namespace, target: Target, interactive: bool, prompt
              out,  # type: ignore[no-untyped-def]
              planned: channel_setup.NewChannel | None, *, ask_first: bool) -> int | None:
     """A push channel, saved then tested. None: none added; else 0 delivered, 1 the test failed."""
+    optional = ask_first and planned is None  # the question after the email settings
+    if optional and not interactive:
+        return None
     try:
         path = channel_setup.config_path(target.config, target.environment())
     except ChannelError as exc:
-        if ask_first and interactive:
+        if optional:
             out(f"Push channels: {str(exc).removeprefix('--config: ')}.")
             return None
         raise
-    if ask_first and not (planned or (interactive and prompt.yes(channel_setup.QUESTION, False))):
+    if optional and not prompt.yes(channel_setup.QUESTION, False):
         return None
     existing = channel_setup.existing_names(path)
     channel = planned or channel_setup.ask(args, prompt, existing)
