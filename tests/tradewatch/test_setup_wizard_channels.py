@@ -17,6 +17,7 @@ from tests.support.procs import REPO, free_port
 from tests.support.receiver import Receiver, receiver
 from tests.support.wizard import Transcript, clean_env, file_sink_answers
 from tradewatch.stack_env import read_env_file
+from tradewatch.stack_layout import Layout, ensure_config, ensure_token
 
 SECRET = "Chan-S3cret-t0ken"
 VAR = "TRADEWATCH_CHANNEL_PHONE_URL"
@@ -188,3 +189,22 @@ def test_interactive_bad_url_is_asked_again_and_ctrl_c_writes_nothing(tmp_path: 
     assert child.exitstatus == 130 and SECRET not in "".join(transcript)
     assert not env_file.exists() and site.read_text() == before
     assert rx.received() == []
+
+
+def test_a_local_stack_gets_the_channel_in_its_config_and_the_restart_it_needs(tmp_path: Path,
+                                                                               rx: Receiver) -> None:
+    layout = Layout(tmp_path / "stack")
+    ensure_config(layout)
+    ensure_token(layout)
+    env_file = tmp_path / ".env"
+    res = subprocess.run([sys.executable, "-m", "tradewatch.cli", "setup", "--env-file", str(env_file),
+                          "--channel-name", "phone", "--channel-url", rx.url("stack")],
+                         capture_output=True, text=True, timeout=90, cwd=REPO,
+                         env=clean_env(TRADEWATCH_STACK_DIR=str(layout.root)))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"added in {layout.config}" in res.stdout and "Test message delivered to phone" in res.stdout
+    assert f"The stack in {layout.root} is not running; it uses the new settings from its next start" \
+        in res.stdout
+    assert len(rx.wait_for(1, "/stack")) == 1
+    assert [c["name"] for c in _channels(layout.config)] == ["phone"]
+    assert "TRADEWATCH_API_TOKEN" not in read_env_file(env_file)  # the stack keeps its own token
