@@ -10,10 +10,8 @@ outbox and Apprise), and a failed test leaves the channel saved, with the comman
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +32,7 @@ from tradewatch.config import (
 )
 from tradewatch.config_channels import with_channel
 from tradewatch.operator_command import tradewatch_command
-from tradewatch.stack_env import SETUP_HEADER, write_env_file
+from tradewatch.stack_env import SETUP_HEADER, write_atomically, write_env_file
 from tradewatch.vocabulary import SEVERITIES
 
 QUESTION = "Add a push channel (Telegram, Discord, Slack, Pushover, ntfy, Matrix, JSON webhook)?"
@@ -227,24 +225,10 @@ def planned_config(path: Path, channel: NewChannel, environment: dict[str, str])
     return new, replaced
 
 
-def _write_keeping_mode(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(path: Path, new_text: str, channel: NewChannel, env_file: Path) -> None:
     """The URL into .env (0600) first, then the config that refers to it."""
     write_env_file(env_file, {channel.variable: channel.url}, header=SETUP_HEADER)
-    _write_keeping_mode(path, new_text)
+    write_atomically(path, new_text, path.stat().st_mode & 0o777 if path.exists() else 0o644)
 
 
 def retry_command(name: str, config: Path, args: argparse.Namespace) -> str:

@@ -79,10 +79,15 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def write_secret_file(path: Path, text: str) -> None:
     """Write atomically with mode 0600 from the first byte (never world-readable, even briefly)."""
+    write_atomically(path, text, 0o600)
+
+
+def write_atomically(path: Path, text: str, mode: int) -> None:
+    """Replace `path` with `text` in one step (a reader sees the old file or the new), with `mode`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
