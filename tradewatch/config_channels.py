@@ -76,7 +76,7 @@ def _splice(lines: list[str], entry: dict[str, Any]) -> list[str]:
     new = _entry_lines(entry, indent)
     for n, i in enumerate(items):
         following = items[n + 1] if n + 1 < len(items) else end
-        block = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip()
+        block = "\n".join(line[indent:] if not line[:indent].strip() else line.lstrip()
                           for line in lines[i:following])
         item = yaml.safe_load(block)
         named = isinstance(item, list) and item and isinstance(item[0], dict) and item[0].get("name")

@@ -63,6 +63,13 @@ def test_every_shape_of_file_gets_the_channel_and_keeps_the_rest(before: str) ->
     assert '"${TRADEWATCH_CHANNEL_PHONE_URL}"' in text or "channels: [{" in before
 
 
+def test_a_list_at_column_zero_is_spliced_too() -> None:
+    before = "channels:\n- name: phone  # mine\n  url: json://h/\n- name: b\n  url: json://h/\n"
+    text, replaced = with_channel(before, ENTRY)
+    assert replaced and text == ('channels:\n- name: phone\n  url: "${TRADEWATCH_CHANNEL_PHONE_URL}"\n'
+                                 "  severities: [critical, emergency]\n- name: b\n  url: json://h/\n")
+
+
 def test_a_name_yaml_would_read_as_another_type_is_quoted() -> None:
     text, _ = with_channel("", {**ENTRY, "name": "true"})
     assert yaml.safe_load(text)["channels"][0]["name"] == "true"
