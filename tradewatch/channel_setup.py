@@ -218,6 +218,12 @@ def planned_config(path: Path, channel: NewChannel, environment: dict[str, str])
         new, replaced = with_channel(text, channel.entry())
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ChannelError(f"--config {path}: cannot add the channel: {exc}") from None
+    data = yaml.safe_load(text) or {}
+    for other in data.get("channels") or []:
+        if isinstance(other, dict) and other.get("name") != channel.name \
+                and f"${{{channel.variable}" in str(other.get("url", "")):
+            raise ChannelError(f"--channel-name: channel {other.get('name')!r} already keeps its URL in "
+                               f"{channel.variable}; choose another name")
     try:
         parse_config(yaml.safe_load(new), source=path, env={**environment, channel.variable: channel.url})
     except ConfigError as exc:

@@ -162,6 +162,11 @@ def test_bad_flags_exit_2_naming_the_flag_and_write_nothing(tmp_path: Path, site
         assert message in res.stdout, (flags, res.stdout)
         assert SECRET not in res.stdout + res.stderr
     assert not env_file.exists() and site.read_text() == before
+    # a name whose variable another channel uses (a-b and a_b are both TRADEWATCH_CHANNEL_A_B_URL)
+    site.write_text(before + '\nchannels:\n  - name: a-b\n    url: "${TRADEWATCH_CHANNEL_A_B_URL:-json://h/}"\n')
+    res = _setup(*base, "--channel-name", "a_b", "--channel-url", "json://127.0.0.1:9/")
+    assert res.returncode == 2 and "--channel-name: channel 'a-b' already keeps its URL" in res.stdout
+    assert not env_file.exists()
     # the shipped example is never edited
     res = _setup("--env-file", str(env_file), "--non-interactive", "--channel-name", "desk",
                  "--channel-url", "json://127.0.0.1:9/")

@@ -384,7 +384,8 @@ def run(args: argparse.Namespace) -> int:
     if channel_setup.requested(args) and not interactive:
         try:  # every flag checked before anything is written
             planned = channel_setup.from_flags(args)
-            channel_setup.config_path(target.config, target.environment())
+            path = channel_setup.config_path(target.config, target.environment())
+            channel_setup.planned_config(path, planned, target.environment())
         except ChannelError as exc:
             out(f"tradewatch setup: {exc}")
             return 2
