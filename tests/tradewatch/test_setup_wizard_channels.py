@@ -64,7 +64,7 @@ def test_interactive_adds_a_json_channel_tests_it_and_keeps_the_token_out_of_yam
     child.sendline("")
     child.expect(f"Channel phone .* added in {site}")
     child.expect("Test message delivered to phone")
-    child.expect("Restart the bridge")
+    child.expect("Restart the bridge to use the new settings")
     child.expect(pexpect.EOF)
     child.close()
     output = "".join(transcript)

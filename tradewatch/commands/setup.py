@@ -413,7 +413,7 @@ def run(args: argparse.Namespace) -> int:
     if target.stack is not None:
         applied = _apply_to_stack(target, target.stack, interactive, prompt, out)
         return max(status, applied)
-    out("Restart the bridge to use them (docker compose: `docker compose up -d`; "
+    out("Restart the bridge to use the new settings (docker compose: `docker compose up -d`; "
         "systemd: `sudo systemctl restart tradewatch-bridge`).")
     return status
 
