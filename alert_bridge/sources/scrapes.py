@@ -19,7 +19,7 @@ from tradewatch.quantities import Samples
 
 MIN_GAP = 1.0  # seconds: closer scrapes give a noisy rate
 MAX_AGE = 120.0  # seconds: an older scrape would average the rate over too long a window
-KEEP = 8  # scrapes younger than min_gap kept per URL
+KEEP = 8  # at most this many scrapes younger than min_gap kept per URL
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,16 @@ class ScrapeMemory:
 
     def remember(self, url: str, scrape: Scrape) -> None:
         """Keep the newest scrape old enough to pair with (older ones would never be chosen) and
-        the last `KEEP` younger ones (they become old enough later); nothing over max_age."""
+        younger ones at least min_gap/KEEP apart (they become old enough later); nothing over max_age."""
         with self._lock:
             seen = sorted([*self._seen.get(url, []), scrape], key=lambda s: s.at)
             seen = [s for s in seen if scrape.at - s.at <= self.max_age]
             old_enough = [s for s in seen if scrape.at - s.at >= self.min_gap]
-            younger = [s for s in seen if scrape.at - s.at < self.min_gap]
-            self._seen[url] = old_enough[-1:] + younger[-KEEP:]
+            younger: list[Scrape] = []
+            for s in (s for s in seen if scrape.at - s.at < self.min_gap):
+                if not younger or s.at - younger[-1].at >= self.min_gap / KEEP:
+                    younger.append(s)
+            self._seen[url] = old_enough[-1:] + younger
 
     def pair(self, url: str, scrape: Callable[[], Samples]) -> tuple[Samples, Samples, float]:
         """(before, after, seconds between): a new scrape and an earlier one, remembered or made now.
