@@ -1,8 +1,8 @@
 """End to end with an Alertmanager HA pair: two clustered instances, Prometheus alerting both,
 both delivering to the bridge; still exactly one email per alert (firing and resolved).
 
-The pair runs with a tiny `--cluster.peer-timeout`, so the second instance does not wait for
-the first one's notification log to gossip over and delivers too: the bridge really receives
+The pair runs with a tiny `--cluster.peer-timeout` and a slow `--cluster.gossip-interval`, so the
+second instance does not hear of the first one's send in time and delivers too: the bridge really receives
 every notification twice and must deduplicate (the test checks both instances did deliver).
 """
 
@@ -24,8 +24,13 @@ def stack(start_stack: Callable[..., E2EStack]) -> E2EStack:
     # the Watchdog repeats rarely here, so the instances' webhook counters count our alert
     s = start_stack("e2e-ha", {"orders-api": ProbeTarget()}, alertmanagers=2,
                     alerting={"watchdog_repeat_interval": "1h"})
-    wait_until(lambda: all(len(s.am_get(i, "status")["cluster"]["peers"]) == 2 for i in (0, 1)), 30,
-               what="the two Alertmanagers to form a cluster")
+    # "ready": the gossip has settled (a few gossip intervals); before that a notification waits
+    # for it and can run out of its group interval
+    def settled(i: int) -> bool:
+        cluster = s.am_get(i, "status")["cluster"]
+        return len(cluster["peers"]) == 2 and cluster["status"] == "ready"
+
+    wait_until(lambda: settled(0) and settled(1), 60, what="the two Alertmanagers to form a settled cluster")
     return s
 
 
@@ -60,9 +65,9 @@ def _cycle(stack: E2EStack) -> list[float]:
 def test_ha_pair_both_delivering_still_one_email_per_alert(stack: E2EStack) -> None:
     # quiet start: the first Watchdog notifications are out of the way
     time.sleep(2)
-    # With a 10 ms peer timeout the second instance nearly always delivers too, but gossip can win
-    # the race on a loaded machine (then only one delivers and the bridge's dedup is not
-    # exercised). Repeat the outage, bounded, until a cycle where both delivered both states.
+    # With a 10 ms peer timeout and gossip every second the second instance delivers too; should
+    # gossip still win the race on a loaded machine (then only one delivers and the bridge's dedup
+    # is not exercised), repeat the outage, bounded, until a cycle where both delivered both states.
     seen = []
     for _ in range(3):
         delivered = _cycle(stack)

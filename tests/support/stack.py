@@ -232,7 +232,9 @@ class E2EStack:
             if cluster:
                 args += [f"--cluster.listen-address=127.0.0.1:{cluster[i]}",
                          f"--cluster.advertise-address=127.0.0.1:{cluster[i]}",
-                         "--cluster.peer-timeout=10ms", "--cluster.gossip-interval=50ms",
+                         # the second instance waits 10 ms and gossip goes out every second, so its
+                         # notification log has not heard of the first's send: both deliver
+                         "--cluster.peer-timeout=10ms", "--cluster.gossip-interval=1s",
                          *[f"--cluster.peer=127.0.0.1:{c}" for j, c in enumerate(cluster) if j != i]]
             else:
                 args.append("--cluster.listen-address=")
