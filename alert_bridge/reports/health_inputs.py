@@ -34,6 +34,7 @@ from alert_bridge.reports.recommendations import (
     MemoryStat,
     ProbeStat,
     RecommendationInputs,
+    host_text,
 )
 from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
@@ -332,6 +333,7 @@ def collect(
                         "not scored.")
         if not up_series:
             gaps.append("No `up` series: scrape success and data freshness are unknown.")
+    host_names = (prom.call(host_metrics.host_names) if prom.ok else None) or {}
     notes = [f"{n}: recording rule had no data; computed from raw series" for n in prom.fallbacks]
     notes += [f"a query failed: {f}" for f in prom.failed]
     history = human_duration(FORECAST_MIN_HISTORY)
@@ -341,7 +343,8 @@ def collect(
     for lbl, _ in young:
         by_host.setdefault(lbl.get("instance", "?"), set()).add(lbl.get("mountpoint", "?"))
     for inst, mounts in sorted(by_host.items()):
-        notes.append(f"no disk-fill forecast for {', '.join(sorted(mounts))} on {inst}: less than {history} "
+        where = host_text(inst, host_names)
+        notes.append(f"no disk-fill forecast for {', '.join(sorted(mounts))} on {where}: less than {history} "
                      f"of history (a forecast needs {history}, as the node-mixin's)")
 
     unreachable = prom.error if (prom.api is not None and not prom.ok) else None
@@ -361,6 +364,7 @@ def collect(
         heartbeats=heartbeats,
         firing=_firing(alert_rows or [], end, ZoneInfo(config.report.timezone)),
         for_durations=dict(config.alerting.for_durations),
+        host_names=host_names,
     )
     total_pnl = sum(c["change"] for c in pnl_changes.values()) if pnl_changes else None
     return Collected(
@@ -368,7 +372,7 @@ def collect(
         prometheus_ok=prom.ok, prometheus_error=prom.error, hosts=hosts, health=health,
         recommendations=recs, alerts=alert_rows, pnl=total_pnl, pnl_series=pnl_series,
         gaps=gaps, notes=notes,
-        host_names=(prom.call(host_metrics.host_names) if prom.ok else None) or {},
+        host_names=host_names,
     )
 
 
