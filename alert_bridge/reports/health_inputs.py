@@ -16,12 +16,13 @@ import logging
 import math
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alert_bridge.alerts import pause
 from alert_bridge.alerts.board import SEVERITY_RANK, identity
 from alert_bridge.notify.view import host_of
 from alert_bridge.reports.health_score import AlertLoad, HealthInputs, HostInputs
@@ -39,6 +40,7 @@ from alert_bridge.reports.recommendations import (
 from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from alert_bridge.sources.trading import window_change
+from alert_bridge.store import pauses
 from tradewatch import metric_names as mn
 from tradewatch import quantities as qt
 from tradewatch.config import Config
@@ -316,6 +318,12 @@ def collect(
                   ongoing=a["active_at_end"])
         for a in alert_rows
     ]
+    if loads is not None and conn is not None:
+        held, held_error = _held(config, conn, end)
+        if held_error:
+            gaps.append(f"The alerts the pause holds could not be read ({held_error}): they are not scored.")
+        stored = {a["fingerprint"] for a in alert_rows or () if a["active_at_end"]}
+        loads += held_loads(held, stored, start, end)
 
     # ---- gaps, in plain words
     if not prom.ok:
@@ -374,6 +382,27 @@ def collect(
         gaps=gaps, notes=notes,
         host_names=host_names,
     )
+
+
+def held_loads(held: Sequence[dict[str, Any]], stored: set[str], start: float,
+               end: float) -> list[AlertLoad]:
+    """The alerts a pause's silence holds inside Alertmanager (pause.held_view's dicts), as alert
+    load still firing at the end: they never reached the store, yet the condition is as real as
+    an active alert's (issue 14.7). Those already stored as firing (`stored` fingerprints: fired
+    before the pause) are counted once, from the store."""
+    out = []
+    for a in held:
+        if a.get("fingerprint") in stored:
+            continue
+        began = _epoch(a.get("starts_at")) or end
+        out.append(AlertLoad(a["alertname"], a["severity"], max(0.0, end - max(began, start)),
+                             a.get("instance") or None, ongoing=True, held=True))
+    return out
+
+
+def _held(config: Config, conn: sqlite3.Connection, now: float) -> tuple[list[dict[str, Any]], str | None]:
+    """What the active pause's silence holds now, read from Alertmanager (none without a pause)."""
+    return pause.held_view(config, pauses.to_dict(pauses.active(conn, now)))
 
 
 def fill_forecast_expr(trend_seconds: float) -> str:

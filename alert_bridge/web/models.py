@@ -525,8 +525,9 @@ class HealthScore(Reply):
     components: dict[str, Any]
     hosts: dict[str, Any]
     cap: dict[str, Any] | None = Field(
-        None, description="Set when an alert firing at the end of the window lowered the score: "
-                          "severity, limit, uncapped, alertnames, reason")
+        None, description="Set when an alert firing at the end of the window (held by a pause or "
+                          "not) lowered the score: severity, limit, uncapped, alertnames, held (those "
+                          "of alertnames a pause holds), reason")
     computed_at: str
     window_seconds: float
     inputs: dict[str, Any]

@@ -135,7 +135,8 @@ def test_host_alerts_carry_the_nodename_and_fire_without_it(tmp_path: Path) -> N
     def case(series: list[dict[str, str]], labels: dict[str, str], host: str) -> dict[str, object]:
         return {"interval": "1m", "input_series": series, "alert_rule_test": [{
             "eval_time": "15m", "alertname": "HostMemoryHigh",
-            "exp_alerts": [{"exp_labels": {**labels, "severity": sev}, "exp_annotations": notes(sev, above, host)}
+            "exp_alerts": [{"exp_labels": {**labels, "severity": sev},
+                            "exp_annotations": notes(sev, above, host)}
                            for sev, above in (("critical", "95%"), ("warning", "85%"))],
         }]}
 

@@ -247,7 +247,8 @@ def test_expand_refuses_unknown_template_forms() -> None:
     assert expand("{{ $labels.instance }} at {{ $value | humanizePercentage }}", {"instance": "a"}, 0.5) == \
         "a at 50%"
     # Go's `with`: the label's value as `.` when it is set, else the `else` branch
-    host = "on {{ with $labels.nodename }}{{ . }} ({{ $labels.instance }}){{ else }}{{ $labels.instance }}{{ end }}"
+    host = ("on {{ with $labels.nodename }}{{ . }} ({{ $labels.instance }}){{ else }}{{ $labels.instance }}"
+            "{{ end }}")
     assert expand(host, {"instance": "a:1", "nodename": "web1"}, 0) == "on web1 (a:1)"
     assert expand(host, {"instance": "a:1", "nodename": ""}, 0) == "on a:1"
     assert expand(host, {"instance": "a:1"}, 0) == "on a:1"

@@ -92,13 +92,20 @@ def _auth_state() -> dict[str, Any]:
     }
 
 
-def _health() -> dict[str, Any] | None:
+def _health(firing: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The stored score (refreshed every few minutes), capped by what fires now, held alerts too."""
     try:
+        from alert_bridge.reports import health_score as hs
         from alert_bridge.reports import send
     except ImportError:
         return None
     state = send.load_health_state(bridge().db)
-    return state.get("score") if state else None
+    score = state.get("score") if state else None
+    if not score:
+        return None
+    loads = [hs.AlertLoad(a["alertname"], a["severity"], 0.0, a.get("instance") or None, ongoing=True,
+                          held=bool(a.get("held_by"))) for a in firing]
+    return hs.capped_now(score, loads)
 
 
 @bp.after_request
@@ -161,7 +168,7 @@ def page(query: m.WindowQuery) -> Any:
         held_error=held_error,
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         channels=channel_list(b.config, conn),
-        health=_health(),
+        health=_health(active.alerts + active.held),
         metrics=metrics,
         metrics_error=metrics_error,
         trading=bots,

@@ -333,3 +333,25 @@ def test_silences_without_an_alertmanager_say_so(client: FlaskClient) -> None:
                        headers={"Authorization": f"Bearer {TOKEN}"})
     assert resp.status_code == 409 and "alertmanager_url" in resp.json["detail"]
     assert "No Alertmanager configured" in client.get("/").get_data(as_text=True)
+
+
+def test_the_health_card_is_capped_by_what_fires_now(app: Flask, client: FlaskClient) -> None:
+    """The card shows the score stored by the last refresh (every few minutes): an emergency that
+    fired since caps it at once (issue 14.7: "99 Excellent" with an urgent alert firing)."""
+    from alert_bridge.reports import send
+
+    b = app.extensions["tradewatch"]
+    state = send.refresh_health_state(b.config, b.db, now=b.clock(), force=True)
+    assert state is not None and state["score"]["grade"] == "Excellent"
+
+    def card() -> tuple[str, str]:
+        page = client.get("/").get_data(as_text=True)
+        score = re.search(r'id="health-score">([^<]*)<', page)
+        grade = re.search(r'id="health-grade">([^<]*)<', page)
+        assert score and grade
+        return score.group(1), grade.group(1)
+
+    assert card() == ("100", "Excellent")
+    _fire(client, alert("HostFilesystemFull", severity="emergency", mountpoint="/data"))
+    assert card() == ("60", "Poor")  # 59.9, the emergency cap
+    assert send.load_health_state(b.db)["score"]["grade"] == "Excellent"  # the stored one is untouched
