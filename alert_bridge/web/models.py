@@ -321,6 +321,11 @@ class TradingBot(Reply):
     heartbeat: Age
     last_trade: Age
     alerts: list[BotAlert]
+    status: Literal["up", "down"] = Field(
+        description="down: a bot seen before (by the bridge, in Prometheus's recent samples, or a bot "
+                    "scrape target that Prometheus reports down) that exports nothing now")
+    down_since: float | None = Field(description="When it was last seen (unix time); null: not known")
+    down_reason: str | None = Field(description="Why it counts as down, in words")
 
 
 class TradingBots(Reply):

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tradewatch import trading_quantities as tq
 from tradewatch.config import EXAMPLE_CONFIG, Config, ConfigError
 from tradewatch.duration import format_duration
 from tradewatch.paths import CHECKOUT, EXAMPLE_IN_CHECKOUT
@@ -201,7 +202,7 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
         })
     jobs += [
         {"job_name": "bridge", "file_sd_configs": _file_sd("bridge")},
-        {"job_name": "trading-bot", "file_sd_configs": _file_sd("trading-bot")},
+        {"job_name": tq.TRADING_BOT_JOB, "file_sd_configs": _file_sd(tq.TRADING_BOT_JOB)},
         {"job_name": "prometheus", "static_configs": [{"targets": [dep.prometheus_target]}]},
         {"job_name": "alertmanager", "static_configs": [{"targets": [dep.alertmanager_target]}]},
         *dep.extra_scrape_configs,

@@ -3,6 +3,7 @@ sparkline endpoint's fallback to the exporter, and the notifications listing."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -355,3 +356,31 @@ def test_the_health_card_is_capped_by_what_fires_now(app: Flask, client: FlaskCl
     _fire(client, alert("HostFilesystemFull", severity="emergency", mountpoint="/data"))
     assert card() == ("60", "Poor")  # 59.9, the emergency cap
     assert send.load_health_state(b.db)["score"]["grade"] == "Excellent"  # the stored one is untouched
+
+
+def test_a_bot_seen_before_is_down_not_not_found(tmp_path: Path) -> None:
+    """Issue 14: a frozen bot read "No trading bot found". Here no source answers at all (the
+    bot's /metrics is gone): the bot the bridge saw before is listed as down since it was last
+    seen, by name; a bridge that never saw a bot still says none was found."""
+    from alert_bridge.store import jobs
+    from alert_bridge.web.dashboard import views
+
+    app = _app(tmp_path / "a", bot_urls=["http://127.0.0.1:1/metrics"])
+    b = app.extensions["tradewatch"]
+    try:
+        client = app.test_client()
+        page = client.get("/").get_data(as_text=True)
+        assert "No trading bot found" in page and "bot-down" not in page
+        seen = {"/127.0.0.1:1/main": {"job": "", "instance": "127.0.0.1:1", "bot": "main", "name": "main",
+                                      "last_seen": 1_780_000_000.0}}
+        with b.db.transaction() as conn:
+            jobs.set_state(conn, views.BOTS_SEEN_STATE, json.dumps(seen))
+        page = client.get("/").get_data(as_text=True)
+        assert "No trading bot found" not in page
+        card = re.search(r'<article class="card bot bot-down"[^>]*data-status="down">(.*?)</article>', page,
+                         re.S)
+        assert card, page
+        assert "<h3>main</h3>" in card.group(1)
+        assert 'Down</strong> since <time datetime="2026-05-28T20:26:40Z">' in card.group(1)
+    finally:
+        b.db.close()
