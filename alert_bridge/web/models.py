@@ -165,7 +165,8 @@ class HeldAlert(Reply):
 
 class Heartbeat(Reply):
     last_seen: str | None = Field(description="When the Watchdog last arrived (null: never)")
-    healthy: bool = Field(description="Seen within bridge.watchdog_timeout")
+    healthy: bool = Field(description="Seen within bridge.watchdog_timeout (or, within that time after the "
+                                      "bridge started, seen before it: its own downtime is no outage)")
     detail: str
 
 

@@ -23,6 +23,7 @@ class Bridge:
     sender: Any = None  # alert_bridge.notify.sender.OutboxSender, when available
     workers: Any = None  # alert_bridge.jobs.workers.Workers, when started
     extra: dict[str, Any] = field(default_factory=dict)
+    started: float | None = None  # when this bridge started (alerts.board.heartbeat's grace)
 
 
 def bridge() -> Bridge:

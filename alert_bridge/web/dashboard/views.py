@@ -136,7 +136,7 @@ def page(query: m.WindowQuery) -> Any:
     held, held_error = pause.held_view(b.config, paused)
     active = board(_firing(conn) + held)
     watchdog = jobs.get_state(conn, WATCHDOG_STATE)
-    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout, b.started)
     try:
         metrics = sparklines.collect(b.config.bridge.prometheus_url, b.config.bridge.exporter_url,
                                      window=window, timeout=2.0)
