@@ -222,9 +222,10 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
 def alert_resend_delay(cfg: Config) -> float:
     """How often Prometheus re-sends a firing alert to Alertmanager: at every evaluation, at most
     every `alerting.watchdog_repeat_interval` (and 1m, Prometheus's default). With the default 1m
-    the Watchdog reached the bridge only 61 s after a start and left a 53 s gap after an
+    the Watchdog reached the bridge only 61 s after a start and left a 53-57 s gap after an
     Alertmanager restart (which keeps no alerts): Prometheus drops its first send while it has not
-    yet discovered Alertmanager and re-sends only after the delay. With 2s: 7 s and 3 s."""
+    yet discovered Alertmanager and re-sends only after the delay. With 2s: 7 s and 3-4 s
+    (tests/bench/bench_watchdog_resend.py)."""
     return min(cfg.intervals.evaluation, cfg.alerting.watchdog_repeat_interval, 60.0)
 
 
