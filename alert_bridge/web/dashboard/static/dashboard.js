@@ -513,7 +513,7 @@
   }
 
   function renderHealth(data) {
-    $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.round(data.score));
+    $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.floor(data.score));
     $("health-grade").textContent = data.grade || "—";
   }
 
