@@ -50,6 +50,21 @@ def chromium_page(width: int = 1280, height: int = 900, timeout_ms: int = 20_000
             context.close()
 
 
+@contextlib.contextmanager
+def page_in(browser: Any, width: int, js: bool = True) -> Iterator[tuple[Any, list[str]]]:
+    """A page of `browser` at `width` px, en-GB in UTC, JavaScript on or off; with the list the
+    page's uncaught errors are collected in (the test asserts it is empty)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB",
+                                  timezone_id="UTC", java_script_enabled=js)
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, errors
+    finally:
+        context.close()
+
+
 @dataclass
 class DashboardStack:
     bridge: BridgeProcess

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.dashboard import DashboardStack, chromium, dashboard_stack
+from tests.support.dashboard import DashboardStack, chromium, dashboard_stack, page_in
 from tests.support.procs import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -34,11 +34,11 @@ def frozen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dashboard
     with dashboard_stack(tmp_path_factory.mktemp("bot-down"), refresh_seconds=3600, with_bot=True) as s:
         assert s.bot is not None
         # the dashboard has shown the bot once (the bridge remembers it from then on)
-        wait_until(lambda: [b for b in _bots(s) if b["status"] == "up"], timeout=60, interval=1.0,
+        wait_until(lambda: [b for b in _bots(s) if b["status"] == "up"], timeout=90, interval=1.0,
                    what="the demo bot's card")
         os.kill(s.bot.popen.pid, signal.SIGSTOP)
         try:
-            (card,) = wait_until(lambda: [b for b in _bots(s) if b["status"] == "down"] or None, timeout=30,
+            (card,) = wait_until(lambda: [b for b in _bots(s) if b["status"] == "down"] or None, timeout=60,
                                  interval=0.5, what="the frozen bot marked down")
             yield s, card
         finally:
@@ -65,12 +65,7 @@ def test_the_api_says_the_frozen_bot_is_down_since_it_was_last_seen(
 def test_the_panel_says_down_since_not_not_found(browser: Any, frozen: tuple[DashboardStack, dict[str, Any]],
                                                  width: int, js: bool, artifacts: Any) -> None:
     stack, card = frozen
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB",
-                                  timezone_id="UTC", java_script_enabled=js)
-    errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with page_in(browser, width, js) as (page, errors):
         page.goto(f"{stack.bridge.url}/?window=5m")
         down = page.locator('#bots article.bot[data-status="down"]')
         expect(down).to_have_count(1)
@@ -85,5 +80,3 @@ def test_the_panel_says_down_since_not_not_found(browser: Any, frozen: tuple[Das
         name = f"dashboard-bot-down-{width}{'' if js else '-nojs'}.png"
         page.locator(".trading-section").screenshot(path=str(artifacts / name), animations="disabled")
         assert errors == []
-    finally:
-        context.close()
