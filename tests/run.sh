@@ -18,4 +18,7 @@ fi
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== pytest"
-exec .venv/bin/python -m pytest "$@"
+# Four workers, each taking whole files (a file's fixtures start once): the tests mostly wait on
+# real Prometheus, Alertmanager, SMTP and browsers, so four overlap well even on two cores.
+# TRADEWATCH_TEST_WORKERS=0 runs them in this one process.
+exec .venv/bin/python -m pytest -n "${TRADEWATCH_TEST_WORKERS:-4}" --dist loadfile "$@"

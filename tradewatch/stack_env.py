@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SETUP_HEADER = ("TradeWatch settings written by `tradewatch setup` (mode 0600).\n"
+                "Read by deploy/run-stack.sh and docker compose; keep it out of version control.")
 
 
 def parse_env(text: str) -> dict[str, str]:
@@ -77,10 +79,15 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def write_secret_file(path: Path, text: str) -> None:
     """Write atomically with mode 0600 from the first byte (never world-readable, even briefly)."""
+    write_atomically(path, text, 0o600)
+
+
+def write_atomically(path: Path, text: str, mode: int) -> None:
+    """Replace `path` with `text` in one step (a reader sees the old file or the new), with `mode`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -1,20 +1,19 @@
 """Current host metrics for `GET /api/monitoring/metrics`: from Prometheus, else the exporter.
 
 Both paths use the definitions in tradewatch.quantities: Prometheus is asked for the recording
-rule, or the same PromQL where the rule has not run yet; the exporter fallback scrapes twice,
-`gap` seconds apart, and applies the same formulas to the raw samples (rates need two scrapes).
+rule, or the same PromQL where the rule has not run yet; the exporter fallback pairs a new scrape
+with an earlier one (sources.scrapes) and applies the same formulas to the raw samples.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources.scrapes import ScrapeMemory
 from tradewatch import quantities as qt
 
 QUERIES = {
@@ -25,7 +24,6 @@ QUERIES = {
     "network_transmit_bytes_per_second": qt.NETWORK_TRANSMIT.rule_or_raw(),
 }
 DISK_QUERY = f"100 * ({qt.FILESYSTEM.rule_or_raw()})"
-SCRAPE_GAP = 1.0  # seconds between the exporter fallback's two scrapes
 
 
 def _host(hosts: dict[str, dict[str, Any]], instance: str) -> dict[str, Any]:
@@ -110,22 +108,21 @@ def from_samples(before: qt.Samples, after: qt.Samples, seconds: float, instance
     return hosts
 
 
-def from_exporter(exporter_url: str, timeout: float = 3.0, gap: float = SCRAPE_GAP,
-                  sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
-    """Two scrapes `gap` seconds apart (raises requests.RequestException / ValueError)."""
-    def scrape() -> tuple[qt.Samples, float]:
+def from_exporter(exporter_url: str, timeout: float = 3.0, scrapes: ScrapeMemory | None = None
+                  ) -> dict[str, dict[str, Any]]:
+    """A new scrape and an earlier one from `scrapes` (raises requests.RequestException / ValueError)."""
+    def scrape() -> qt.Samples:
         resp = requests.get(exporter_url, timeout=timeout)
         resp.raise_for_status()
-        return parse_exposition(resp.text), time.monotonic()
+        return parse_exposition(resp.text)
 
-    before, t0 = scrape()
-    sleep(gap)
-    after, t1 = scrape()
+    before, after, seconds = (scrapes or ScrapeMemory()).pair(exporter_url, scrape)
     instance = exporter_url.split("://", 1)[-1].split("/", 1)[0]
-    return from_samples(before, after, t1 - t0, instance)
+    return from_samples(before, after, seconds, instance)
 
 
-def current(prometheus_url: str, exporter_url: str, timeout: float = 3.0) -> dict[str, Any]:
+def current(prometheus_url: str, exporter_url: str, timeout: float = 3.0,
+            scrapes: ScrapeMemory | None = None) -> dict[str, Any]:
     """{"source", "hosts", "errors"}; raises LookupError when no source answered."""
     errors: dict[str, str] = {}
     if prometheus_url:
@@ -138,7 +135,8 @@ def current(prometheus_url: str, exporter_url: str, timeout: float = 3.0) -> dic
             errors["prometheus"] = str(exc)
     if exporter_url:
         try:
-            return {"source": "exporter", "hosts": from_exporter(exporter_url, timeout), "errors": errors}
+            hosts = from_exporter(exporter_url, timeout, scrapes)
+            return {"source": "exporter", "hosts": hosts, "errors": errors}
         except (requests.RequestException, ValueError) as exc:
             errors["exporter"] = f"{exporter_url}: {exc}"
     raise LookupError(errors or {"config": "neither bridge.prometheus_url nor bridge.exporter_url is set"})

@@ -1,6 +1,7 @@
 """Per-bot trading figures for the dashboard: from Prometheus (the recording rules, each OR-ed
 with the PromQL it records, both from tradewatch.trading_quantities), or, when Prometheus is not
-configured or down, from two scrapes of each bot's own /metrics with the same formulas.
+configured or down, from each bot's own /metrics, a new scrape paired with an earlier one
+(sources.scrapes), with the same formulas.
 
 A bot is any scrape target that exports `trading_*`, one per `bot` label value where the target
 has one. Values are plain numbers (ratios 0..1, seconds, account currency); `level` says which
@@ -27,6 +28,7 @@ import requests
 
 from alert_bridge.sources.host_metrics import parse_exposition
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources.scrapes import ScrapeMemory
 from tradewatch import metric_names as mn
 from tradewatch import trading_quantities as tq
 from tradewatch.config import Levels, Thresholds
@@ -37,7 +39,6 @@ from tradewatch.vocabulary import SEVERITY_ORDER
 POINTS = 120  # points per sparkline
 FORGET_AFTER = 7 * 86400.0  # a bot unseen this long is forgotten (removed from the config, say)
 LAST_SEEN_LOOKBACK = 6 * 3600.0  # how far back Prometheus is asked when a bot was last seen
-SCRAPE_GAP = 1.0  # seconds between the fallback's two scrapes (rates need two)
 Key = tuple[str, str, str]  # (job, instance, bot); bot "" where the target has no bot label
 Points = list[list[float]]
 
@@ -346,23 +347,21 @@ def from_samples(before: Samples, after: Samples, seconds: float, instance: str,
 
 
 def from_targets(urls: list[str], thresholds: Thresholds, *, timeout: float, now: float,
-                 gap: float = SCRAPE_GAP) -> tuple[dict[Key, dict[str, Any]], dict[str, str]]:
-    """Scrape each URL twice, `gap` seconds apart (all URLs at once); cards and errors per URL."""
+                 scrapes: ScrapeMemory | None = None) -> tuple[dict[Key, dict[str, Any]], dict[str, str]]:
+    """Each URL scraped (all at once) and paired with an earlier scrape; cards and errors per URL."""
     errors: dict[str, str] = {}
+    memory = scrapes or ScrapeMemory()
 
-    def twice(url: str) -> tuple[Samples, Samples, float] | None:
+    def pair(url: str) -> tuple[Samples, Samples, float] | None:
         try:
-            before, t0 = _scrape(url, timeout), time.monotonic()
-            time.sleep(gap)
-            after, t1 = _scrape(url, timeout), time.monotonic()
-            return before, after, t1 - t0
+            return memory.pair(url, lambda: _scrape(url, timeout))
         except (requests.RequestException, ValueError) as exc:
             errors[url] = f"{url}: {exc}"
             return None
 
     bots: dict[Key, dict[str, Any]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(urls)))) as pool:
-        for url, got in zip(urls, pool.map(twice, urls), strict=True):
+        for url, got in zip(urls, pool.map(pair, urls), strict=True):
             if got is not None:
                 instance = url.split("://", 1)[-1].split("/", 1)[0]
                 bots.update(from_samples(*got, instance, thresholds, now))
@@ -380,6 +379,7 @@ def collect(
     window: float = 3600.0,
     now: float | None = None,
     timeout: float = 3.0,
+    scrapes: ScrapeMemory | None = None,
     seen: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """{"source", "window_seconds", "generated_at", "bots": [card...], "errors"}.
@@ -408,7 +408,7 @@ def collect(
     if not target_urls:
         errors.setdefault("exporter", "neither bridge.exporter_url nor bridge.bot_urls is set")
         raise LookupError(errors)
-    bots, scrape_errors = from_targets(target_urls, thresholds, timeout=timeout, now=now)
+    bots, scrape_errors = from_targets(target_urls, thresholds, timeout=timeout, now=now, scrapes=scrapes)
     errors.update(scrape_errors)
     if len(scrape_errors) == len(target_urls):
         raise LookupError(errors)

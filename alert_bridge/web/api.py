@@ -147,9 +147,10 @@ def start() -> Any:
 @contract(summary="Current host metrics from Prometheus, falling back to scraping the exporter",
           auth=Auth.READ, replies={200: m.HostMetrics}, errors=(503,))
 def current_metrics() -> Any:
-    cfg = bridge().config.bridge
+    b = bridge()
+    cfg = b.config.bridge
     try:
-        current = host_metrics.current(cfg.prometheus_url, cfg.exporter_url)
+        current = host_metrics.current(cfg.prometheus_url, cfg.exporter_url, scrapes=b.scrapes)
     except LookupError as exc:
         raise ApiError(503, "no metrics source reachable", exc.args[0]) from None
     return m.HostMetrics(**current).model_dump(mode="json")

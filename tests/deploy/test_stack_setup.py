@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.procs import REPO
 from tests.support.stack import free_ports, running_stack, stack_cli
-from tests.support.wizard import Transcript, clean_env, file_sink_answers
+from tests.support.wizard import Transcript, clean_env, file_sink_answers, no_channel
 from tradewatch.stack_env import read_env_file, write_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
 
@@ -38,6 +38,7 @@ def test_stack_not_running_gets_its_config_outbox_and_keeps_its_token(tmp_path: 
     child.expect(f"for the local stack in {layout.root}, config {layout.config}")
     file_sink_answers(child, "")
     child.expect(f"Test email sent: written to {layout.outbox}")
+    no_channel(child)
     child.expect("sets TRADEWATCH_API_TOKEN, which the stack uses instead of its own")
     child.expect(f"is not running; it uses the new settings from its next start: `bash deploy/run-stack.sh "
                  f"--dir {layout.root}`")
@@ -65,6 +66,7 @@ def test_running_stack_is_reloaded_with_the_new_settings_and_its_token_still_wor
         child, transcript = _wizard("--stack-dir", str(root), "--env-file", str(env_file))
         file_sink_answers(child, "https://tw.example.com")
         child.expect(f"Test email sent: written to {root / 'outbox'}")
+        no_channel(child)
         child.expect(r"is running\. Apply the new settings now \(restarts its exporter and bridge\)\? ")
         child.sendline("y")
         child.expect("Applied: restarted exporter and bridge with the new settings")

@@ -33,6 +33,18 @@ def _ephemeral_floor() -> int:
         return 32768
 
 
+def _port_range(floor: int) -> tuple[int, int]:
+    """This process's share of 10000..floor: pytest-xdist workers (gw0, gw1...) never overlap."""
+    low, high = 10000, max(floor, 10000 + 64)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        span = (high - low) // count
+        low += int(worker[2:]) % count * span
+        high = low + span
+    return low, high
+
+
 def free_port() -> int:
     """A loopback port nobody listens on, below the kernel's ephemeral range, never given twice.
 
@@ -40,9 +52,9 @@ def free_port() -> int:
     connection (a Prometheus scrape, an SMTP client) also draws from, so between this check and the
     server's own bind a client socket could take it: CI once failed with EADDRINUSE that way.
     """
-    floor = _ephemeral_floor()
+    low, high = _port_range(_ephemeral_floor())
     for _ in range(500):
-        port = _PORT_PICKER.randrange(10000, max(floor, 10001))
+        port = _PORT_PICKER.randrange(low, high)
         if port in _PORTS_GIVEN:
             continue
         with socket.socket() as s:

@@ -80,8 +80,9 @@ class Receiver:
 
 
 @contextlib.contextmanager
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver(port: int = 0) -> Iterator[Receiver]:
+    """A receiver for a `with` block (on `port`, e.g. one a test first saw refused)."""
+    r = Receiver(port)
     try:
         yield r
     finally:

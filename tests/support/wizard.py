@@ -42,3 +42,9 @@ def file_sink_answers(child: Any, link: str) -> None:
     child.sendline(link)
     child.expect(r"Send a test email now\? \[Y/n\]")
     child.sendline("")
+
+
+def no_channel(child: Any) -> None:
+    """Say no to the push-channel question that follows the email settings."""
+    child.expect(r"Add a push channel .*\? \[y/N\]")
+    child.sendline("")

@@ -1,76 +1,117 @@
-"""The `channels:` section: contract keys and defaults, errors naming channels[N].key, masked URLs."""
+"""Adding a channel to a config file's text (tradewatch/config_channels.py) and building the wizard's
+Apprise URLs (tradewatch/channel_presets.py): pure functions, real Apprise for the URLs."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+import yaml
 
-from tradewatch.config import ConfigError, load_config, parse_config
+from tradewatch.channel_presets import preset, variable_for
+from tradewatch.config import channel_url_problem, mask_channel_url
+from tradewatch.config_channels import with_channel
 
-TOKEN = "123456789:ABCdefGHIjklMNOpqrSTUvwxYZsecret"
+ENTRY = {"name": "phone", "url": "${TRADEWATCH_CHANNEL_PHONE_URL}", "severities": ["critical", "emergency"]}
+DOC = """# top
+channels:
+  # first
+  - name: a
+    url: "json://h/"   # kept
 
+  # second
+  - name: phone
+    url: "tgram://x/y"
+    severities: [critical]
 
-def _errors(data: dict, env: dict[str, str] | None = None) -> str:
-    with pytest.raises(ConfigError) as err:
-        parse_config(data, source="/etc/tw.yaml", env=env or {})
-    return str(err.value)
-
-
-def test_contract_keys_and_defaults() -> None:
-    cfg = parse_config({"channels": [{"name": "phone", "url": "tgram://${TG}/987654"}]}, env={"TG": TOKEN})
-    (ch,) = cfg.channels
-    assert (ch.name, ch.url) == ("phone", f"tgram://{TOKEN}/987654")
-    assert ch.severities == ["critical", "emergency"]
-    assert ch.categories == [] and ch.send_resolved is True and ch.daily_report is False
-    full = parse_config({"channels": [{
-        "name": "ops_1-x", "url": "json://127.0.0.1:9/hook", "severities": ["warning"],
-        "categories": ["trading"], "send_resolved": False, "daily_report": True}]}, env={})
-    assert full.channel("ops_1-x").categories == ["trading"]
-
-
-def test_the_example_config_shows_the_section_commented_out() -> None:
-    text = (Path(__file__).resolve().parents[2] / "deploy" / "tradewatch.example.yaml").read_text()
-    assert "# channels:" in text and "\nchannels:" not in text
+  - name: c
+    url: "json://h/"
+# after
+email: {to: [ops@example.com]}
+"""
 
 
-@pytest.mark.parametrize(("entry", "key", "problem"), [
-    ({"name": "phone", "url": f"nosuchservice://{TOKEN}/1"}, "channels[0].url", "Apprise cannot parse"),
-    ({"name": "phone", "url": "not a url"}, "channels[0].url", "not an Apprise URL"),
-    ({"name": "phone", "url": "json://127.0.0.1/x", "severities": ["loud"]}, "channels[0].severities",
-     "unknown severity 'loud'"),
-    ({"name": "phone", "url": "json://127.0.0.1/x", "categories": ["weather"]}, "channels[0].categories",
-     "unknown category"),
-    ({"name": "Phone!", "url": "json://127.0.0.1/x"}, "channels[0].name", "a-z, 0-9"),
-    ({"name": "x" * 33, "url": "json://127.0.0.1/x"}, "channels[0].name", "1 to 32"),
-    ({"name": "phone", "url": "json://127.0.0.1/x", "colour": "red"}, "channels[0].colour", "unknown key"),
-    ({"url": "json://127.0.0.1/x"}, "channels[0].name", "Field required"),
+def test_replacing_keeps_every_other_line_and_comment() -> None:
+    text, replaced = with_channel(DOC, ENTRY)
+    assert replaced
+    assert text == DOC.replace('''    url: "tgram://x/y"
+    severities: [critical]''', '''    url: "${TRADEWATCH_CHANNEL_PHONE_URL}"
+    severities: [critical, emergency]''')
+
+
+def test_appending_goes_after_the_last_entry_and_before_the_next_section() -> None:
+    text, replaced = with_channel(DOC, {**ENTRY, "name": "d"})
+    assert not replaced
+    assert text.endswith('''    url: "json://h/"
+  - name: d
+    url: "${TRADEWATCH_CHANNEL_PHONE_URL}"
+    severities: [critical, emergency]
+# after
+email: {to: [ops@example.com]}
+''')
+
+
+@pytest.mark.parametrize("before", ["", "email: {to: [a@example.com]}\n", "channels: []\nemail: {}\n",
+                                    "channels:\nemail: {}\n", "channels: [{name: a, url: 'json://h/'}]\n",
+                                    "# only a comment\n"])
+def test_every_shape_of_file_gets_the_channel_and_keeps_the_rest(before: str) -> None:
+    text, _ = with_channel(before, ENTRY)
+    data = yaml.safe_load(text)
+    old = yaml.safe_load(before) or {}
+    assert data["channels"][-1] == ENTRY
+    data.pop("channels")
+    old.pop("channels", None)
+    assert data == old
+    assert '"${TRADEWATCH_CHANNEL_PHONE_URL}"' in text or "channels: [{" in before
+
+
+def test_a_list_at_column_zero_is_spliced_too() -> None:
+    before = "channels:\n- name: phone  # mine\n  url: json://h/\n- name: b\n  url: json://h/\n"
+    text, replaced = with_channel(before, ENTRY)
+    assert replaced and text == ('channels:\n- name: phone\n  url: "${TRADEWATCH_CHANNEL_PHONE_URL}"\n'
+                                 "  severities: [critical, emergency]\n- name: b\n  url: json://h/\n")
+
+
+def test_a_name_yaml_would_read_as_another_type_is_quoted() -> None:
+    text, _ = with_channel("", {**ENTRY, "name": "true"})
+    assert yaml.safe_load(text)["channels"][0]["name"] == "true"
+
+
+@pytest.mark.parametrize("bad", ["- a list\n", "channels: {a: 1}\n"])
+def test_a_file_it_cannot_edit_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        with_channel(bad, ENTRY)
+
+
+@pytest.mark.parametrize(("key", "parts", "masked"), [
+    ("telegram", {"token": "123456:ABCdefGhIJKlmnopQRstuVWxyz012345678", "chat": "987654"}, "tgram://1...8/987654/"),
+    ("discord", {"webhook": "https://discord.com/api/webhooks/123456789012345678/abcdefABCDEF_ghijkl-mnop"},
+     "discord://1...8/a...p/"),
+    ("slack", {"webhook": "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"},
+     "slack://T...2/A...D/T...Q/"),
+    ("pushover", {"user": "uQiRzpo4DXghDmr9QzzfQu27cmVRsG", "token": "azGDORePK8gMaC0QOYAMyEEuzJnyUi"},
+     "pover://u...G@a...i/"),
+    ("ntfy", {"topic": "tw-alerts-x8", "server": "https://ntfy.example.com"}, "ntfys://ntfy.example.com/"),
+    ("matrix", {"server": "https://matrix.example.com", "user": "bot", "password": "p@ss w/rd",
+                "room": "#alerts"},
+     "matrixs://bot:****@matrix.example.com/"),
+    ("json", {"endpoint": "https://hooks.example.com/tw"}, "jsons://hooks.example.com/tw"),
+    ("other", {"url": " json://127.0.0.1:9/ "}, "json://127.0.0.1:9/"),
 ])
-def test_errors_name_the_file_the_key_and_the_problem(entry: dict, key: str, problem: str) -> None:
-    text = _errors({"channels": [entry]})
-    assert text.startswith("/etc/tw.yaml: ") and f"{key}: " in text and problem in text, text
-    assert TOKEN not in text and "secret" not in text
+def test_each_preset_builds_a_url_apprise_reads(key: str, parts: dict[str, str], masked: str) -> None:
+    url = preset(key).build(parts)
+    assert channel_url_problem(url) is None
+    assert mask_channel_url(url).startswith(masked)
 
 
-def test_a_repeated_name_is_an_error_naming_both_entries() -> None:
-    text = _errors({"channels": [{"name": "a", "url": "json://127.0.0.1/x"},
-                                 {"name": "a", "url": "json://127.0.0.1/y"}]})
-    assert "channels[1].name: 'a' is already the name of channels[0]" in text
+@pytest.mark.parametrize(("key", "parts"), [
+    ("discord", {"webhook": "https://example.com/api/webhooks/1/2"}),
+    ("slack", {"webhook": "https://hooks.slack.com/services/only/two"}),
+    ("ntfy", {"topic": "has space", "server": "https://ntfy.sh"}),
+    ("json", {"endpoint": "ftp://x/"}),
+])
+def test_a_wrong_part_says_what_was_expected(key: str, parts: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=r"expected|topic"):
+        preset(key).build(parts)
 
 
-def test_check_config_masks_tokens_inside_channel_urls(tmp_path: Path) -> None:
-    cfg = tmp_path / "tw.yaml"
-    cfg.write_text("channels:\n  - {name: phone, url: 'tgram://${TG}/987654'}\n"
-                   "  - {name: hook, url: 'json://user:${PW}@127.0.0.1:9000/x'}\n")
-    env = {"TG": TOKEN, "PW": "hunter2secret", "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "tradewatch.cli", "check-config", "--json", "--config", str(cfg)]
-    out = subprocess.run(cmd,
-                         capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert TOKEN not in out.stdout and "hunter2secret" not in out.stdout
-    channels = json.loads(out.stdout)["config"]["channels"]
-    assert channels[0]["url"].startswith("tgram://") and channels[1]["url"].startswith("json://user:")
-    assert load_config(cfg, env=env).channels[0].url == f"tgram://{TOKEN}/987654"
+def test_the_env_variable_of_a_name() -> None:
+    assert variable_for("phone-2") == "TRADEWATCH_CHANNEL_PHONE_2_URL"

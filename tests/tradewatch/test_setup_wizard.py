@@ -13,7 +13,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.support.procs import REPO, free_port
 from tests.support.smtp import server_tls_context, smtp_server
-from tests.support.wizard import Transcript, clean_env
+from tests.support.wizard import Transcript, clean_env, no_channel
 from tradewatch.stack_env import read_env_file
 
 PASSWORD = "s3cret-Pa55-wOrd"
@@ -80,6 +80,7 @@ def test_interactive_starttls_sends_test_email_never_echoes_password(tmp_path: P
         child.expect(r"Send a test email now\? \[Y/n\]")
         child.sendline("")
         child.expect("Test email sent")
+        no_channel(child)
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == 0, "".join(transcript)
@@ -135,6 +136,7 @@ def test_interactive_failed_send_can_keep_the_settings_and_ctrl_c_writes_nothing
     child.expect("Test email FAILED: cannot reach")
     child.expect(r"Save these settings anyway\? \[y/N\]")
     child.sendline("y")
+    no_channel(child)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0 and PASSWORD not in "".join(transcript)

@@ -48,14 +48,21 @@ def stack_for(config: Path, stack_dir: Path | None) -> Layout | None:
     return None
 
 
+def service_env_for(config: Path, env_file: Path, stack: Layout | None = None) -> ServiceEnv:
+    """The environment the services that read `config` get: with the local stack's ports and token
+    when `stack` (or the stack whose config this is) is given. ValueError: a broken .env."""
+    stack = stack or stack_for(config, None)
+    return (stack_environment(stack, env_file, os.environ) if stack is not None
+            else service_environment(os.environ, env_file))
+
+
 def run(args: argparse.Namespace) -> int:
     from tradewatch.cli import load_or_exit
 
     config = Path(args.config) if args.config else default_config_path()
     stack = stack_for(config, args.stack_dir)
     try:
-        env: ServiceEnv = (stack_environment(stack, args.env_file, os.environ) if stack is not None
-                           else service_environment(os.environ, args.env_file))
+        env = service_env_for(config, args.env_file, stack)
     except ValueError as exc:
         print(f"tradewatch: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,10 @@ its config by default (so a file-sink test email lands in the stack's outbox), t
 token kept (a token in .env would override it, so none is added), and the change applied to a
 running stack (`stack reload`) or the exact command printed. Without a stack, a TRADEWATCH_API_TOKEN
 is generated when .env has none (docker compose needs one).
+
+Then (asked, or with --add-channel / the --channel-* flags) a push channel: its Apprise URL goes
+to `.env` as TRADEWATCH_CHANNEL_<NAME>_URL, the config gets a `${...}` reference to it, and a test
+is sent through it (tradewatch/channel_setup.py). Channel flags without --provider leave email as it is.
 """
 
 from __future__ import annotations
@@ -25,18 +29,21 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from tradewatch import external_url
-from tradewatch.config import CONFIG_ENV, Config, ConfigError, Email, load_config
+from tradewatch import channel_setup, external_url
+from tradewatch.channel_setup import ChannelError
+from tradewatch.config import CONFIG_ENV, Config, ConfigError, Email, load_config, mask_channel_url
 from tradewatch.extras import MissingExtra, require
 from tradewatch.operator_command import stack_command, tradewatch_command
 from tradewatch.paths import default_home
-from tradewatch.stack_env import read_env_file, service_environment, write_env_file
+from tradewatch.stack_env import SETUP_HEADER, read_env_file, service_environment, write_env_file
 from tradewatch.stack_layout import DEFAULT_DIR, Layout, is_stack, read_token, stack_environment
 
-HELP = "configure email (SMTP or the file sink), send a test email, write .env (mode 0600)"
+HELP = ("configure email (SMTP or the file sink) and push channels, send a test through each, "
+        "write .env (mode 0600)")
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sender address (default: the username when it is an address)")
     parser.add_argument("--to", action="append", metavar="ADDRESS",
                         help="alert recipient; repeat or separate with commas")
-    parser.add_argument("--no-test-send", action="store_true", help="write .env without sending a test email")
+    parser.add_argument("--no-test-send", action="store_true",
+                        help="write .env without sending a test email (or test message to a new channel)")
     parser.add_argument("--env-file", type=Path, metavar="PATH", default=None,
                         help=f"where to write (default: {default_env_file()})")
     parser.add_argument("--external-url", metavar="URL",
@@ -132,6 +140,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--non-interactive", "-y", action="store_true",
                         help="never prompt; missing values are an error "
                         "(implied when stdin is not a terminal)")
+    channel_setup.add_arguments(parser)
 
 
 # --------------------------------------------------------------------------- prompting
@@ -164,7 +173,8 @@ class Prompter:
             if answer in ("y", "yes", "n", "no"):
                 return answer.startswith("y")
 
-    def choose(self, question: str, options: list[Preset], default: str) -> str:
+    def choose(self, question: str, options: list[Any], default: str) -> str:
+        """One of `options` (each with .key and .title), by number or key."""
         for i, p in enumerate(options, 1):
             self.out(f"  {i}) {p.title}")
         keys = [p.key for p in options]
@@ -362,18 +372,64 @@ def _url_problem(value: str) -> str | None:
 def run(args: argparse.Namespace) -> int:
     out = print
     target = find_target(args)
-    env_file = target.env_file
     interactive = not args.non_interactive and sys.stdin.isatty()
     prompt = Prompter(out)
     try:
-        saved = read_env_file(env_file)
+        saved = read_env_file(target.env_file)
     except ValueError as exc:
         out(f"tradewatch setup: {exc}")
         return 2
+    channel_only = channel_setup.requested(args) and args.provider is None
+    planned = None
+    if channel_setup.requested(args) and not interactive:
+        try:  # every flag checked before anything is written
+            planned = channel_setup.from_flags(args)
+            path = channel_setup.config_path(target.config, target.environment())
+            channel_setup.planned_config(path, planned, target.environment())
+        except ChannelError as exc:
+            out(f"tradewatch setup: {exc}")
+            return 2
+    if channel_only:
+        if interactive:
+            out(f"TradeWatch push channel setup for {_where(target)} (writes {target.env_file}). "
+                "Ctrl-C cancels; nothing is written until the end.")
+        status = 0
+    else:
+        email = _email(args, target, saved, interactive, prompt, out)
+        if email is not None:
+            return email
+        status = 0
+    try:
+        added = _channel(args, target, interactive, prompt, out, planned, ask_first=not channel_only)
+    except ChannelError as exc:
+        out(f"tradewatch setup: {exc}" + ("" if channel_only else " (the email settings are saved)"))
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        out("\nChannel not added; "
+            + ("nothing written." if channel_only else "the email settings are saved."))
+        return 130
+    if added is not None:
+        status = added
+    if target.stack is not None:
+        applied = _apply_to_stack(target, target.stack, interactive, prompt, out)
+        return max(status, applied)
+    out("Restart the bridge to use the new settings (docker compose: `docker compose up -d`; "
+        "systemd: `sudo systemctl restart tradewatch-bridge`).")
+    return status
+
+
+def _where(target: Target) -> str:
+    where = f"the local stack in {target.stack.root}, " if target.stack else ""
+    return f"{where}config {target.config or 'the default'}"
+
+
+def _email(args: argparse.Namespace, target: Target, saved: dict[str, str], interactive: bool,
+           prompt: Prompter, out) -> int | None:  # type: ignore[no-untyped-def]
+    """The email settings: asked, tested and written to .env. None when saved, else the exit status."""
+    env_file = target.env_file
     try:
         if interactive:
-            where = f"the local stack in {target.stack.root}, " if target.stack else ""
-            out(f"TradeWatch email setup for {where}config {target.config or 'the default'} "
+            out(f"TradeWatch email setup for {_where(target)} "
                 f"(writes {env_file}). Ctrl-C cancels; nothing is written until the end.")
         settings = gather(args, saved, interactive, prompt)
         try:
@@ -417,16 +473,56 @@ def run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, EOFError):
         out("\nSetup cancelled; nothing written.")
         return 130
-    write_env_file(env_file, values, header="TradeWatch settings written by `tradewatch setup` (mode 0600).\n"
-                   "Read by deploy/run-stack.sh and docker compose; keep it out of version control.")
+    write_env_file(env_file, values, header=SETUP_HEADER)
     out(f"Saved {', '.join(k for k in values if k != 'SMTP_PASSWORD')}"
         + (" and SMTP_PASSWORD" if "SMTP_PASSWORD" in values else "") + f" to {env_file} (mode 0600).")
     _check_config_uses(target, settings, link, out)
-    if target.stack is not None:
-        return _apply_to_stack(target, target.stack, interactive, prompt, out)
-    out("Restart the bridge to use them (docker compose: `docker compose up -d`; "
-        "systemd: `sudo systemctl restart tradewatch-bridge`).")
-    return 0
+    return None
+
+
+def _channel(args: argparse.Namespace, target: Target, interactive: bool, prompt: Prompter,
+             out,  # type: ignore[no-untyped-def]
+             planned: channel_setup.NewChannel | None, *, ask_first: bool) -> int | None:
+    """A push channel, saved then tested. None: none added; else 0 delivered, 1 the test failed."""
+    optional = ask_first and planned is None  # the question after the email settings
+    if optional and not interactive:
+        return None
+    try:
+        path = channel_setup.config_path(target.config, target.environment())
+    except ChannelError as exc:
+        if optional:
+            out(f"Push channels: {str(exc).removeprefix('--config: ')}.")
+            return None
+        raise
+    if optional and not prompt.yes(channel_setup.QUESTION, False):
+        return None
+    existing = channel_setup.existing_names(path)
+    channel = planned or channel_setup.ask(args, prompt, existing)
+    new_text, replaced = channel_setup.planned_config(path, channel, target.environment())
+    channel_setup.save(path, new_text, channel, target.env_file)
+    masked = mask_channel_url(channel.url)
+    out(f"Channel {channel.name} ({masked}, {', '.join(channel.severities)}) "
+        + ("replaced the one of that name" if replaced else "added") + f" in {path}; its URL is "
+        f"{channel.variable} in {target.env_file} (mode 0600), the config refers to ${{{channel.variable}}}.")
+    retry = channel_setup.retry_command(channel.name, path, args)
+    if args.no_test_send:
+        out(f"No test sent (--no-test-send). Send one with `{retry}`.")
+        return 0
+    out(f"Sending a test message through {channel.name} ...")
+    try:
+        require("bridge", "the test message")
+    except MissingExtra as exc:
+        out(f"Test message NOT sent: {exc}. The channel is saved; test it later with `{retry}`.")
+        return 1
+    ok, detail = channel_setup.send_test(path, channel, target.environment())
+    if ok:
+        out(f"Test message delivered to {channel.name} ({masked}).")
+        return 0
+    out(f"Test message to {channel.name} FAILED: {detail}")
+    out(f"The channel stays saved (a failed test does not remove it). Fix the service or run "
+        f"`{again_command(args)} --add-channel --channel-name {channel.name}` to replace it, then retry: "
+        f"`{retry}`.")
+    return 1
 
 
 def _apply_to_stack(target: Target, layout: Layout, interactive: bool, prompt: Prompter, out) -> int:  # type: ignore[no-untyped-def]

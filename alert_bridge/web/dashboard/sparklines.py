@@ -13,6 +13,7 @@ from typing import Any
 
 from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
+from alert_bridge.sources.scrapes import ScrapeMemory
 from tradewatch import quantities as qt
 
 POINTS = 120  # points per sparkline, whatever the window
@@ -120,6 +121,7 @@ def collect(
     now: float | None = None,
     api: PrometheusAPI | None = None,
     timeout: float = 3.0,
+    scrapes: ScrapeMemory | None = None,
 ) -> dict[str, Any]:
     """{"source", "window_seconds", "step_seconds", "generated_at", "hosts", "errors"}.
 
@@ -146,7 +148,7 @@ def collect(
         errors.setdefault("exporter", "bridge.exporter_url is not set")
         raise LookupError(errors)
     try:
-        current = host_metrics.current("", exporter_url, timeout=timeout)
+        current = host_metrics.current("", exporter_url, timeout=timeout, scrapes=scrapes)
     except LookupError as exc:
         errors.update(exc.args[0])
         raise LookupError(errors) from None

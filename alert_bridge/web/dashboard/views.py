@@ -139,7 +139,7 @@ def page(query: m.WindowQuery) -> Any:
     beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout, b.started)
     try:
         metrics = sparklines.collect(b.config.bridge.prometheus_url, b.config.bridge.exporter_url,
-                                     window=window, timeout=2.0)
+                                     window=window, timeout=2.0, scrapes=b.scrapes)
         metrics_error = None
     except LookupError as exc:
         metrics, metrics_error = {"hosts": {}, "source": None}, exc.args[0]
@@ -194,7 +194,7 @@ def sparkline_data(query: m.WindowQuery) -> Any:
     cfg = b.config.bridge
     try:
         data = sparklines.collect(cfg.prometheus_url, cfg.exporter_url, window=_window(query.window),
-                                  now=b.clock())
+                                  now=b.clock(), scrapes=b.scrapes)
     except LookupError as exc:
         raise ApiError(503, "no metrics source reachable", exc.args[0]) from None
     data["generated_at"] = iso_time(data["generated_at"])
@@ -210,7 +210,7 @@ def _trading(window: float, now: float, *, timeout: float, firing: list[dict[str
     try:
         data = trading.collect(cfg.bridge.prometheus_url, cfg.bridge.metrics_targets(), cfg.thresholds,
                                timezone=cfg.report.timezone, window=window, now=now, timeout=timeout,
-                               seen=seen)
+                               scrapes=b.scrapes, seen=seen)
     except LookupError as exc:
         # no source answered: the bots the bridge knows are not "not found", they are unreachable
         bots = trading.absent_cards([], seen, {}, set())

@@ -29,7 +29,7 @@ def schemathesis(
     report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
     auth = ["--header", f"Authorization: Bearer {token}"] if token else []
     proc = subprocess.run(
-        [binary("st"), "run", location, "--url", url, "--checks", "all", "--max-examples", "25",
+        [binary("st"), "run", location, "--url", url, "--checks", "all", "--max-examples", "50",
          *auth, "--no-color", "--generation-deterministic",
          "--phases", "examples,coverage,fuzzing", "--report", "json", "--report-json-path", str(report),
          *extra],

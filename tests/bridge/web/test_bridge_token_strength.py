@@ -23,7 +23,7 @@ def test_weak_tokens_are_refused(weak):
 STRONG = [secrets.token_urlsafe(16), secrets.token_urlsafe(32), secrets.token_hex(32)]
 
 
-@pytest.mark.parametrize("strong", STRONG)
+@pytest.mark.parametrize("strong", STRONG, ids=["urlsafe16", "urlsafe32", "hex32"])
 def test_generated_tokens_pass(strong):
     assert token_problem(strong) is None, estimated_bits(strong)
 
