@@ -108,6 +108,8 @@ def missing_programs() -> list[str]:
 
 
 def build_parts(opts: Options, cfg: Config, config_path: Path, prom_yml: Path, am_yml: Path) -> list[Part]:
+    from tradewatch.rules.render import prometheus_flags  # as render_stack_configs does
+
     p, lay = opts.ports, opts.layout
     py = sys.executable
     exporter = _program("tradewatch-exporter")
@@ -121,8 +123,7 @@ def build_parts(opts: Options, cfg: Config, config_path: Path, prom_yml: Path, a
              f"http://{HOST}:{p.alertmanager}/-/ready", f"http://{HOST}:{p.alertmanager}/"),
         Part("prometheus", "Prometheus",
              [_program("prometheus") or "prometheus", f"--config.file={prom_yml}",
-              f"--storage.tsdb.path={lay.prometheus / 'data'}",
-              f"--storage.tsdb.retention.time={cfg.retention.metrics_days}d",
+              f"--storage.tsdb.path={lay.prometheus / 'data'}", *prometheus_flags(cfg),
               f"--web.listen-address={HOST}:{p.prometheus}", "--web.enable-lifecycle",
               f"--web.external-url=http://{HOST}:{p.prometheus}/"],
              f"http://{HOST}:{p.prometheus}/-/ready", f"http://{HOST}:{p.prometheus}/"),

@@ -226,3 +226,15 @@ CARD_QUANTITIES = (REALIZED_PNL, EQUITY, OPEN_POSITIONS, ORDERS_PER_MINUTE, REJE
                    API_ERROR_RATIO, API_P95_BY_EXCHANGE, API_ERROR_RATIO_BY_EXCHANGE, HEARTBEAT, LAST_TRADE)
 # a target is a bot when it exports any of these
 PRESENCE = f"group by ({BY_BOT}) ({{__name__=~\"trading_.+\"}})"
+# the scrape job of the bots' own /metrics in the rendered prometheus.yml
+TRADING_BOT_JOB = "trading-bot"
+# bot targets Prometheus cannot scrape now: ours, or an operator's job named for trading or a bot
+DOWN_TARGETS = f'up{{job=~"{TRADING_BOT_JOB}|.*(trading|bot).*"}} == 0'
+
+
+def last_seen(lookback: str, step: str) -> str:
+    """When each bot last exported trading_* within `lookback` (sample time, `step` resolution):
+    `timestamp()` of a selector is the sample's time; over a subquery, the latest one before a
+    failed scrape's stale marker ended the series. (`timestamp(last_over_time())` would give the
+    evaluation time instead.)"""
+    return f"max by ({BY_BOT}) (max_over_time(timestamp({{__name__=~\"trading_.+\"}})[{lookback}:{step}]))"

@@ -4,7 +4,8 @@
   severity: a filesystem at 98 % fires the critical and the emergency rule, Alertmanager inhibits
   the critical, and the operator sees one emergency row.
 - The Watchdog is never an alert row (it always fires by design): the pipeline heartbeat is one
-  status, healthy while it was seen within `bridge.watchdog_timeout`.
+  status, healthy while it was seen within `bridge.watchdog_timeout` (counted from the bridge's
+  start when the last one came before it).
 - Counts say what they count: per severity, of the rows shown; the banner names each severity's
   number and how many are not acknowledged, and how many the pause holds.
 - While paused, alerts Alertmanager's silence holds (they never reach the bridge: `held_by` set,
@@ -90,11 +91,18 @@ class Heartbeat:
     detail: str
 
 
-def heartbeat(last_seen: float | None, now: float, timeout: float) -> Heartbeat:
+def heartbeat(last_seen: float | None, now: float, timeout: float, started: float | None = None) -> Heartbeat:
+    """`started`: when this bridge started. Its own downtime is no silence of the pipeline: for
+    `timeout` after a start the last heartbeat may be older (the whole stack was stopped), while
+    Prometheus and Alertmanager come up and the Watchdog arrives again."""
     if last_seen is None:
         return Heartbeat(None, False, "no Watchdog heartbeat received yet from Alertmanager")
     age = max(0.0, now - last_seen)
     if age <= timeout:
         return Heartbeat(last_seen, True, f"last heartbeat {human_duration(age)} ago")
+    if started is not None and last_seen < started and now - started <= timeout:
+        since = human_duration(max(0.0, now - started))
+        return Heartbeat(last_seen, True, f"waiting for the first heartbeat since the bridge started {since} "
+                                          f"ago (the last one came {human_duration(age)} ago, before it)")
     silent = human_duration(age)
     return Heartbeat(last_seen, False, f"no heartbeat for {silent}: alerts may not be reaching you")

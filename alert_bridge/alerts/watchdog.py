@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from alert_bridge.alerts.board import heartbeat
 from alert_bridge.alerts.ingest import WATCHDOG_STATE
 from alert_bridge.jobs.context import JobContext
 from alert_bridge.notify import fanout
@@ -26,7 +27,7 @@ def run(ctx: JobContext) -> int:
         if raw is None:
             return 0
         last = float(raw)
-        if ctx.now - last < timeout:
+        if heartbeat(last, ctx.now, timeout, ctx.started).healthy:
             return 0
         context = {"last_seen": iso_time(last), "timeout_seconds": timeout,
                    "dashboard_url": dashboard_url(ctx.config)}

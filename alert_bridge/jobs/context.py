@@ -16,3 +16,4 @@ class JobContext:
     key: str
     now: float
     sender: Any = None
+    started: float | None = None  # when these workers started (the bridge's own downtime is no outage)

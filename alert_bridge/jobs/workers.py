@@ -61,6 +61,7 @@ class Workers:
         self._next_run: dict[str, float] = {}
         self._renewed_at = 0.0
         self._key: str | None = None
+        self.started = clock()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -150,7 +151,8 @@ class Workers:
             self.run_job(job, now)
 
     def run_job(self, job: Job, now: float) -> Any:
-        ctx = JobContext(self.config, self.db, self._key or secret_key(self.db), now, self.sender)
+        ctx = JobContext(self.config, self.db, self._key or secret_key(self.db), now, self.sender,
+                         started=self.started)
         try:
             result = job.run(ctx)
             ok, detail = True, repr(result)

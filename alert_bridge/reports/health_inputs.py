@@ -16,12 +16,13 @@ import logging
 import math
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from alert_bridge.alerts import pause
 from alert_bridge.alerts.board import SEVERITY_RANK, identity
 from alert_bridge.notify.view import host_of
 from alert_bridge.reports.health_score import AlertLoad, HealthInputs, HostInputs
@@ -34,10 +35,12 @@ from alert_bridge.reports.recommendations import (
     MemoryStat,
     ProbeStat,
     RecommendationInputs,
+    host_text,
 )
 from alert_bridge.sources import host_metrics
 from alert_bridge.sources.prometheus import PrometheusAPI, PrometheusUnavailable
 from alert_bridge.sources.trading import window_change
+from alert_bridge.store import pauses
 from tradewatch import metric_names as mn
 from tradewatch import quantities as qt
 from tradewatch.config import Config
@@ -315,6 +318,12 @@ def collect(
                   ongoing=a["active_at_end"])
         for a in alert_rows
     ]
+    if loads is not None and conn is not None:
+        held, held_error = _held(config, conn, end)
+        if held_error:
+            gaps.append(f"The alerts the pause holds could not be read ({held_error}): they are not scored.")
+        stored = {a["fingerprint"] for a in alert_rows or () if a["active_at_end"]}
+        loads += held_loads(held, stored, start, end)
 
     # ---- gaps, in plain words
     if not prom.ok:
@@ -332,6 +341,7 @@ def collect(
                         "not scored.")
         if not up_series:
             gaps.append("No `up` series: scrape success and data freshness are unknown.")
+    host_names = (prom.call(host_metrics.host_names) if prom.ok else None) or {}
     notes = [f"{n}: recording rule had no data; computed from raw series" for n in prom.fallbacks]
     notes += [f"a query failed: {f}" for f in prom.failed]
     history = human_duration(FORECAST_MIN_HISTORY)
@@ -341,7 +351,8 @@ def collect(
     for lbl, _ in young:
         by_host.setdefault(lbl.get("instance", "?"), set()).add(lbl.get("mountpoint", "?"))
     for inst, mounts in sorted(by_host.items()):
-        notes.append(f"no disk-fill forecast for {', '.join(sorted(mounts))} on {inst}: less than {history} "
+        where = host_text(inst, host_names)
+        notes.append(f"no disk-fill forecast for {', '.join(sorted(mounts))} on {where}: less than {history} "
                      f"of history (a forecast needs {history}, as the node-mixin's)")
 
     unreachable = prom.error if (prom.api is not None and not prom.ok) else None
@@ -361,6 +372,7 @@ def collect(
         heartbeats=heartbeats,
         firing=_firing(alert_rows or [], end, ZoneInfo(config.report.timezone)),
         for_durations=dict(config.alerting.for_durations),
+        host_names=host_names,
     )
     total_pnl = sum(c["change"] for c in pnl_changes.values()) if pnl_changes else None
     return Collected(
@@ -368,8 +380,29 @@ def collect(
         prometheus_ok=prom.ok, prometheus_error=prom.error, hosts=hosts, health=health,
         recommendations=recs, alerts=alert_rows, pnl=total_pnl, pnl_series=pnl_series,
         gaps=gaps, notes=notes,
-        host_names=(prom.call(host_metrics.host_names) if prom.ok else None) or {},
+        host_names=host_names,
     )
+
+
+def held_loads(held: Sequence[dict[str, Any]], stored: set[str], start: float,
+               end: float) -> list[AlertLoad]:
+    """The alerts a pause's silence holds inside Alertmanager (pause.held_view's dicts), as alert
+    load still firing at the end: they never reached the store, yet the condition is as real as
+    an active alert's (issue 14.7). Those already stored as firing (`stored` fingerprints: fired
+    before the pause) are counted once, from the store."""
+    out = []
+    for a in held:
+        if a.get("fingerprint") in stored:
+            continue
+        began = _epoch(a.get("starts_at")) or end
+        out.append(AlertLoad(a["alertname"], a["severity"], max(0.0, end - max(began, start)),
+                             a.get("instance") or None, ongoing=True, held=True))
+    return out
+
+
+def _held(config: Config, conn: sqlite3.Connection, now: float) -> tuple[list[dict[str, Any]], str | None]:
+    """What the active pause's silence holds now, read from Alertmanager (none without a pause)."""
+    return pause.held_view(config, pauses.to_dict(pauses.active(conn, now)))
 
 
 def fill_forecast_expr(trend_seconds: float) -> str:

@@ -105,6 +105,7 @@ class AlertLoad:
     firing_seconds: float
     instance: str | None = None
     ongoing: bool = False  # still firing at the end of the window
+    held: bool = False  # firing but held inside Alertmanager by a pause's silence (never stored)
 
 
 @dataclass(frozen=True)
@@ -146,16 +147,18 @@ class Cap:
     limit: float
     uncapped: float  # the score the points gave
     alertnames: tuple[str, ...]
+    held: tuple[str, ...] = ()  # those of alertnames a pause holds (firing, not notified)
 
     @property
     def reason(self) -> str:
         names = ", ".join(self.alertnames)
-        return (f"{self.severity} alert(s) firing at the end of the window ({names}): "
+        held = f"; held by the pause: {', '.join(self.held)}" if self.held else ""
+        return (f"{self.severity} alert(s) firing at the end of the window ({names}{held}): "
                 f"score capped at {self.limit:g} ({grade(self.limit)}), {self.uncapped:g} without the cap")
 
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "limit": self.limit, "uncapped": self.uncapped,
-                "alertnames": list(self.alertnames), "reason": self.reason}
+                "alertnames": list(self.alertnames), "held": list(self.held), "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -323,16 +326,33 @@ def combine(components: dict[str, Component]) -> tuple[float | None, str]:
 
 
 def cap(score: float | None, alerts: Sequence[AlertLoad] | None) -> Cap | None:
-    """The cap set by the most urgent severity still firing, when it lowers the score."""
+    """The cap set by the most urgent severity still firing (held by a pause or not), when it
+    lowers the score."""
     if score is None or not alerts:
         return None
     for severity, limit in GRADE_CAPS.items():  # most urgent first
-        names = sorted({a.alertname for a in alerts if a.ongoing and a.severity == severity})
+        firing = [a for a in alerts if a.ongoing and a.severity == severity]
+        names = sorted({a.alertname for a in firing})
         if names and score > limit:
-            return Cap(severity, limit, score, tuple(names))
+            held = sorted({a.alertname for a in firing if a.held})
+            return Cap(severity, limit, score, tuple(names), tuple(held))
         if names:
             return None  # already at or below the most urgent cap: a milder one cannot lower it
     return None
+
+
+def capped_now(score: dict[str, Any], alerts: Sequence[AlertLoad]) -> dict[str, Any]:
+    """A stored score (`Score.to_dict()`, refreshed every few minutes) with the cap of the alerts
+    firing now, e.g. one a pause has just started to hold: the dashboard never shows "Excellent"
+    while an emergency fires, whatever the age of the stored points."""
+    current = score.get("score")
+    if current is None:
+        return score
+    stored_cap = score.get("cap") or {}
+    c = cap(float(stored_cap.get("uncapped", current)), alerts)
+    if c is None or c.limit >= current:
+        return score
+    return {**score, "score": c.limit, "grade": grade(c.limit), "cap": c.to_dict()}
 
 
 def _scored(comps: dict[str, Component], alerts: Sequence[AlertLoad] | None,

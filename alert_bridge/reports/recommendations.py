@@ -155,6 +155,17 @@ class RecommendationInputs:
     heartbeats: Sequence[HeartbeatStat] = ()
     firing: Sequence[FiringAlert] = ()
     for_durations: dict[str, float] = field(default_factory=dict)  # alerting.for_durations
+    host_names: dict[str, str] = field(default_factory=dict)  # instance -> node_uname_info nodename
+
+    def host(self, instance: str) -> str:
+        """A host as people name it, with its address as detail: `web1 (10.0.0.5:9100)`."""
+        return host_text(instance, self.host_names)
+
+
+def host_text(instance: str, names: dict[str, str]) -> str:
+    """`name (address)` when the address has a nodename, else the address alone."""
+    name = names.get(instance)
+    return f"{name} ({instance})" if name and name != instance else instance
 
 
 @dataclass(frozen=True)
@@ -238,11 +249,11 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
         if fs.days_to_full is not None and fs.days_to_full <= r.fill_within_days:
             out.append(Recommendation(
                 "disk_fill", "high" if fs.days_to_full <= 1 else "medium",
-                f"Free space on, or grow, the filesystem {fs.mountpoint} of {fs.instance}: at the current "
-                f"rate it is full in {fs.days_to_full:.1f} days.",
+                f"Free space on, or grow, the filesystem {fs.mountpoint} of {data.host(fs.instance)}: at the "
+                f"current rate it is full in {fs.days_to_full:.1f} days.",
                 f"{fs.usage_ratio:.0%} used now; linear trend reaches 100 % in {fs.days_to_full:.1f} days "
                 f"(rule: within {r.fill_within_days:g} days).",
-                subject=f"{fs.instance} {fs.mountpoint}",
+                subject=f"{data.host(fs.instance)} {fs.mountpoint}",
                 figures={"usage_ratio": fs.usage_ratio, "days_to_full": fs.days_to_full},
             ))
 
@@ -254,11 +265,12 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
                 share_text = f", above {r.memory_pressure_avg:.0%} for {share:.0%} of the window"
             out.append(Recommendation(
                 "memory_pressure", "medium",
-                f"Reduce memory use or add memory on {m.instance}: it ran under sustained memory pressure.",
+                f"Reduce memory use or add memory on {data.host(m.instance)}: it ran under sustained memory "
+                "pressure.",
                 f"memory used {m.avg:.0%} on average, {m.max:.0%} at peak{share_text} "
                 f"(rule: average >= {r.memory_pressure_avg:.0%} "
                 f"or >= {r.memory_pressure_share:.0%} of the window).",
-                subject=m.instance, config_key="thresholds.memory_percent.warning",
+                subject=data.host(m.instance), config_key="thresholds.memory_percent.warning",
                 figures={"avg": m.avg, "max": m.max, "above_warning_ratio": share},
             ))
 
@@ -271,7 +283,7 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
             fix = f"set a longer `{for_key}`{current_text}"
             if th_key:
                 fix += f" or raise `{th_key}`"
-            where = f" on {a.instance}" if a.instance else ""
+            where = f" on {data.host(a.instance)}" if a.instance else ""
             out.append(Recommendation(
                 "flapping", "medium" if a.severity in URGENT_SEVERITIES else "low",
                 f"{a.alertname}{where} is flapping: {fix}, or fix the cause.",
@@ -316,13 +328,14 @@ def recommend(data: RecommendationInputs, rules: RecommendationRules | None = No
         if hb.stale_ratio > 0 or hb.max_age_seconds >= r.heartbeat_stale_seconds:
             out.append(Recommendation(
                 "heartbeat_gaps", "high",
-                f"Check the trading bot on {hb.instance}: its heartbeat had gaps (crashes, hangs or a "
-                f"blocked event loop).",
+                f"Check the trading bot on {data.host(hb.instance)}: its heartbeat had gaps (crashes, hangs "
+                "or a blocked event loop).",
                 f"heartbeat stale for {hb.stale_ratio:.1%} of the window, "
                 f"longest gap {hb.max_age_seconds:.0f}s "
                 f"(rule: any gap >= {r.heartbeat_stale_seconds:g}s, "
                 f"`thresholds.trading_heartbeat_stale_seconds.critical`).",
-                subject=hb.instance, config_key="thresholds.trading_heartbeat_stale_seconds.critical",
+                subject=data.host(hb.instance),
+                config_key="thresholds.trading_heartbeat_stale_seconds.critical",
                 figures={"stale_ratio": hb.stale_ratio, "max_age_seconds": hb.max_age_seconds},
             ))
 

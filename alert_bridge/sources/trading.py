@@ -6,6 +6,12 @@ configured or down, from each bot's own /metrics, a new scrape paired with an ea
 A bot is any scrape target that exports `trading_*`, one per `bot` label value where the target
 has one. Values are plain numbers (ratios 0..1, seconds, account currency); `level` says which
 configured threshold a value is over, as the alert rules compare (`>`).
+
+A bot that was seen and is gone (frozen, crashed: its scrape fails and its series go stale) keeps
+its card, marked down since it was last seen (issue 14: a SIGSTOPped bot read "No trading bot
+found"). Seen means: in the bridge's memory of earlier collections (`remember`, kept for
+FORGET_AFTER), in Prometheus's recent samples (`trading_quantities.last_seen`), or a bot scrape
+target Prometheus reports down (`up == 0`).
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ from alert_bridge.sources.scrapes import ScrapeMemory
 from tradewatch import metric_names as mn
 from tradewatch import trading_quantities as tq
 from tradewatch.config import Levels, Thresholds
+from tradewatch.duration import format_duration
 from tradewatch.quantities import Samples
 from tradewatch.vocabulary import SEVERITY_ORDER
 
 POINTS = 120  # points per sparkline
+FORGET_AFTER = 7 * 86400.0  # a bot unseen this long is forgotten (removed from the config, say)
+LAST_SEEN_LOOKBACK = 6 * 3600.0  # how far back Prometheus is asked when a bot was last seen
 Key = tuple[str, str, str]  # (job, instance, bot); bot "" where the target has no bot label
 Points = list[list[float]]
 
@@ -145,7 +154,84 @@ def _empty(key: Key) -> dict[str, Any]:
         "heartbeat": {"timestamp": None, "age_seconds": None, "level": None},
         "last_trade": {"timestamp": None, "age_seconds": None, "level": None},
         "alerts": [],
+        "status": "up",
+        "down_since": None,
+        "down_reason": None,
     }
+
+
+# --------------------------------------------------------------------------- bots seen before
+
+def _target(job: str, instance: str, bot: str) -> tuple[str, str]:
+    """What identifies a bot across sources (the exporter fallback knows no job): instance and bot."""
+    del job
+    return instance, bot
+
+
+def remember(seen: dict[str, dict[str, Any]], bots: list[dict[str, Any]],
+             now: float) -> dict[str, dict[str, Any]]:
+    """The bridge's memory of bots: `seen` with the bots present now, minus those unseen for
+    FORGET_AFTER. Keyed by card id; values: job, instance, bot, name, last_seen (unix time)."""
+    out = {k: v for k, v in seen.items() if now - float(v.get("last_seen", 0)) < FORGET_AFTER}
+    present = {_target(b["job"], b["instance"], b["bot"] or "") for b in bots if b["status"] == "up"}
+    out = {k: v for k, v in out.items() if _target("", v["instance"], v["bot"]) not in present}
+    for b in bots:
+        if b["status"] == "up":
+            out[b["id"]] = {"job": b["job"], "instance": b["instance"], "bot": b["bot"] or "",
+                            "name": b["name"], "last_seen": now}
+    return out
+
+
+def absent_cards(bots: list[dict[str, Any]], seen: dict[str, dict[str, Any]], last: dict[Key, float],
+                 down: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Cards for the bots seen before and gone now: from the bridge's memory (`seen`), from
+    Prometheus's recent samples (`last`: key -> time last seen) and the bot targets that are down
+    (`down`: (job, instance), or ("", instance) for a /metrics URL that failed). Each says since
+    when it is gone, when known, and why."""
+    present = {_target(b["job"], b["instance"], b["bot"] or "") for b in bots}
+    keys: dict[tuple[str, str], Key] = {}
+    since: dict[tuple[str, str], float | None] = {}
+    for v in seen.values():
+        key = (v["job"], v["instance"], v["bot"])
+        keys[_target(*key)], since[_target(*key)] = key, float(v["last_seen"])
+    for key, ts in last.items():
+        t = _target(*key)
+        if t not in keys or (key[0] and not keys[t][0]):  # prefer the name that has the job
+            keys[t] = key
+        since[t] = max(ts, since.get(t) or ts)
+    for job, instance in sorted(down):  # a bot target down that no card names: still a bot
+        if not any(t[0] == instance for t in (*keys, *present)):
+            keys[(instance, "")], since[(instance, "")] = (job, instance, ""), None
+    down_instances = {instance for _, instance in down}
+    cards = []
+    for t, key in sorted(keys.items()):
+        if t in present:
+            continue
+        card = _empty(key)
+        card["status"] = "down"
+        card["down_since"] = since[t]
+        card["down_reason"] = ("its metrics endpoint does not answer (scrape failing: stopped, frozen or "
+                               "unreachable)" if key[1] in down_instances
+                               else "it exports no trading metrics any more")
+        cards.append(card)
+    return cards
+
+
+def absent_in_prometheus(api: PrometheusAPI, bots: dict[Key, dict[str, Any]],
+                         seen: dict[str, dict[str, Any]],
+                         now: float) -> tuple[dict[Key, float], set[tuple[str, str]]]:
+    """(when each bot last exported trading_*, the bot targets down now) from Prometheus. The
+    look-back query runs only when something is missing: a target down, or a remembered bot."""
+    down = {(s["metric"].get("job", ""), s["metric"].get("instance", ""))
+            for s in api.query(tq.DOWN_TARGETS, now)}
+    present = {_target(*k) for k in bots}
+    if not down and all(_target("", v["instance"], v["bot"]) in present for v in seen.values()):
+        return {}, down
+    query = tq.last_seen(format_duration(LAST_SEEN_LOOKBACK),
+                         format_duration(max(15.0, LAST_SEEN_LOOKBACK / POINTS)))
+    last = {bot_key(s["metric"]): v for s in api.query(query, now)
+            if (v := _finite(s["value"][1])) is not None}
+    return {k: v for k, v in last.items() if _target(*k) not in present}, down
 
 
 def _fill(bots: dict[Key, dict[str, Any]], values: dict[str, list[tuple[dict[str, str], float]]],
@@ -294,13 +380,16 @@ def collect(
     now: float | None = None,
     timeout: float = 3.0,
     scrapes: ScrapeMemory | None = None,
+    seen: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """{"source", "window_seconds", "generated_at", "bots": [card...], "errors"}.
 
     `target_urls` are the /metrics URLs scraped when Prometheus is not configured or does not
-    answer (the exporter and each bot's own). A source that answers with no bot gives an empty
-    list; raises LookupError (errors per source) when no source answered.
+    answer (the exporter and each bot's own). `seen`: the bridge's memory of bots (`remember`);
+    a bot seen before and gone now gets a card marked down. A source that answers with no bot
+    gives an empty list; raises LookupError (errors per source) when no source answered.
     """
+    seen = seen or {}
     # Prometheus evaluates at millisecond precision: the same instant for both, so an age shown
     # here is exactly `time() - ...` evaluated at generated_at
     now = round(time.time() if now is None else now, 3)
@@ -308,9 +397,12 @@ def collect(
     base = {"window_seconds": window, "generated_at": now}
     if prometheus_url:
         try:
-            bots = from_prometheus(PrometheusAPI(prometheus_url, timeout=timeout), thresholds, now=now,
-                                   window=window, timezone=timezone)
-            return {**base, "source": "prometheus", "bots": [bots[k] for k in sorted(bots)], "errors": errors}
+            api = PrometheusAPI(prometheus_url, timeout=timeout)
+            bots = from_prometheus(api, thresholds, now=now, window=window, timezone=timezone)
+            last, down = absent_in_prometheus(api, bots, seen, now)
+            cards = [bots[k] for k in sorted(bots)]
+            cards += absent_cards(cards, seen, last, down)
+            return {**base, "source": "prometheus", "bots": cards, "errors": errors}
         except PrometheusUnavailable as exc:
             errors["prometheus"] = str(exc)
     if not target_urls:
@@ -320,7 +412,13 @@ def collect(
     errors.update(scrape_errors)
     if len(scrape_errors) == len(target_urls):
         raise LookupError(errors)
-    return {**base, "source": "exporter", "bots": [bots[k] for k in sorted(bots)], "errors": errors}
+    cards = [bots[k] for k in sorted(bots)]
+    # a failed URL says why a bot seen before is gone; it is no bot of its own (the exporter's is one)
+    known = {v["instance"] for v in seen.values()}
+    failed = {url.split("://", 1)[-1].split("/", 1)[0] for url in scrape_errors}
+    down = {("", inst) for inst in failed & known}
+    return {**base, "source": "exporter", "bots": cards + absent_cards(cards, seen, {}, down),
+            "errors": errors}
 
 
 def attach_alerts(bots: list[dict[str, Any]], firing: list[dict[str, Any]]) -> None:

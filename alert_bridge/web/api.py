@@ -78,7 +78,7 @@ def list_alerts(query: m.AlertsQuery) -> Any:
     paused = pauses.to_dict(pauses.active(conn, now))
     held, held_error = pause.held_view(b.config, paused)
     active = board([_alert_out(r) for r in firing] + held)
-    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout, b.started)
     return m.AlertList(
         alerts=[_alert_out(r) for r in rows],
         active=active.alerts,

@@ -61,7 +61,7 @@ def create_app(
     )
     state = Bridge(
         config=config, db=db, metrics=BridgeMetrics(db, clock, [c.name for c in config.channels]), key=key,
-        clock=clock, sender=sender,
+        clock=clock, sender=sender, started=clock(),
     )
     state.extra["external_url"] = external
     app.extensions["tradewatch"] = state

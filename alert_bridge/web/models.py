@@ -165,7 +165,8 @@ class HeldAlert(Reply):
 
 class Heartbeat(Reply):
     last_seen: str | None = Field(description="When the Watchdog last arrived (null: never)")
-    healthy: bool = Field(description="Seen within bridge.watchdog_timeout")
+    healthy: bool = Field(description="Seen within bridge.watchdog_timeout (or, within that time after the "
+                                      "bridge started, seen before it: its own downtime is no outage)")
     detail: str
 
 
@@ -321,6 +322,11 @@ class TradingBot(Reply):
     heartbeat: Age
     last_trade: Age
     alerts: list[BotAlert]
+    status: Literal["up", "down"] = Field(
+        description="down: a bot seen before (by the bridge, in Prometheus's recent samples, or a bot "
+                    "scrape target that Prometheus reports down) that exports nothing now")
+    down_since: float | None = Field(description="When it was last seen (unix time); null: not known")
+    down_reason: str | None = Field(description="Why it counts as down, in words")
 
 
 class TradingBots(Reply):
@@ -525,8 +531,9 @@ class HealthScore(Reply):
     components: dict[str, Any]
     hosts: dict[str, Any]
     cap: dict[str, Any] | None = Field(
-        None, description="Set when an alert firing at the end of the window lowered the score: "
-                          "severity, limit, uncapped, alertnames, reason")
+        None, description="Set when an alert firing at the end of the window (held by a pause or "
+                          "not) lowered the score: severity, limit, uncapped, alertnames, held (those "
+                          "of alertnames a pause holds), reason")
     computed_at: str
     window_seconds: float
     inputs: dict[str, Any]

@@ -25,6 +25,7 @@ class Bridge:
     workers: Any = None  # alert_bridge.jobs.workers.Workers, when started
     scrapes: ScrapeMemory = field(default_factory=ScrapeMemory)  # the exporter fallback's recent scrapes
     extra: dict[str, Any] = field(default_factory=dict)
+    started: float | None = None  # when this bridge started (alerts.board.heartbeat's grace)
 
 
 def bridge() -> Bridge:

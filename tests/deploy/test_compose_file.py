@@ -156,6 +156,11 @@ def test_prometheus_targets_are_the_services(compose: dict[str, Any]) -> None:
     rules_dir = Path("/etc/prometheus") / Path(cfg["rule_files"][0]).parent
     assert list(_mounted_file(prom, str(rules_dir)).glob("*.yml"))
     assert "--config.file=/etc/prometheus/prometheus.yml" in prom["command"]
+    # the flags the compose config implies (retention, the Watchdog's resend delay)
+    from tradewatch.rules import prometheus_flags
+
+    for flag in prometheus_flags(load_config(REPO / "deploy" / "compose" / "tradewatch.yaml", env={})):
+        assert flag in prom["command"], flag
 
 
 def test_alertmanager_posts_to_the_bridge_with_the_token_secret(compose: dict[str, Any]) -> None:

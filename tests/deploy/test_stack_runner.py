@@ -222,3 +222,21 @@ def test_supervisor_killed_outright_takes_its_parts_down(tmp_path: Path) -> None
     assert res.returncode == 3 and "stale" in res.stdout
     assert stack_cli(root, "stop").returncode == 0
     assert not list((root / "run").glob("*.pid"))
+
+
+def test_the_stacks_prometheus_gets_the_flags_the_config_implies(tmp_path: Path) -> None:
+    """Retention and the alert resend delay are Prometheus flags: the stack passes
+    tradewatch.rules.prometheus_flags, so the Watchdog is re-sent as often as the bridge expects
+    it (not after Prometheus's default 1m, which left the heartbeat unhealthy after a restart)."""
+    from tradewatch.config import parse_config
+    from tradewatch.rules import prometheus_flags
+    from tradewatch.stack import Options, build_parts
+    from tradewatch.stack_layout import Layout, Ports
+
+    cfg = parse_config({"intervals": {"evaluation": "1s"}, "alerting": {"watchdog_repeat_interval": "2s"}},
+                       env={})
+    opts = Options(layout=Layout(tmp_path / "stack"), ports=Ports(), env_file=tmp_path / ".env")
+    parts = build_parts(opts, cfg, tmp_path / "c.yaml", tmp_path / "prometheus.yml", tmp_path / "am.yml")
+    prom = next(p for p in parts if p.name == "prometheus")
+    assert "--rules.alert.resend-delay=1s" in prom.args
+    assert set(prometheus_flags(cfg)) <= set(prom.args)

@@ -10,7 +10,9 @@ and the page, the points of issue 14 that a regression would break again:
 
  2  the wizard configures the running stack (test email in its outbox, its token kept, applied)
  3  check-config shows the stack's values with where each came from, secrets masked
- 7  while paused the dashboard shows the firing-and-held alerts; resume summarises them
+ 7  while paused the dashboard shows the firing-and-held alerts, the score counts what fires
+    (never "Excellent"), and the frozen bot's card says it is down (not "No trading bot found");
+    resume summarises the held alerts
  8  the banner's counts say what they count
  9  one row per alert identity at its highest active severity
 10  one pipeline-heartbeat status, no Watchdog row; after Alertmanager and Prometheus restart the
@@ -302,8 +304,10 @@ def test_first_hour(stack: tuple[StackRun, Layout, Path, Path, str], artifacts: 
         return bool(last) and datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() > restarted
 
     # the restarted Prometheus may drop the Watchdog's first notification (Alertmanager not yet
-    # discovered) and resend it only after its default --rules.alert.resend-delay (1 min)
-    wait_until(new_beat, 90, interval=0.5, what="the Watchdog from the restarted Prometheus")
+    # discovered); it re-sends at the next evaluation (the stack passes --rules.alert.resend-delay
+    # from the config: 1s here), not after Prometheus's default 1 min
+    wait_until(new_beat, 30, interval=0.5, what="the Watchdog from the restarted Prometheus")
+    print(f"first Watchdog {time.time() - restarted:.1f} s after the restart", flush=True)
     listed = bridge.api("GET", "/api/monitoring/alerts")["alerts"]
     watchdogs = [a for a in listed if a["alertname"] == "Watchdog"]
     assert len({a["starts_at"] for a in watchdogs}) >= 2, watchdogs  # a new episode began
@@ -407,6 +411,13 @@ def test_first_hour(stack: tuple[StackRun, Layout, Path, Path, str], artifacts: 
         page.locator("#pause-state.paused").wait_for()
         page.locator("tr", has_text=held_names[0]).first.wait_for()
         assert page.locator('[data-count="critical"]').inner_text() != "0"
+        # the score counts what fires, held or not: an emergency caps it at "Poor", never "Excellent"
+        assert page.locator("#health-grade").inner_text() == "Poor"
+        # the frozen bot is down since it was last seen, by name, not "No trading bot found"
+        down = page.locator('#bots article.bot[data-status="down"]')
+        down.wait_for()
+        assert "Down since" in down.inner_text() and down.locator("h3").inner_text().endswith(f":{bot_port}")
+        assert "No trading bot found" not in page.locator("#bots").inner_text()
         shots += screenshots(page, artifacts, "paused-bot-frozen")
 
         # ---- resume: what the silence held is summarised (7)

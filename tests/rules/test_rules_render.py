@@ -113,7 +113,7 @@ def test_changed_thresholds_appear_in_rules_and_tests() -> None:
     probes = next(j for j in prom["scrape_configs"] if j["job_name"] == "probes")
     assert probes["scrape_interval"] == "2m"
     assert probes["metric_relabel_configs"][0]["action"] == "keep"
-    assert prometheus_flags(cfg) == ["--storage.tsdb.retention.time=7d"]
+    assert prometheus_flags(cfg) == ["--storage.tsdb.retention.time=7d", "--rules.alert.resend-delay=5s"]
 
 
 def test_the_exporter_job_waits_for_the_slowest_freqtrade_bot() -> None:
@@ -246,6 +246,13 @@ def test_humanize_matches_prometheus(fn: Any, value: float, text: str) -> None:
 def test_expand_refuses_unknown_template_forms() -> None:
     assert expand("{{ $labels.instance }} at {{ $value | humanizePercentage }}", {"instance": "a"}, 0.5) == \
         "a at 50%"
+    # Go's `with`: the label's value as `.` when it is set, else the `else` branch
+    host = ("on {{ with $labels.nodename }}{{ . }} ({{ $labels.instance }}){{ else }}{{ $labels.instance }}"
+            "{{ end }}")
+    assert expand(host, {"instance": "a:1", "nodename": "web1"}, 0) == "on web1 (a:1)"
+    assert expand(host, {"instance": "a:1", "nodename": ""}, 0) == "on a:1"
+    assert expand(host, {"instance": "a:1"}, 0) == "on a:1"
+    assert expand("{{ with $labels.x }}[{{ . }}]{{ end }}!", {"x": "{{ $value }}"}, 0) == "[{{ $value }}]!"
     with pytest.raises(ValueError, match="unsupported"):
         expand("{{ $value | title }}", {}, 1)
     with pytest.raises(ValueError, match="unsupported"):
@@ -264,3 +271,17 @@ def test_for_durations_naming_an_unknown_alert_is_rejected(tmp_path):
         assert res.returncode == 2, (cmd, res.stderr)
         assert f"{cfg}: alerting.for_durations.HostCPUHigh: no such alert" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("intervals", "alerting", "resend"), [
+    ({}, {}, "30s"),  # the defaults: every evaluation (30s), below Prometheus's 1m
+    ({"evaluation": "1s"}, {"watchdog_repeat_interval": "2s"}, "1s"),  # the e2e stack's fast config
+    ({"evaluation": "15s"}, {"watchdog_repeat_interval": "10s"}, "10s"),
+    ({"evaluation": "5m"}, {"watchdog_repeat_interval": "1h"}, "1m"),  # never beyond Prometheus's default
+])
+def test_prometheus_resends_the_watchdog_as_often_as_the_bridge_expects_it(
+        intervals: dict[str, str], alerting: dict[str, str], resend: str) -> None:
+    """Prometheus's default --rules.alert.resend-delay (1m) kept the Watchdog from the bridge for a
+    minute after every start and Alertmanager restart; the flag follows the config instead."""
+    cfg = parse_config({"intervals": intervals, "alerting": alerting}, env={})
+    assert f"--rules.alert.resend-delay={resend}" in prometheus_flags(cfg)

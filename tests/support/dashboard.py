@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.bridge import TOKEN, BridgeProcess, bridge_process, config_data
-from tests.support.procs import binary, free_port, running
+from tests.support.procs import Proc, binary, free_port, running
 from tests.support.prom import Prometheus, prometheus
 from tests.support.smtp import SmtpServer, smtp_server
 
@@ -50,6 +50,21 @@ def chromium_page(width: int = 1280, height: int = 900, timeout_ms: int = 20_000
             context.close()
 
 
+@contextlib.contextmanager
+def page_in(browser: Any, width: int, js: bool = True) -> Iterator[tuple[Any, list[str]]]:
+    """A page of `browser` at `width` px, en-GB in UTC, JavaScript on or off; with the list the
+    page's uncaught errors are collected in (the test asserts it is empty)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB",
+                                  timezone_id="UTC", java_script_enabled=js)
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, errors
+    finally:
+        context.close()
+
+
 @dataclass
 class DashboardStack:
     bridge: BridgeProcess
@@ -57,6 +72,7 @@ class DashboardStack:
     smtp: SmtpServer
     instance: str  # the exporter's instance label, as Prometheus and the dashboard name it
     bot_instance: str | None = None  # the demo bot's, when the stack runs one (job "trading-bot")
+    bot: Proc | None = None  # the demo bot's process (to freeze it with SIGSTOP, say)
 
 
 def rule_files() -> list[str]:
@@ -64,15 +80,15 @@ def rule_files() -> list[str]:
 
 
 @contextlib.contextmanager
-def demo_bot(tmp: Path, instance: str | None) -> Iterator[None]:
+def demo_bot(tmp: Path, instance: str | None) -> Iterator[Proc | None]:
     """exporter/demo_bot.py at `instance` (seeded, so its figures are repeatable); nothing for None."""
     if instance is None:
-        yield
+        yield None
         return
     args = [sys.executable, "-m", "exporter.demo_bot", "--listen", instance, "--seed", "7",
             "--reject-ratio", "0.15"]
-    with running(args, tmp / "demo_bot.log", ready_url=f"http://{instance}/metrics"):
-        yield
+    with running(args, tmp / "demo_bot.log", ready_url=f"http://{instance}/metrics") as proc:
+        yield proc
 
 
 @contextlib.contextmanager
@@ -93,7 +109,8 @@ def dashboard_stack(tmp: Path, refresh_seconds: int = 2, with_bot: bool = False,
     }
     exporter = [binary("tradewatch-exporter"), "--listen", instance]
     with running(exporter, tmp / "exporter.log", ready_url=f"http://{instance}/metrics"), \
-            demo_bot(tmp, bot_instance), prometheus(tmp / "prom", prom_cfg) as prom, smtp_server() as smtp:
+            demo_bot(tmp, bot_instance) as bot, prometheus(tmp / "prom", prom_cfg) as prom, \
+            smtp_server() as smtp:
         data: dict[str, Any] = config_data(
             tmp,
             email={"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "security": "none"},
@@ -107,4 +124,4 @@ def dashboard_stack(tmp: Path, refresh_seconds: int = 2, with_bot: bool = False,
             **sections,
         )
         with bridge_process(tmp, data) as bridge:
-            yield DashboardStack(bridge, prom, smtp, instance, bot_instance)
+            yield DashboardStack(bridge, prom, smtp, instance, bot_instance, bot)

@@ -85,13 +85,19 @@ _ACTION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 _PIPE = re.compile(r"^\$value \| (\w+)$")
 _PRINTF = re.compile(r'^printf "(%\.\d+f)" \$value$')
 _LABEL = re.compile(r"^\$labels\.(\w+)$")
+# `{{ with $labels.x }}A{{ else }}B{{ end }}` (else optional, not nested): A with `{{ . }}` as the
+# label's value when it is non-empty, else B
+_WITH = re.compile(r"\{\{\s*with \$labels\.(\w+)\s*\}\}(.*?)(?:\{\{\s*else\s*\}\}(.*?))?\{\{\s*end\s*\}\}")
 
 
-def expand(template: str, labels: Mapping[str, str], value: float) -> str:
-    """The text Prometheus renders from `template` for an alert with these labels and value."""
+def expand(template: str, labels: Mapping[str, str], value: float, dot: str | None = None) -> str:
+    """The text Prometheus renders from `template` for an alert with these labels and value
+    (`dot`: what `{{ . }}` stands for inside a `with`)."""
 
     def action(m: re.Match[str]) -> str:
         body = m.group(1)
+        if body == "." and dot is not None:
+            return dot
         if pm := _PIPE.match(body):
             if pm.group(1) not in FUNCTIONS:
                 raise ValueError(f"unsupported template function {pm.group(1)!r} in {template!r}")
@@ -102,4 +108,12 @@ def expand(template: str, labels: Mapping[str, str], value: float) -> str:
             return labels.get(lm.group(1), "")
         raise ValueError(f"unsupported template action {{{{ {body} }}}} in {template!r}")
 
-    return _ACTION.sub(action, template)
+    out, at = [], 0
+    for m in _WITH.finditer(template):  # each branch expanded on its own: label values stay text
+        out.append(_ACTION.sub(action, template[at:m.start()]))
+        label = labels.get(m.group(1), "")
+        branch = m.group(2) if label else (m.group(3) or "")
+        out.append(expand(branch, labels, value, label or None))
+        at = m.end()
+    out.append(_ACTION.sub(action, template[at:]))
+    return "".join(out)

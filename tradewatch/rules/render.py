@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tradewatch import trading_quantities as tq
 from tradewatch.config import EXAMPLE_CONFIG, Config, ConfigError
 from tradewatch.duration import format_duration
 from tradewatch.paths import CHECKOUT, EXAMPLE_IN_CHECKOUT
@@ -201,7 +202,7 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
         })
     jobs += [
         {"job_name": "bridge", "file_sd_configs": _file_sd("bridge")},
-        {"job_name": "trading-bot", "file_sd_configs": _file_sd("trading-bot")},
+        {"job_name": tq.TRADING_BOT_JOB, "file_sd_configs": _file_sd(tq.TRADING_BOT_JOB)},
         {"job_name": "prometheus", "static_configs": [{"targets": [dep.prometheus_target]}]},
         {"job_name": "alertmanager", "static_configs": [{"targets": [dep.alertmanager_target]}]},
         *dep.extra_scrape_configs,
@@ -218,9 +219,20 @@ def prometheus_config(cfg: Config, dep: Deployment) -> dict[str, Any]:
     }
 
 
+def alert_resend_delay(cfg: Config) -> float:
+    """How often Prometheus re-sends a firing alert to Alertmanager: at every evaluation, at most
+    every `alerting.watchdog_repeat_interval` (and 1m, Prometheus's default). With the default 1m
+    the Watchdog reached the bridge only 61 s after a start and left a 53-57 s gap after an
+    Alertmanager restart (which keeps no alerts): Prometheus drops its first send while it has not
+    yet discovered Alertmanager and re-sends only after the delay. With 2s: 7 s and 3-4 s
+    (tests/bench/bench_watchdog_resend.py)."""
+    return min(cfg.intervals.evaluation, cfg.alerting.watchdog_repeat_interval, 60.0)
+
+
 def prometheus_flags(cfg: Config) -> list[str]:
     """Settings Prometheus takes as flags, not in prometheus.yml."""
-    return [f"--storage.tsdb.retention.time={cfg.retention.metrics_days}d"]
+    return [f"--storage.tsdb.retention.time={cfg.retention.metrics_days}d",
+            f"--rules.alert.resend-delay={format_duration(alert_resend_delay(cfg))}"]
 
 
 def targets_file(targets: Sequence[str]) -> list[dict[str, Any]]:
@@ -322,8 +334,8 @@ def render_files(cfg: Config, dep: Deployment | None = None, *, source: str | No
     files["prometheus.yml"] = dump(
         prometheus_config(cfg, dep),
         header(src, [
-            f"start Prometheus with --storage.tsdb.retention.time={cfg.retention.metrics_days}d "
-            "(retention.metrics_days; retention is a flag, not a setting of this file)",
+            f"start Prometheus with {' '.join(prometheus_flags(cfg))} "
+            "(retention.metrics_days, and the Watchdog's resend: flags, not settings of this file)",
             "targets/*.yml list the hosts: adding a host is adding a line there",
         ]),
     )

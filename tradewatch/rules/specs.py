@@ -602,8 +602,12 @@ def _ratio(t: float | None) -> str:
     return num(t / 100)
 
 
-_ON_INSTANCE = "on {{ $labels.instance }}"
-_FS = "{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }}"
+# The host as people name it (the `nodename` that host alerts carry, from node_uname_info or a
+# target label) with its address as detail; the address alone when the alert has no nodename.
+HOST_TEXT = ("{{ with $labels.nodename }}{{ . }} ({{ $labels.instance }}){{ else }}{{ $labels.instance }}"
+             "{{ end }}")
+_ON_INSTANCE = "on " + HOST_TEXT
+_FS = "{{ $labels.mountpoint }} ({{ $labels.device }}) " + _ON_INSTANCE
 
 
 _ON_BOT = "on (job, instance, bot)"
@@ -677,7 +681,7 @@ ALERTS: list[AlertSpec] = [
                          "unless on (job, instance, device, mountpoint, fstype)\n"
                          "  node_filesystem_readonly == 1"),
         300,
-        "Filesystem {{ $labels.mountpoint }} nearly full on {{ $labels.instance }}",
+        "Filesystem {{ $labels.mountpoint }} nearly full " + _ON_INSTANCE,
         "Filesystem " + _FS + " is {{ $value | humanizePercentage }} full (<severity> above <threshold>).",
         "a filesystem's used share (per mount point, read-only mounts excluded) above <threshold>",
         _named_host(_fs_full), host_named=True, threshold_key="disk_percent",
@@ -687,7 +691,7 @@ ALERTS: list[AlertSpec] = [
         "HostFilesystemFillingUp", "system", "system",
         _fill_expr,
         3600,
-        "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} will be full within <threshold>",
+        "Filesystem {{ $labels.mountpoint }} " + _ON_INSTANCE + " will be full within <threshold>",
         "Filesystem " + _FS + " has {{ $value | humanizePercentage }} space left and, at the rate of the "
         "last 6h, will be full within <threshold>.",
         "at the last 6h's linear trend a filesystem will be full within <threshold>, while less than "
@@ -742,7 +746,7 @@ ALERTS: list[AlertSpec] = [
         lambda c, s, t: f'last_over_time({m.PROBE_SUCCESS}{{type=~"http|tcp"}}[{probe_window(c)}]) == 0',
         300,
         "{{ $labels.type }} probe {{ $labels.probe }} failing " + _ON_INSTANCE,
-        "The {{ $labels.type }} probe {{ $labels.probe }} run by {{ $labels.instance }} fails: the "
+        "The {{ $labels.type }} probe {{ $labels.probe }} run by " + HOST_TEXT + " fails: the "
         "service it checks is down, slow beyond its timeout, or answering wrongly.",
         "the latest HTTP or TCP probe result is a failure",
         _probe("http"), severity="critical", unit="",
@@ -753,7 +757,7 @@ ALERTS: list[AlertSpec] = [
         lambda c, s, t: f'last_over_time({m.PROBE_SUCCESS}{{type="sql"}}[{probe_window(c)}]) == 0',
         300,
         "SQL probe {{ $labels.probe }} failing " + _ON_INSTANCE,
-        "The SQL probe {{ $labels.probe }} run by {{ $labels.instance }} cannot connect or query the "
+        "The SQL probe {{ $labels.probe }} run by " + HOST_TEXT + " cannot connect or query the "
         "database.",
         "the latest SQL probe result is a failure",
         _probe("sql"), severity="critical", unit="",
@@ -764,8 +768,8 @@ ALERTS: list[AlertSpec] = [
         lambda c, s, t: f"last_over_time({m.SQL_QUERY_SUCCESS}[{probe_window(c)}]) == 0",
         300,
         "SQL query {{ $labels.query }} of probe {{ $labels.probe }} failing " + _ON_INSTANCE,
-        "The configured query {{ $labels.query }} of SQL probe {{ $labels.probe }} on "
-        "{{ $labels.instance }} fails: its gauge is missing.",
+        "The configured query {{ $labels.query }} of SQL probe {{ $labels.probe }} " + _ON_INSTANCE
+        + " fails: its gauge is missing.",
         "a configured SQL probe query fails",
         _probe("sql", m.SQL_QUERY_SUCCESS, {"probe": "orders-db", "query": "open_orders"}),
         severity="warning", unit="",

@@ -8,6 +8,7 @@ strict Content-Security-Policy: no inline script or style, config travels in dat
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -92,13 +93,20 @@ def _auth_state() -> dict[str, Any]:
     }
 
 
-def _health() -> dict[str, Any] | None:
+def _health(firing: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The stored score (refreshed every few minutes), capped by what fires now, held alerts too."""
     try:
+        from alert_bridge.reports import health_score as hs
         from alert_bridge.reports import send
     except ImportError:
         return None
     state = send.load_health_state(bridge().db)
-    return state.get("score") if state else None
+    score = state.get("score") if state else None
+    if not score:
+        return None
+    loads = [hs.AlertLoad(a["alertname"], a["severity"], 0.0, a.get("instance") or None, ongoing=True,
+                          held=bool(a.get("held_by"))) for a in firing]
+    return hs.capped_now(score, loads)
 
 
 @bp.after_request
@@ -128,7 +136,7 @@ def page(query: m.WindowQuery) -> Any:
     held, held_error = pause.held_view(b.config, paused)
     active = board(_firing(conn) + held)
     watchdog = jobs.get_state(conn, WATCHDOG_STATE)
-    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout)
+    beat = heartbeat(float(watchdog) if watchdog else None, now, b.config.bridge.watchdog_timeout, b.started)
     try:
         metrics = sparklines.collect(b.config.bridge.prometheus_url, b.config.bridge.exporter_url,
                                      window=window, timeout=2.0, scrapes=b.scrapes)
@@ -161,7 +169,7 @@ def page(query: m.WindowQuery) -> Any:
         held_error=held_error,
         notifications=[notification_out(r) for r in outbox.recent(conn, NOTIFICATION_LIMIT)],
         channels=channel_list(b.config, conn),
-        health=_health(),
+        health=_health(active.alerts + active.held),
         metrics=metrics,
         metrics_error=metrics_error,
         trading=bots,
@@ -198,16 +206,43 @@ def _trading(window: float, now: float, *, timeout: float, firing: list[dict[str
     """The trading cards (and None), or an empty section and the errors per source."""
     b = bridge()
     cfg = b.config
+    seen = _bots_seen(b.db.connection())
     try:
         data = trading.collect(cfg.bridge.prometheus_url, cfg.bridge.metrics_targets(), cfg.thresholds,
                                timezone=cfg.report.timezone, window=window, now=now, timeout=timeout,
-                               scrapes=b.scrapes)
+                               scrapes=b.scrapes, seen=seen)
     except LookupError as exc:
-        return {"bots": [], "source": None, "generated_at": now}, exc.args[0]
+        # no source answered: the bots the bridge knows are not "not found", they are unreachable
+        bots = trading.absent_cards([], seen, {}, set())
+        return {"bots": bots, "source": None, "generated_at": now}, exc.args[0]
+    remembered = trading.remember(seen, data["bots"], now)
+    if _memory_changed(seen, remembered):
+        with b.db.transaction() as conn:
+            jobs.set_state(conn, BOTS_SEEN_STATE, json.dumps(remembered))
     if firing is None:
         firing = board(_firing(b.db.connection())).alerts
     trading.attach_alerts(data["bots"], firing)
     return data, None
+
+
+BOTS_SEEN_STATE = "trading_bots_seen"
+BOTS_SEEN_RESOLUTION = 60.0  # last_seen is written at most this often per bot (a write per refresh is waste)
+
+
+def _bots_seen(conn: Any) -> dict[str, dict[str, Any]]:
+    """The bots the bridge has seen (trading.remember), so a frozen one is "down", not "not found"."""
+    try:
+        seen = json.loads(jobs.get_state(conn, BOTS_SEEN_STATE) or "{}")
+    except ValueError:
+        return {}
+    return seen if isinstance(seen, dict) else {}
+
+
+def _memory_changed(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> bool:
+    if old.keys() != new.keys():
+        return True
+    return any(float(new[k]["last_seen"]) - float(old[k].get("last_seen", 0)) >= BOTS_SEEN_RESOLUTION
+               for k in new)
 
 
 @bp.get("/api/monitoring/trading")
@@ -217,7 +252,9 @@ def _trading(window: float, now: float, *, timeout: float, firing: list[dict[str
           "realized P&L (today and since start) and equity with sparkline points, open positions, "
           "orders per minute by status, rejection ratio, exchange-API p95 and error ratio (per "
           "exchange when labelled), heartbeat and last-trade age, with the level of the configured "
-          "threshold each value is above, and the bot's active alerts. From Prometheus (recording "
+          "threshold each value is above, and the bot's active alerts. A bot seen before that exports "
+          "nothing now is listed with status down, down_since (when last seen) and down_reason. "
+          "From Prometheus (recording "
           "rules, else the PromQL they record); from the exporter's and bridge.bot_urls' /metrics "
           "when Prometheus is not configured or down. 503: no source answered.")
 def trading_data(query: m.WindowQuery) -> Any:

@@ -174,8 +174,13 @@ def test_alerts_the_silence_holds_are_shown_while_paused_and_summarised_on_resum
         assert listing["counts"]["critical"] == 1 and listing["active"] == []
         assert listing["banner"] == "1 critical alert firing, not acknowledged; 1 held by the pause"
         assert listing["held_error"] is None
+        # the held critical counts in the health score and caps it, like an active one
+        status, health = bridge.request("GET", "/api/monitoring/health-score")
+        assert status == 200 and (health["score"], health["grade"]) == (74.9, "Fair"), health
+        assert health["cap"]["held"] == ["HostFilesystemFull"], health["cap"]
         status, page = bridge.request("GET", "/")
         assert status == 200 and "Held by the pause" in page and "HostFilesystemFull" in page
+        assert 'id="health-grade">Fair<' in page
         assert alert_rows(bridge.db_path) == []  # the bridge never heard of it
 
         status, body = bridge.request("POST", "/api/monitoring/start")

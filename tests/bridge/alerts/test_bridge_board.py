@@ -55,6 +55,16 @@ def test_heartbeat_is_one_status():
     assert not late.healthy and "15m" in late.detail
 
 
+def test_the_bridges_own_downtime_is_no_pipeline_silence():
+    """The stack stopped for an hour and started again: the last heartbeat is an hour old, but for
+    `timeout` after the bridge's start that is the restart, not a broken pipeline."""
+    restarted = heartbeat(100, 4000, 300, started=3900)
+    assert restarted.healthy and "since the bridge started 1m 40s ago" in restarted.detail
+    assert not heartbeat(100, 4300, 300, started=3900).healthy  # still nothing after the timeout: broken
+    assert heartbeat(3950, 4000, 300, started=3900).detail == "last heartbeat 50s ago"
+    assert not heartbeat(None, 4000, 300, started=3900).healthy  # never seen at all: as before
+
+
 def test_the_api_shows_an_inhibited_pair_once_and_the_watchdog_as_heartbeat(client):
     client.post(HOOK, json=webhook(alert("HostFilesystemFull", severity="critical", fingerprint="fp-c",
                                          mountpoint="/"),

@@ -121,6 +121,23 @@ def test_watchdog_emails_once_per_outage_after_first_seen(client, clock, config,
     assert workers.run_job(dog, clock.now) == 1
 
 
+def test_watchdog_does_not_call_a_restart_an_outage(client, clock, config, app):
+    """The whole stack stopped for an hour: the bridge restarts with an hour-old heartbeat and
+    gives Prometheus and Alertmanager `bridge.watchdog_timeout` to send the next one before it
+    emails "pipeline broken"."""
+    client.post(HOOK, json=webhook(alert("Watchdog", severity="info")))
+    clock.advance(3600)  # stopped
+    state = app.extensions["tradewatch"]
+    restarted = Workers(state.config, state.db, build_jobs(state.config), clock=clock)
+    dog = job(config, "watchdog")
+    assert restarted.run_job(dog, clock.now) == 0
+    clock.advance(4 * 60)
+    assert restarted.run_job(dog, clock.now) == 0
+    assert notifications(config.bridge.database) == []
+    clock.advance(2 * 60)  # still no Watchdog, the timeout after the start passed: that is an outage
+    assert restarted.run_job(dog, clock.now) == 1
+
+
 @pytest.mark.parametrize("config", [{"retention": {"alerts_days": 2}}], indirect=True)
 def test_retention_deletes_old_resolved_alerts_only(client, clock, config, workers):
     client.post(HOOK, json=webhook(alert("Old", status="resolved"), alert("StillFiring")))

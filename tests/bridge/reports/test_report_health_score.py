@@ -9,6 +9,7 @@ from alert_bridge.reports.health_score import (
     HealthInputs,
     HostInputs,
     ScoreParams,
+    capped_now,
     compute,
     grade,
 )
@@ -231,3 +232,36 @@ def test_a_cap_never_raises_a_score():
               AlertLoad("B", "critical", 8 * 3600, "h1:9184", ongoing=True)]
     s = score(bad, alerts=alerts)
     assert s.score < 59.9 and s.grade == "Poor" and s.cap is None
+
+
+def test_held_alerts_count_and_cap_like_active_ones():
+    """Issue 14.7: paused, a critical the silence held left the score at 99 "Excellent". A held
+    alert is load and caps the grade exactly as a stored one would; the cap says it is held."""
+    active = AlertLoad("HostFilesystemFull", "emergency", 1800, "h1:9184", ongoing=True)
+    held = AlertLoad("HostFilesystemFull", "emergency", 1800, "h1:9184", ongoing=True, held=True)
+    as_active, as_held = score(perfect_host(), alerts=[active]), score(perfect_host(), alerts=[held])
+    assert as_held.score == as_active.score == 59.9 and as_held.grade == "Poor"
+    assert as_held.components["alerts"].points == as_active.components["alerts"].points < 25
+    assert as_held.cap.held == ("HostFilesystemFull",) and as_active.cap.held == ()
+    assert "held by the pause: HostFilesystemFull" in as_held.cap.reason
+    assert as_held.to_dict()["cap"]["held"] == ["HostFilesystemFull"]
+
+
+def test_a_stored_score_is_capped_by_what_fires_now():
+    """The dashboard shows a score stored minutes ago: an urgent alert firing (or held) since
+    caps it at once; nothing firing, or a cap it is already under, leaves it alone."""
+    stored = score(perfect_host()).to_dict()
+    assert stored["score"] == 100.0 and stored["cap"] is None
+    assert capped_now(stored, []) == stored
+    warning = [AlertLoad("HostCpuHigh", "warning", 0, "h1:9184", ongoing=True)]
+    assert capped_now(stored, warning) == stored
+    held = [AlertLoad("HostFilesystemFull", "critical", 0, "h1:9184", ongoing=True, held=True)]
+    now = capped_now(stored, held)
+    assert (now["score"], now["grade"]) == (74.9, "Fair")
+    assert now["cap"]["uncapped"] == 100.0 and now["cap"]["held"] == ["HostFilesystemFull"]
+    # already capped by a critical: an emergency lowers it further, from the uncapped points
+    emergency = [*held, AlertLoad("TargetDown", "emergency", 0, "h1:9184", ongoing=True)]
+    lower = capped_now(now, emergency)
+    assert (lower["score"], lower["cap"]["severity"], lower["cap"]["uncapped"]) == (59.9, "emergency", 100.0)
+    assert capped_now(lower, held) == lower  # a milder cap never raises it
+    assert capped_now({"score": None, "grade": "no data"}, held) == {"score": None, "grade": "no data"}

@@ -115,3 +115,22 @@ def test_urgent_alerts_firing_at_the_end_become_inputs_once_per_identity(conn):
     ongoing = {(a.alertname, a.severity) for a in c.health.alerts if a.ongoing}
     assert ongoing == {("HostFilesystemFull", "critical"), ("HostFilesystemFull", "emergency"),
                        ("TargetDown", "critical"), ("HostCpuHigh", "warning")}
+
+
+def test_alerts_a_pause_holds_are_scored_as_firing_once():
+    """Held alerts (pause.held_view's dicts) never reached the store: they become firing load,
+    clipped to the window; one already stored as firing (fired before the pause) is not counted twice."""
+    held = [
+        {"fingerprint": "a1", "alertname": "HostFilesystemFull", "severity": "critical",
+         "instance": "h:9184", "starts_at": "2026-01-01T10:00:00Z"},
+        {"fingerprint": "b2", "alertname": "TargetDown", "severity": "critical", "instance": "",
+         "starts_at": "2026-01-01T08:00:00Z"},
+        {"fingerprint": "c3", "alertname": "Old", "severity": "critical", "instance": "h:9184",
+         "starts_at": "2026-01-01T11:00:00Z"},
+    ]
+    end = 1767268800.0  # 2026-01-01T12:00:00Z
+    loads = health_inputs.held_loads(held, {"c3"}, end - 3 * 3600, end)
+    assert [(a.alertname, a.firing_seconds, a.instance, a.ongoing, a.held) for a in loads] == [
+        ("HostFilesystemFull", 7200.0, "h:9184", True, True),
+        ("TargetDown", 3 * 3600.0, None, True, True),  # started before the window: clipped
+    ]

@@ -40,6 +40,24 @@ def test_disk_fill_within_n_days():
     assert var.figures["days_to_full"] == 3.5
 
 
+def test_hosts_are_named_by_their_nodename_with_the_address_as_detail():
+    """Issue 14.12: the report names hosts as people do; an address without a nodename stays as is."""
+    names = {"h1:9184": "web1", "h2:9184": "h2:9184"}
+    recs = recommend(RecommendationInputs(
+        filesystems=[FilesystemForecast("h1:9184", "/var", 0.82, 3.5)],
+        memory=[MemoryStat("h1:9184", avg=0.9, max=0.95), MemoryStat("h3:9184", avg=0.9, max=0.95)],
+        alerts=[AlertFrequency("HostCpuHigh", "warning", 4, "h1:9184", 1800)],
+        heartbeats=[HeartbeatStat("h2:9184", stale_ratio=0.5, max_age_seconds=600)],
+        host_names=names,
+    ))
+    by_kind = {r.kind: r for r in recs}
+    assert "/var of web1 (h1:9184)" in by_kind["disk_fill"].action
+    assert by_kind["disk_fill"].subject == "web1 (h1:9184) /var"
+    assert [r.subject for r in recs if r.kind == "memory_pressure"] == ["web1 (h1:9184)", "h3:9184"]
+    assert "HostCpuHigh on web1 (h1:9184) is flapping" in by_kind["flapping"].action
+    assert by_kind["heartbeat_gaps"].subject == "h2:9184"  # a name equal to the address is not repeated
+
+
 def test_memory_pressure_by_average_or_share():
     recs = recommend(RecommendationInputs(memory=[
         MemoryStat("a", avg=0.86, max=0.90), MemoryStat("b", avg=0.5, max=0.99, above_warning_ratio=0.3),

@@ -143,10 +143,15 @@ def test_hosts_and_alerts_are_named_by_their_nodename_with_the_address_beside(tm
     api = canned("127.0.0.1:9184")
     api.instants["node_uname_info"] = [{"metric": {"instance": "127.0.0.1:9184", "nodename": "trader-1"},
                                         "value": [T, "1"]}]
+    api.ranges["node_memory_utilisation"] = [series("127.0.0.1:9184", T - 3600, [0.95] * 61, 60.0)]
     add_alert(db.connection(), alertname="HostFilesystemFull", severity="critical", instance="127.0.0.1:9184",
               starts=T - 600, labels={"nodename": "trader-1", "mountpoint": "/data"})
     d = data.build(cfg(tmp_path, "http://127.0.0.1:9"), conn=db.connection(), now=NOW, api=api)
     text = render.render_text(d)
     assert "HOST trader-1 (127.0.0.1:9184): score" in text
     assert "HostFilesystemFull on trader-1 started" in text
+    # the recommendations name the host too, the address beside it
+    memory = [r for r in d.recommendations if r.kind == "memory_pressure"]
+    assert memory and memory[0].subject == "trader-1 (127.0.0.1:9184)"
+    assert "Reduce memory use or add memory on trader-1 (127.0.0.1:9184)" in text
     assert "trader-1" in " ".join(texts(render.render_html(d)))

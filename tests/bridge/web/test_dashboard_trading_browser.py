@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from alert_bridge.sources.prometheus import PrometheusAPI
 from alert_bridge.sources.trading import midnight
 from tests.support.bridge import alert, webhook
-from tests.support.dashboard import REPO, DashboardStack, chromium, dashboard_stack
+from tests.support.dashboard import REPO, DashboardStack, chromium, dashboard_stack, page_in
 from tests.support.procs import wait_until
 from tradewatch import metric_names as mn
 from tradewatch import trading_quantities as tq
@@ -134,12 +134,7 @@ READ_CARD = """() => {
 
 def _check_page(browser: Any, stack: DashboardStack, width: int, js: bool, artifacts: Path) -> None:
     api = PrometheusAPI(stack.prom.url)
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB",
-                                  timezone_id="UTC", java_script_enabled=js)
-    errors: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with page_in(browser, width, js) as (page, errors):
         mismatch: dict[str, tuple[str, str]] = {}
         for _ in range(ATTEMPTS):
             page.goto(f"{stack.bridge.url}/?window=5m")
@@ -162,8 +157,6 @@ def _check_page(browser: Any, stack: DashboardStack, width: int, js: bool, artif
         expect(alerts).to_have_count(1)
         expect(alerts.first).to_contain_text("OrderRejectionHigh")
         assert errors == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

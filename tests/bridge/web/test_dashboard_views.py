@@ -3,6 +3,7 @@ sparkline endpoint's fallback to the exporter, and the notifications listing."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -333,3 +334,54 @@ def test_silences_without_an_alertmanager_say_so(client: FlaskClient) -> None:
                        headers={"Authorization": f"Bearer {TOKEN}"})
     assert resp.status_code == 409 and "alertmanager_url" in resp.json["detail"]
     assert "No Alertmanager configured" in client.get("/").get_data(as_text=True)
+
+
+def test_the_health_card_is_capped_by_what_fires_now(app: Flask, client: FlaskClient) -> None:
+    """The card shows the score stored by the last refresh (every few minutes): an emergency that
+    fired since caps it at once (issue 14.7: "99 Excellent" with an urgent alert firing)."""
+    from alert_bridge.reports import send
+
+    b = app.extensions["tradewatch"]
+    state = send.refresh_health_state(b.config, b.db, now=b.clock(), force=True)
+    assert state is not None and state["score"]["grade"] == "Excellent"
+
+    def card() -> tuple[str, str]:
+        page = client.get("/").get_data(as_text=True)
+        score = re.search(r'id="health-score">([^<]*)<', page)
+        grade = re.search(r'id="health-grade">([^<]*)<', page)
+        assert score and grade
+        return score.group(1), grade.group(1)
+
+    assert card() == ("100", "Excellent")
+    _fire(client, alert("HostFilesystemFull", severity="emergency", mountpoint="/data"))
+    # 59.9, the emergency cap: the whole number is floored, never shown as a "60" graded Poor
+    assert card() == ("59", "Poor")
+    assert send.load_health_state(b.db)["score"]["grade"] == "Excellent"  # the stored one is untouched
+
+
+def test_a_bot_seen_before_is_down_not_not_found(tmp_path: Path) -> None:
+    """Issue 14: a frozen bot read "No trading bot found". Here no source answers at all (the
+    bot's /metrics is gone): the bot the bridge saw before is listed as down since it was last
+    seen, by name; a bridge that never saw a bot still says none was found."""
+    from alert_bridge.store import jobs
+    from alert_bridge.web.dashboard import views
+
+    app = _app(tmp_path / "a", bot_urls=["http://127.0.0.1:1/metrics"])
+    b = app.extensions["tradewatch"]
+    try:
+        client = app.test_client()
+        page = client.get("/").get_data(as_text=True)
+        assert "No trading bot found" in page and "bot-down" not in page
+        seen = {"/127.0.0.1:1/main": {"job": "", "instance": "127.0.0.1:1", "bot": "main", "name": "main",
+                                      "last_seen": 1_780_000_000.0}}
+        with b.db.transaction() as conn:
+            jobs.set_state(conn, views.BOTS_SEEN_STATE, json.dumps(seen))
+        page = client.get("/").get_data(as_text=True)
+        assert "No trading bot found" not in page
+        card = re.search(r'<article class="card bot bot-down"[^>]*data-status="down">(.*?)</article>', page,
+                         re.S)
+        assert card, page
+        assert "<h3>main</h3>" in card.group(1)
+        assert 'Down</strong> since <time datetime="2026-05-28T20:26:40Z">' in card.group(1)
+    finally:
+        b.db.close()

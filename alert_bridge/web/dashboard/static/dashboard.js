@@ -262,7 +262,32 @@
     return spark;
   }
 
+  function alertList(b) {
+    return el("ul", { "class": "bot-alerts", "aria-label": "Active alerts of " + b.name }, b.alerts.map(function (a) {
+      var li = el("li", {}, [severityBadge(a.severity), " ", el("strong", { text: a.alertname })]);
+      if (a.acked) { li.appendChild(el("span", { "class": "acked", text: " ✓ Acknowledged" })); }
+      return li;
+    }));
+  }
+
+  // a bot seen before that exports nothing now (frozen, crashed, unreachable): not "not found"
+  function downCard(b) {
+    var text = [el("span", { "class": "state-icon", "aria-hidden": "true", text: "!" }), " ", el("strong", { text: "Down" })];
+    if (b.down_since !== null && b.down_since !== undefined) {
+      text.push(" since ", timeEl(new Date(b.down_since * 1000).toISOString()));
+    } else {
+      text.push(", unreachable");
+    }
+    text.push(": " + b.down_reason + ".");
+    var head = [el("h3", { text: b.name })];
+    if (b.bot) { head.push(el("span", { "class": "muted bot-target", text: (b.job ? b.job + " · " : "") + b.instance })); }
+    var parts = [el("div", { "class": "bot-head" }, head), el("p", { "class": "bot-down-text" }, text)];
+    if (b.alerts.length) { parts.push(alertList(b)); }
+    return el("article", { "class": "card bot bot-down", "data-bot": b.id, "data-status": "down" }, parts);
+  }
+
   function botCard(b, end) {
+    if (b.status === "down") { return downCard(b); }
     var pnl = b.realized_pnl, orders = Object.keys(b.orders_per_minute).sort();
     var figures = [
       el("div", { "class": "figure wide", "data-figure": "pnl" }, [el("dt", { text: "Realized P&L" }), el("dd", {}, [
@@ -288,11 +313,7 @@
     figures.push(figure("heartbeat_age", "Heartbeat", fmt.age(b.heartbeat.age_seconds), b.heartbeat.level));
     figures.push(figure("last_trade_age", "Last trade", fmt.age(b.last_trade.age_seconds), b.last_trade.level));
     var alerts = b.alerts.length
-      ? el("ul", { "class": "bot-alerts", "aria-label": "Active alerts of " + b.name }, b.alerts.map(function (a) {
-        var li = el("li", {}, [severityBadge(a.severity), " ", el("strong", { text: a.alertname })]);
-        if (a.acked) { li.appendChild(el("span", { "class": "acked", text: " ✓ Acknowledged" })); }
-        return li;
-      }))
+      ? alertList(b)
       : el("p", { "class": "bot-alerts ok-text" }, [el("span", { "aria-hidden": "true", text: "✓" }), " No active alerts"]);
     return el("article", { "class": "card bot", "data-bot": b.id }, [
       el("div", { "class": "bot-head" }, b.bot ? [el("h3", { text: b.name }),
@@ -492,7 +513,7 @@
   }
 
   function renderHealth(data) {
-    $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.round(data.score));
+    $("health-score").textContent = data.score === null || data.score === undefined ? "—" : String(Math.floor(data.score));
     $("health-grade").textContent = data.grade || "—";
   }
 
