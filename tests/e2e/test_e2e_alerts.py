@@ -79,7 +79,9 @@ def test_threshold_below_current_value_emails_one_critical_with_the_value(stack:
     # host alerts name the host by node_uname_info's nodename (the rules join it on)
     assert msg["Subject"] == f"[CRITICAL] HostMemoryHigh on {os.uname().nodename}"
     text = text_of(msg)
-    shown = re.search(r"Memory utilisation on \S+ is ([\d.]+)%", text)
+    # "on <nodename> (<address>)": the host by name, the address as detail
+    node = re.escape(os.uname().nodename)
+    shown = re.search(rf"Memory utilisation on {node} \(127\.0\.0\.1:\d+\) is ([\d.]+)%", text)
     assert shown, text
     # the value Prometheus evaluated, in human units, next to the configured threshold
     assert abs(float(shown.group(1)) - usage * 100) < 5.0, (shown.group(0), usage)
