@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -60,7 +61,7 @@ def http_server(routes: dict[str, Handler], ssl_context: ssl.SSLContext | None =
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    server = _ProbeTargetServer(("127.0.0.1", 0), H)
     if ssl_context is not None:
         server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
@@ -72,6 +73,14 @@ def http_server(routes: dict[str, Handler], ssl_context: ssl.SSLContext | None =
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+class _ProbeTargetServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A probe that gave up (size limit, timeout) closed the connection: the test, not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Handler:
