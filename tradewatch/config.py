@@ -564,9 +564,32 @@ def channel_url_problem(url: str) -> str | None:
     return None
 
 
+# services whose URL path (ntfy: the topic, or the host part of `ntfy://topic`) is itself the
+# secret, which Apprise's privacy form leaves readable: on the public ntfy.sh whoever knows a topic
+# reads it, and a generic webhook's path often carries its token (`/api/webhook/<id>`)
+_PATH_IS_SECRET = {"ntfy", "ntfys", "json", "jsons", "xml", "xmls", "form", "forms"}
+
+
+def _shorten(part: str) -> str:
+    return part if len(part) <= 2 else f"{part[0]}...{part[-1]}"
+
+
+def _hide_path(original: str, masked: str) -> str:
+    """Each path segment of `masked` shortened to Apprise's `f...l` form; for `ntfy://topic`, the
+    topic that stands where a host would."""
+    head, _, rest = masked.partition("://")
+    netloc, slash, path = rest.partition("/")
+    given = original.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    if head.startswith("ntfy") and "/" not in given.strip("/") and "@" not in given:
+        netloc = _shorten(netloc)
+    path = "/".join(_shorten(seg) for seg in path.split("/"))
+    return f"{head}://{netloc}{slash}{path}"
+
+
 def mask_channel_url(url: str) -> str:
     """An Apprise URL with its secrets hidden: Apprise's own privacy form without the query
-    (`tgram://1...Z/987654/`), or `scheme://********` when Apprise cannot read it."""
+    (`tgram://1...Z/987654/`), with ntfy topics and generic webhook paths shortened as well
+    (`ntfys://ntfy.sh/t...8/`), or `scheme://********` when Apprise cannot read it."""
     scheme = url.split("://", 1)[0] if "://" in (url or "") else ""
     fallback = f"{scheme}://{MASK}" if scheme and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*", scheme) else MASK
     apprise = apprise_module()
@@ -575,7 +598,8 @@ def mask_channel_url(url: str) -> str:
     plugin = _instantiate(apprise, url) if url else None
     if plugin is None:
         return fallback
-    return str(plugin.url(privacy=True)).split("?", 1)[0]
+    masked = str(plugin.url(privacy=True)).split("?", 1)[0]
+    return _hide_path(url, masked) if scheme.lower() in _PATH_IS_SECRET else masked
 
 
 def _one_of(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:

@@ -115,3 +115,16 @@ def test_a_wrong_part_says_what_was_expected(key: str, parts: dict[str, str]) ->
 
 def test_the_env_variable_of_a_name() -> None:
     assert variable_for("phone-2") == "TRADEWATCH_CHANNEL_PHONE_2_URL"
+
+
+@pytest.mark.parametrize(("url", "masked", "secret"), [
+    ("ntfys://ntfy.sh/tw-alerts-x8k2", "ntfys://ntfy.sh/t...2", "tw-alerts-x8k2"),
+    ("ntfy://tw-alerts-x8k2", "ntfys://t...2", "tw-alerts-x8k2"),  # the topic where a host would be
+    ("ntfy://u:pw@ntfy.example.com/tw-alerts", "ntfy://u:****@ntfy.example.com/t...s", "tw-alerts"),
+    ("jsons://hooks.example.com/api/webhook/a1b2c3d4", "jsons://hooks.example.com/a...i/w...k/a...4",
+     "a1b2c3d4"),
+])
+def test_topics_and_webhook_paths_that_are_secrets_are_hidden(url: str, masked: str, secret: str) -> None:
+    assert channel_url_problem(url) is None
+    shown = mask_channel_url(url)
+    assert shown.startswith(masked) and secret not in shown

@@ -88,7 +88,7 @@ def test_interactive_adds_a_json_channel_tests_it_and_keeps_the_token_out_of_yam
                           "--env-file", str(env_file)], capture_output=True, text=True, timeout=60,
                          env=clean_env(), cwd=REPO)
     assert res.returncode == 0, res.stderr
-    assert "name: phone" in res.stdout and f"json://bot:****@127.0.0.1:{rx.port}/hook" in res.stdout
+    assert "name: phone" in res.stdout and f"json://bot:****@127.0.0.1:{rx.port}/h...k" in res.stdout
     assert SECRET not in res.stdout + res.stderr and f".env ({env_file}): {VAR}" in res.stdout
 
     # the same name again, by flags: replaced (and said so), the other settings kept
