@@ -103,6 +103,12 @@ def test_paused_dashboard_shows_held_alerts_and_silences(
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(artifacts / "dashboard-paused-phone.png"), full_page=True, animations="disabled")
     assert page.evaluate(WIDE) <= 0
+    # on a phone a silence is stacked (the action below its text), so the comment is not squeezed
+    # into a narrow column beside the action
+    text_bottom, action_top = page.evaluate("""() => {
+        const [text, action] = document.querySelector('.silence').children;
+        return [text.getBoundingClientRect().bottom, action.getBoundingClientRect().top]; }""")
+    assert action_top >= text_bottom, (text_bottom, action_top)
     page.set_viewport_size({"width": 1280, "height": 900})
 
     alice.get_by_role("button", name="Expire").click()
