@@ -335,8 +335,13 @@
     box.dataset.generatedAt = String(end);
   }
 
+  // a 503 is "no source answered" (the section's own text says why); anything else is named
+  function unanswered(res) {
+    return res && res.status === 503 ? "No metrics source answered" : "No metrics source answered: " + errorText(res);
+  }
+
   function metricsUnavailable(res) {
-    $("metrics-source").textContent = "No metrics source answered: " + errorText(res);
+    $("metrics-source").textContent = unanswered(res);
   }
 
   // ------------------------------------------------------------------ alerts, pause, outbox
@@ -551,7 +556,7 @@
       }),
       api("GET", "/api/monitoring/trading?window=" + state.window + "s").then(function (res) {
         if (res.ok) { renderBots(res.data); } else {
-          $("trading-source").textContent = "No metrics source answered: " + errorText(res);
+          $("trading-source").textContent = unanswered(res);
         }
       }),
       api("GET", "/api/monitoring/channels").then(function (res) {
