@@ -234,7 +234,9 @@ class E2EStack:
                          f"--cluster.advertise-address=127.0.0.1:{cluster[i]}",
                          # the second instance waits 10 ms and gossip goes out every second, so its
                          # notification log has not heard of the first's send: both deliver
+                         # (settling would poll every 10 gossip intervals: cap it at 2 s)
                          "--cluster.peer-timeout=10ms", "--cluster.gossip-interval=1s",
+                         "--cluster.settle-timeout=2s",
                          *[f"--cluster.peer=127.0.0.1:{c}" for j, c in enumerate(cluster) if j != i]]
             else:
                 args.append("--cluster.listen-address=")
