@@ -23,6 +23,22 @@ from tests.support.receiver import Receiver, receiver
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
 
+# The longest files (20 s to 150 s each, mostly waiting on real servers), started first: on the
+# test workers (tests/run.sh) they then overlap with the many short files instead of running
+# alone at the end. Order only: every test runs on its own.
+LONG_FILES_FIRST = ("tests/e2e/test_e2e_first_hour.py", "tests/e2e/", "tests/rules/test_rules_cpu_start.py",
+                    "tests/bridge/web/test_bridge_schemathesis.py", "tests/deploy/test_stack_runner.py",
+                    "tests/bridge/reports/test_report_integration.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def long_first(item: pytest.Item) -> int:
+        path = Path(str(item.path)).resolve().relative_to(REPO).as_posix()
+        return next((i for i, prefix in enumerate(LONG_FILES_FIRST) if path.startswith(prefix)),
+                    len(LONG_FILES_FIRST))
+
+    items.sort(key=long_first)  # stable: the order within each group stays
+
 
 @pytest.fixture
 def artifacts() -> Path:
