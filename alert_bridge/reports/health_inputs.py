@@ -318,12 +318,14 @@ def collect(
                   ongoing=a["active_at_end"])
         for a in alert_rows
     ]
+    held_rows: list[dict[str, Any]] = []
     if loads is not None and conn is not None:
         held, held_error = _held(config, conn, end)
         if held_error:
             gaps.append(f"The alerts the pause holds could not be read ({held_error}): they are not scored.")
         stored = {a["fingerprint"] for a in alert_rows or () if a["active_at_end"]}
         loads += held_loads(held, stored, start, end)
+        held_rows = held_as_rows(held, stored, end)
 
     # ---- gaps, in plain words
     if not prom.ok:
@@ -370,7 +372,7 @@ def collect(
                 sorted(probes, key=lambda x: x[0].get("probe", ""))],
         email=email,
         heartbeats=heartbeats,
-        firing=_firing(alert_rows or [], end, ZoneInfo(config.report.timezone)),
+        firing=_firing((alert_rows or []) + held_rows, end, ZoneInfo(config.report.timezone)),
         for_durations=dict(config.alerting.for_durations),
         host_names=host_names,
     )
@@ -398,6 +400,13 @@ def held_loads(held: Sequence[dict[str, Any]], stored: set[str], start: float,
         out.append(AlertLoad(a["alertname"], a["severity"], max(0.0, end - max(began, start)),
                              a.get("instance") or None, ongoing=True, held=True))
     return out
+
+
+def held_as_rows(held: Sequence[dict[str, Any]], stored: set[str], end: float) -> list[dict[str, Any]]:
+    """The held alerts as alert-store rows firing at the end, so each urgent one gets its
+    recommendation like an active one (issue 14.19); those already stored are there once."""
+    return [{**a, "active_at_end": True, "starts_at_epoch": _epoch(a.get("starts_at")) or end, "held": True}
+            for a in held if a.get("fingerprint") not in stored]
 
 
 def _held(config: Config, conn: sqlite3.Connection, now: float) -> tuple[list[dict[str, Any]], str | None]:
@@ -507,7 +516,7 @@ def _firing(rows: list[dict[str, Any]], end: float, tz: ZoneInfo) -> list[Firing
             a["alertname"], a["severity"], host_of(a),
             {str(k): str(v) for k, v in (a.get("labels") or {}).items()}, text,
             max(0.0, end - began), datetime.fromtimestamp(began, tz).strftime("%Y-%m-%d %H:%M %Z"),
-            acked=a.get("acked_at") is not None,
+            acked=a.get("acked_at") is not None, held=bool(a.get("held")),
         ))
     return sorted(out, key=lambda f: (f.instance, f.alertname, f.where))
 

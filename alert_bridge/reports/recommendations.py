@@ -85,6 +85,7 @@ class FiringAlert:
     firing_seconds: float  # since it started
     started: str  # when, for people
     acked: bool = False
+    held: bool = False  # held by the pause's silence: firing, but nobody was notified
 
     @property
     def where(self) -> str:
@@ -218,7 +219,8 @@ def firing_action(alert: FiringAlert, setup_command: str = "tradewatch setup") -
 
 
 def _firing(alert: FiringAlert, r: RecommendationRules) -> Recommendation:
-    acked = "; acknowledged, still firing" if alert.acked else ""
+    acked = ("; acknowledged, still firing" if alert.acked else "") + (
+        "; held by the pause, nobody was notified" if alert.held else "")
     text = f": {alert.text}" if alert.text else ""
     return Recommendation(
         "firing_alert", "high", firing_action(alert, r.setup_command),

@@ -134,3 +134,17 @@ def test_alerts_a_pause_holds_are_scored_as_firing_once():
         ("HostFilesystemFull", 7200.0, "h:9184", True, True),
         ("TargetDown", 3 * 3600.0, None, True, True),  # started before the window: clipped
     ]
+
+
+def test_alerts_a_pause_holds_become_firing_rows_for_the_recommendations():
+    """Issue 14.19: every firing critical or emergency gets a recommendation, held ones too."""
+    held = [
+        {"fingerprint": "a1", "alertname": "HostFilesystemFull", "severity": "critical", "instance": "h:9184",
+         "labels": {"mountpoint": "/data", "nodename": "h"}, "annotations": {"summary": "full"},
+         "starts_at": "2026-01-01T10:00:00Z"},
+        {"fingerprint": "c3", "alertname": "Old", "severity": "critical", "instance": "h:9184",
+         "starts_at": "2026-01-01T11:00:00Z"},
+    ]
+    end = 1767268800.0  # 2026-01-01T12:00:00Z
+    (row,) = health_inputs.held_as_rows(held, {"c3"}, end)  # c3 is in the store already
+    assert row["active_at_end"] and row["held"] and row["starts_at_epoch"] == end - 7200

@@ -187,3 +187,10 @@ def test_commands_are_spelled_as_the_operator_can_paste_them():
     recs = recommend(RecommendationInputs(firing=[firing("BridgeEmailsFailing", "critical", instance="")],
                                           email=EmailStat(sent=1, failed=2, retried=0)), rules)
     assert all("`.venv/bin/tradewatch setup`" in r.action for r in recs) and len(recs) == 2
+
+
+def test_an_alert_the_pause_holds_gets_its_recommendation_and_says_nobody_was_told():
+    (r,) = recommend(RecommendationInputs(firing=[
+        firing("HostFilesystemFull", "critical", {"mountpoint": "/data"}, held=True)]))
+    assert r.kind == "firing_alert" and r.subject == "/data on web1:9100"
+    assert "held by the pause, nobody was notified" in r.evidence
