@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.procs import REPO
 from tests.support.stack import free_ports, running_stack, stack_cli
-from tests.support.wizard import Transcript, clean_env, file_sink_answers, no_channel
+from tests.support.wizard import Transcript, answer_and_apply, clean_env, file_sink_answers, no_channel
 from tradewatch.stack_env import read_env_file, write_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
 
@@ -64,13 +64,7 @@ def test_running_stack_is_reloaded_with_the_new_settings_and_its_token_still_wor
         with urllib.request.urlopen(f"{bridge}/health", timeout=10) as resp:
             assert "warning" in json.load(resp)["checks"]["external_url"]  # links point to localhost
         child, transcript = _wizard("--stack-dir", str(root), "--env-file", str(env_file))
-        file_sink_answers(child, "https://tw.example.com")
-        child.expect(f"Test email sent: written to {root / 'outbox'}")
-        no_channel(child)
-        child.expect(r"is running\. Apply the new settings now \(restarts its exporter and bridge\)\? ")
-        child.sendline("y")
-        child.expect("Applied: restarted exporter and bridge with the new settings")
-        child.expect(pexpect.EOF)
+        answer_and_apply(child, "https://tw.example.com", root / "outbox")
         child.close()
         assert child.exitstatus == 0, "".join(transcript)
         assert "reloaded .env and tradewatch.yaml" in run.proc.output()

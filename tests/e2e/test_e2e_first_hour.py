@@ -54,7 +54,7 @@ from tests.support.dashboard import chromium
 from tests.support.procs import REPO, wait_until
 from tests.support.stack import StackRun, free_ports, running_stack
 from tests.support.tmpfs import can_mount, fill, tmpfs
-from tests.support.wizard import Transcript, clean_env, file_sink_answers, no_channel
+from tests.support.wizard import Transcript, answer_and_apply, clean_env
 from tradewatch.stack_env import read_env_file
 from tradewatch.stack_layout import Layout, ensure_config, ensure_token
 
@@ -211,13 +211,7 @@ def run_wizard(root: Path, env_file: Path) -> str:
     transcript: list[str] = []
     child.logfile_read = Transcript(transcript)
     try:
-        file_sink_answers(child, "")
-        child.expect(f"Test email sent: written to {root / 'outbox'}")
-        no_channel(child)
-        child.expect(r"is running\. Apply the new settings now \(restarts its exporter and bridge\)\? ")
-        child.sendline("y")
-        child.expect("Applied: restarted exporter and bridge with the new settings")
-        child.expect(pexpect.EOF)
+        answer_and_apply(child, "", root / "outbox")
     finally:
         child.close(force=True)
     assert child.exitstatus == 0, "".join(transcript)

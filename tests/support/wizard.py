@@ -4,7 +4,10 @@ and a pexpect log sink that keeps the transcript."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+
+import pexpect
 
 NO_STACK = "/nonexistent/tradewatch-stack"  # a stack the checkout may hold is not a test's business
 
@@ -48,3 +51,15 @@ def no_channel(child: Any) -> None:
     """Say no to the push-channel question that follows the email settings."""
     child.expect(r"Add a push channel .*\? \[y/N\]")
     child.sendline("")
+
+
+def answer_and_apply(child: Any, link: str, outbox: Path) -> None:
+    """The file-sink answers and no channel for a stack that is running, then yes to applying the
+    settings; returns at the wizard's end of output."""
+    file_sink_answers(child, link)
+    child.expect(f"Test email sent: written to {outbox}")
+    no_channel(child)
+    child.expect(r"is running\. Apply the new settings now \(restarts its exporter and bridge\)\? ")
+    child.sendline("y")
+    child.expect("Applied: restarted exporter and bridge with the new settings")
+    child.expect(pexpect.EOF)
