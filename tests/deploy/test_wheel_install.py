@@ -155,7 +155,8 @@ def _health(url: str) -> dict[str, Any]:
         with urllib.request.urlopen(url, timeout=10) as resp:
             return json.load(resp)["checks"]
     except urllib.error.HTTPError as exc:
-        return json.load(exc)["checks"]
+        with exc:
+            return json.load(exc)["checks"]
 
 
 def _own_parts_ok(url: str) -> dict[str, Any] | None:

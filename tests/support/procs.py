@@ -89,6 +89,8 @@ def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: flo
             if result:
                 return result
         except Exception as exc:
+            if isinstance(exc, urllib.error.HTTPError):
+                exc.close()  # its response holds the socket: left to the GC it is a ResourceWarning
             last_exc = exc
         time.sleep(interval)
     detail = f" (last error: {last_exc!r})" if last_exc else ""
@@ -99,6 +101,9 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return 200 <= resp.status < 300
+    except urllib.error.HTTPError as exc:
+        exc.close()  # its response holds the socket
+        return False
     except (urllib.error.URLError, OSError):
         return False
 
