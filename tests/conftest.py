@@ -17,10 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.receiver import Receiver, receiver
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests check logic, never speed (speed is the benchmarks' business): no per-example
+# deadline and no "input generation is slow" health check, both of which fail on a loaded machine.
+settings.register_profile("tradewatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tradewatch")
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 # The longest files (20 s to 150 s each, mostly waiting on real servers), started first: on the
