@@ -1,9 +1,11 @@
 """How strong a configured secret is: a pure estimate, so a weak token is refused before it is used.
 
 A bridge reachable beyond loopback is guessed at over the network, so its API token must carry at
-least 128 bits: `secrets.token_urlsafe(16)` or more (22+ random URL-safe characters), as
-`tradewatch setup` and the stack generate. The estimate is length x log2(the alphabet the value
-draws from), capped by how many distinct characters it has, so "aaaa..." or a short word fails.
+least 128 bits: `secrets.token_urlsafe(32)` (43 random URL-safe characters), as `tradewatch setup`
+and the stack generate, always passes. The estimate is length x log2(the alphabet the value draws
+from), capped by how many distinct characters it has, so "aaaa..." or a short word fails. It only
+sees the character classes present, so a 22-character `token_urlsafe(16)` that happens to hold no
+digit, `-` or `_` (about 1 in 60) is estimated at 125 bits and refused: recommend 43 characters.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def token_problem(value: str) -> str | None:
     bits = estimated_bits(value)
     if bits < TOKEN_MIN_BITS:
         return (f"it carries about {bits:.0f} bits, at least {TOKEN_MIN_BITS} are needed "
-                "(e.g. 22+ random URL-safe characters: python3 -c 'import secrets; "
+                "(e.g. 43 random URL-safe characters: python3 -c 'import secrets; "
                 "print(secrets.token_urlsafe(32))')")
     return None
 
