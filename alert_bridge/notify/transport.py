@@ -76,8 +76,9 @@ class FileSink:
             self.directory.mkdir(parents=True, exist_ok=True)
             data = msg.as_bytes()
             final = self.directory / eml_name(msg.get("Message-ID", ""), time.time())
-            # temp file + rename in the same folder: a reader never sees half a message
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+            # temp file + rename in the same folder: a reader never sees half a message, and the
+            # temp file is no *.eml, so a reader listing *.eml never meets one that vanishes
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import os
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import trustme
@@ -235,6 +237,25 @@ def test_file_sink_writes_eml_files_and_counts_as_delivered(db, tmp_path):
     assert [p.get_content_type() for p in firing.iter_parts()] == ["text/plain", "text/html"]
     for nid in (first, second):
         assert outbox.get(db.connection(), nid)["status"] == "sent"
+
+
+def test_file_sink_shows_no_eml_until_the_message_is_complete(tmp_path, monkeypatch):
+    # a reader that lists *.eml (a mail viewer, the e2e tests) must never meet the temp file: the
+    # first-hour e2e test once read one just as it was renamed (FileNotFoundError)
+    out = tmp_path / "outbox"
+    seen: list[list[str]] = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        seen.append(sorted(p.name for p in out.glob("*.eml")))
+        assert Path(src).exists() and not Path(src).name.endswith(".eml")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    msg = compose("test", {"note": "x"}, email_config(), now=NOW)
+    FileSink(out).send(msg, "tw@example.com", ["ops@example.com"])
+    assert seen == [[]]
+    assert [p.suffix for p in out.iterdir()] == [".eml"]
 
 
 def test_file_sink_unwritable_folder_is_transient(tmp_path):
