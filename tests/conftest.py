@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, settings
 from tests.support.receiver import Receiver, receiver
 
 REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "tests" / "artifacts"
 
 # Property tests check logic, never speed (speed is the benchmarks' business): no per-example
 # deadline and no "input generation is slow" health check, both of which fail on a loaded machine.
 settings.register_profile("tradewatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("tradewatch")
-ARTIFACTS = REPO / "tests" / "artifacts"
 
 # The longest files (20 s to 150 s each, mostly waiting on real servers), started first: on the
 # test workers (tests/run.sh) they then overlap with the many short files instead of running
